@@ -1,0 +1,1 @@
+"""The catalog: every delegated ccTLD with its IANA data and name servers."""

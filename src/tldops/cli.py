@@ -1,0 +1,103 @@
+"""What every ``tldops`` command shares: output as a table, JSON or CSV, progress bars, exit codes.
+
+Commands are Django management commands (one per app); this module keeps their output uniform.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TextIO
+
+from django.core.management.base import CommandError, CommandParser
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+FORMATS = ("table", "json", "csv")
+
+# Exit codes, the same for every command.
+EXIT_OK = 0
+EXIT_ERROR = 1  # bad input or refused action (CommandError's default)
+EXIT_USAGE = 2  # argparse's code for a wrong command line
+EXIT_NOT_FOUND = 3
+EXIT_LINK = 4  # invalid / expired / used link
+
+
+def add_format_argument(parser: CommandParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="Output format: a table for people (default), json or csv for scripts.",
+    )
+
+
+def emit(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    *,
+    title: str | None = None,
+    out: TextIO | None = None,
+) -> None:
+    """Write ``rows`` (dicts) with ``columns`` in the chosen format."""
+    out = out or sys.stdout
+    if fmt == "json":
+        json.dump(
+            [{c: r.get(c) for c in columns} for r in rows],
+            out,
+            ensure_ascii=False,
+            indent=2,
+            default=str,
+        )
+        out.write("\n")
+    elif fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({c: _flat(r.get(c)) for c in columns})
+    else:
+        table = Table(title=title, show_lines=False)
+        for c in columns:
+            table.add_column(c.replace("_", " "))
+        for r in rows:
+            table.add_row(*(_flat(r.get(c)) for c in columns))
+        Console(file=out, soft_wrap=True, width=200 if not out.isatty() else None).print(table)
+
+
+def _flat(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return "; ".join(_flat(v) for v in value)
+    return str(value)
+
+
+def progress(
+    items: Iterable[Any], *, total: int | None, description: str, enabled: bool = True
+) -> Iterator[Any]:
+    """Iterate with a rich progress bar on stderr (hidden when not a terminal or not enabled)."""
+    console = Console(file=sys.stderr)
+    if not enabled or not console.is_terminal:
+        yield from items
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=total)
+        for item in items:
+            yield item
+            bar.advance(task)
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> CommandError:
+    """A CommandError with the given exit code: ``raise fail("…", EXIT_NOT_FOUND)``."""
+    return CommandError(message, returncode=code)

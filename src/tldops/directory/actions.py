@@ -1,0 +1,724 @@
+"""Every change to the directory, one function each (the Zulip ``do_*`` pattern).
+
+Each action validates its input, changes rows in one transaction, writes its audit entry and queues
+its mail through the outbox. The web views, API endpoints, CLI commands and the mail door call these
+and nothing else, so a rule (the contact limit, who may authorise) lives here only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tldops.catalog.models import Tld
+from tldops.directory import links
+from tldops.directory.audit import Actor, record
+from tldops.directory.errors import InvalidInput, LimitReached, NotAuthorised, NotFound
+from tldops.directory.models import (
+    CommitteePosition,
+    Invitation,
+    Membership,
+    Person,
+    Phone,
+    Role,
+)
+from tldops.directory.validation import (
+    CleanContact,
+    ContactInput,
+    clean_contact,
+    clean_email,
+    clean_languages,
+    clean_phone,
+    clean_phone_label,
+    clean_timezone,
+)
+from tldops.lists import outbox
+
+# --- Invitations -----------------------------------------------------------------------------------
+
+
+def _send_invitation_mail(invitation: Invitation, *, reminder: bool) -> None:
+    token = links.invitation_token(invitation)
+    tld = invitation.tld
+    if invitation.purpose == Invitation.Purpose.MANAGE:
+        subject = _("TLD-OPS: manage the security contacts of %(tld)s") % {"tld": tld.display}
+        template = "directory/email/manage.txt"
+    else:
+        prefix = _("Reminder: ") if reminder else ""
+        subject = prefix + _("TLD-OPS: please name the security contacts of %(tld)s") % {
+            "tld": tld.display
+        }
+        template = "directory/email/invitation.txt"
+    outbox.send_template(
+        template,
+        {
+            "invitation": invitation,
+            "tld": tld,
+            "link": f"{settings.BASE_URL}/authorise/{token}/",
+            "token": token,
+            "max_contacts": settings.MAX_CONTACTS_PER_CCTLD,
+            "authorise_address": settings.AUTHORISE_ADDRESS,
+            "reminder": reminder,
+        },
+        subject=f"{subject} [ref:{links.invitation_ref(invitation)}]",
+        to=[invitation.sent_to],
+        reply_to=settings.AUTHORISE_ADDRESS,
+        purpose=f"{invitation.purpose}{'-reminder' if reminder else ''}",
+    )
+
+
+def _admin_address(tld: Tld) -> str:
+    if not tld.admin_email:
+        raise InvalidInput(
+            _(
+                "The IANA administrative contact of %(tld)s has no known email address; "
+                "run `tldops catalog sync` or set it in the catalog first."
+            )
+            % {"tld": tld.display},
+            field="tld",
+        )
+    return tld.admin_email
+
+
+def invite_cctld(tld: Tld, *, actor: Actor, batch: str = "") -> Invitation:
+    """Invite a ccTLD: mail its IANA admin contact a signed link to name its security contacts.
+
+    An open invitation for the same ccTLD is cancelled and replaced, so only the newest link works.
+    """
+    if not tld.delegated:
+        raise InvalidInput(_("%(tld)s is retired.") % {"tld": tld.display}, field="tld")
+    to = _admin_address(tld)
+    now = timezone.now()
+    with transaction.atomic():
+        Invitation.objects.filter(
+            tld=tld, purpose=Invitation.Purpose.INVITE, status=Invitation.Status.SENT
+        ).update(status=Invitation.Status.CANCELLED)
+        invitation = Invitation.objects.create(
+            tld=tld,
+            purpose=Invitation.Purpose.INVITE,
+            sent_to=to,
+            nonce=links.new_nonce(),
+            batch=batch,
+            invited_by=actor.person,
+            created_at=now,
+            last_sent_at=now,
+            expires_at=now + timedelta(days=settings.INVITATION_TTL_DAYS),
+        )
+        _send_invitation_mail(invitation, reminder=False)
+        record(
+            actor,
+            "invite",
+            f"Invited {tld.display} via {to}",
+            tld=tld,
+            after={"sent_to": to, "batch": batch, "expires_at": invitation.expires_at.isoformat()},
+        )
+    return invitation
+
+
+def invite_batch(
+    tlds: Iterable[Tld], *, actor: Actor, batch: str = "", skip_covered: bool = True
+) -> tuple[list[Invitation], list[tuple[Tld, str]]]:
+    """Invite many ccTLDs; returns (invitations, skipped with the reason). Each is its own transaction,
+    so one ccTLD without an admin address does not stop the batch."""
+    invited: list[Invitation] = []
+    skipped: list[tuple[Tld, str]] = []
+    for tld in tlds:
+        if skip_covered and tld.memberships.filter(status__in=Membership.OPEN).exists():
+            skipped.append((tld, _("already has contacts")))
+            continue
+        try:
+            invited.append(invite_cctld(tld, actor=actor, batch=batch))
+        except InvalidInput as exc:
+            skipped.append((tld, exc.message))
+    return invited, skipped
+
+
+def send_due_reminders(*, now: timezone.datetime | None = None) -> int:
+    """Remind admin contacts who have not answered; expire invitations past their date.
+
+    Idempotent: reminder *k* goes out once, when ``INVITATION_REMINDER_DAYS[k]`` days have passed since
+    the invitation, however often the scheduler calls this.
+    """
+    now = now or timezone.now()
+    schedule = settings.INVITATION_REMINDER_DAYS
+    sent = 0
+    expired = Invitation.objects.filter(status=Invitation.Status.SENT, expires_at__lte=now)
+    for invitation in expired.select_related("tld"):
+        with transaction.atomic():
+            if Invitation.objects.filter(pk=invitation.pk, status="sent").update(status="expired"):
+                record(
+                    Actor.system(),
+                    "invitation-expired",
+                    f"Invitation for {invitation.tld.display} expired",
+                    tld=invitation.tld,
+                )
+    open_invitations = Invitation.objects.filter(
+        status=Invitation.Status.SENT,
+        purpose=Invitation.Purpose.INVITE,
+        reminders_sent__lt=len(schedule),
+    ).select_related("tld")
+    for invitation in open_invitations:
+        due = invitation.created_at + timedelta(days=schedule[invitation.reminders_sent])
+        if due > now:
+            continue
+        with transaction.atomic():
+            claimed = Invitation.objects.filter(
+                pk=invitation.pk, status="sent", reminders_sent=invitation.reminders_sent
+            ).update(reminders_sent=invitation.reminders_sent + 1, last_sent_at=now)
+            if not claimed:
+                continue
+            invitation.reminders_sent += 1
+            _send_invitation_mail(invitation, reminder=True)
+            record(
+                Actor.system(),
+                "invitation-reminder",
+                f"Reminder {invitation.reminders_sent} sent to {invitation.sent_to}",
+                tld=invitation.tld,
+            )
+            sent += 1
+    return sent
+
+
+def request_manage_link(tld: Tld, *, actor: Actor) -> Invitation:
+    """Mail the IANA admin contact a fresh link to replace or remove the ccTLD's contacts.
+
+    Anyone may ask; only the admin address receives the link, so asking reveals nothing.
+    """
+    to = _admin_address(tld)
+    now = timezone.now()
+    with transaction.atomic():
+        Invitation.objects.filter(
+            tld=tld, purpose=Invitation.Purpose.MANAGE, status=Invitation.Status.SENT
+        ).update(status=Invitation.Status.CANCELLED)
+        invitation = Invitation.objects.create(
+            tld=tld,
+            purpose=Invitation.Purpose.MANAGE,
+            sent_to=to,
+            nonce=links.new_nonce(),
+            created_at=now,
+            last_sent_at=now,
+            expires_at=now + timedelta(days=settings.INVITATION_TTL_DAYS),
+        )
+        _send_invitation_mail(invitation, reminder=False)
+        record(actor, "manage-link", f"Management link for {tld.display} sent to {to}", tld=tld)
+    return invitation
+
+
+# --- Authorisation by the admin contact ------------------------------------------------------------
+
+
+class AuthorisationRule:
+    """Which rule accepted an authorisation; recorded on every membership it creates."""
+
+    SIGNED_LINK = "signed-link"
+    ADMIN_ADDRESS = "admin-address"
+    ADMIN_IN_COPY = "admin-in-copy"
+    SECRETARIAT = "secretariat"
+
+
+def email_authorisation_rule(admin_email: str, sender: str, copied: Sequence[str]) -> str:
+    """The community's rule for authorisations by email.
+
+    Accepted from the IANA admin address itself, or from another address with the admin address in
+    copy (many admin addresses are forwarders that cannot send). Anything else is refused.
+    """
+    admin = admin_email.strip().lower()
+    if sender.strip().lower() == admin:
+        return AuthorisationRule.ADMIN_ADDRESS
+    if admin in {c.strip().lower() for c in copied}:
+        return AuthorisationRule.ADMIN_IN_COPY
+    raise NotAuthorised(
+        _(
+            "Authorisations must come from the IANA administrative contact address (%(admin)s) or "
+            "have it in copy; this message came from %(sender)s without it."
+        )
+        % {"admin": admin_email, "sender": sender}
+    )
+
+
+@dataclass
+class Authorisation:
+    """The outcome of an authorisation: the contacts added and those removed."""
+
+    added: list[Membership]
+    removed: list[Membership]
+
+
+def authorise_contacts(
+    token: str,
+    contacts: Sequence[ContactInput],
+    *,
+    door: str,
+    remove: Sequence[int] = (),
+    sender: str | None = None,
+    copied: Sequence[str] = (),
+) -> Authorisation:
+    """The admin contact names (and, with a management link, removes) the ccTLD's contacts.
+
+    ``sender``/``copied`` are given by the email door and checked with
+    :func:`email_authorisation_rule`; through the signed link in the portal or API the link itself is
+    the proof. ``remove`` lists contact numbers to remove first (replacing = remove + add).
+    The link is used up by this call whether it adds, removes or both.
+    """
+    with transaction.atomic():
+        invitation = links.open_invitation(token, for_update=True)
+        tld = invitation.tld
+        if sender is None:
+            rule, authoriser = AuthorisationRule.SIGNED_LINK, invitation.sent_to
+        else:
+            rule = email_authorisation_rule(tld.admin_email or invitation.sent_to, sender, copied)
+            authoriser = clean_email(sender)
+        actor = Actor.authoriser(authoriser, door)
+        if not contacts and not remove:
+            raise InvalidInput(_("Name at least one contact."), field="contacts")
+        cleaned = [clean_contact(c, region=tld.iso_code or None) for c in contacts]
+        emails = [c.email.lower() for c in cleaned]
+        if len(set(emails)) != len(emails):
+            raise InvalidInput(_("The same email address is named twice."), field="email")
+        removed = [
+            _end_membership(
+                m, Membership.Status.REMOVED, actor, reason="removed by the admin contact"
+            )
+            for m in _open_memberships(tld, numbers=remove)
+        ]
+        current = Membership.objects.filter(tld=tld, status__in=Membership.OPEN)
+        limit = settings.MAX_CONTACTS_PER_CCTLD
+        if current.count() + len(cleaned) > limit:
+            raise LimitReached(
+                _(
+                    "%(tld)s may have at most %(n)d contacts; it has %(have)d, and %(add)d more were "
+                    "named. Remove a contact first to replace it."
+                )
+                % {"tld": tld.display, "n": limit, "have": current.count(), "add": len(cleaned)},
+                field="contacts",
+            )
+        already = set(current.values_list("person__email", flat=True))
+        for c in cleaned:
+            if c.email in already:
+                raise InvalidInput(
+                    _("%(email)s is already a contact of %(tld)s.")
+                    % {"email": c.email, "tld": tld.display},
+                    field="email",
+                )
+        added = [
+            _add_membership(tld, c, actor=actor, rule=rule, authoriser=authoriser) for c in cleaned
+        ]
+        Invitation.objects.filter(pk=invitation.pk).update(
+            status=Invitation.Status.ANSWERED, answered_at=timezone.now(), nonce=links.new_nonce()
+        )
+        record(
+            actor,
+            "authorise",
+            f"{tld.display}: {len(added)} contact(s) named, {len(removed)} removed ({rule})",
+            tld=tld,
+            after={
+                "rule": rule,
+                "added": [c.email for c in cleaned],
+                "removed": [m.person.email for m in removed],
+            },
+        )
+    return Authorisation(added=added, removed=removed)
+
+
+def add_contact_by_secretariat(tld: Tld, contact: ContactInput, *, actor: Actor) -> Membership:
+    """The secretariat records a contact the admin contact authorised outside the system
+    (e.g. on paper). The same limit applies; the person still confirms their address."""
+    _require_staff(actor)
+    with transaction.atomic():
+        Tld.objects.select_for_update().filter(pk=tld.pk).first()
+        c = clean_contact(contact, region=tld.iso_code or None)
+        if Membership.objects.filter(tld=tld, status__in=Membership.OPEN).count() >= (
+            settings.MAX_CONTACTS_PER_CCTLD
+        ):
+            raise LimitReached(
+                _("%(tld)s already has %(n)d contacts, the most allowed.")
+                % {"tld": tld.display, "n": settings.MAX_CONTACTS_PER_CCTLD},
+                field="contacts",
+            )
+        membership = _add_membership(
+            tld, c, actor=actor, rule=AuthorisationRule.SECRETARIAT, authoriser=actor.label
+        )
+    return membership
+
+
+def _open_memberships(tld: Tld, *, numbers: Sequence[int]) -> list[Membership]:
+    if not numbers:
+        return []
+    found = list(
+        Membership.objects.select_related("person", "tld").filter(
+            tld=tld, status__in=Membership.OPEN, number__in=numbers
+        )
+    )
+    missing = set(numbers) - {m.number for m in found}
+    if missing:
+        raise NotFound(
+            _("%(tld)s has no contact number %(n)s.")
+            % {"tld": tld.display, "n": ", ".join(str(n) for n in sorted(missing))},
+            field="remove",
+        )
+    return found
+
+
+def _next_number(tld: Tld) -> int:
+    used = set(
+        Membership.objects.filter(tld=tld, status__in=Membership.OPEN).values_list(
+            "number", flat=True
+        )
+    )
+    n = 1
+    while n in used:
+        n += 1
+    return n
+
+
+def _add_membership(
+    tld: Tld, c: CleanContact, *, actor: Actor, rule: str, authoriser: str
+) -> Membership:
+    person = Person.objects.filter(email__iexact=c.email).first()
+    before = person.snapshot() if person else None
+    if person is None:
+        person = Person.objects.create(
+            name=c.name, email=c.email, timezone=c.timezone, languages=c.languages
+        )
+    else:
+        person.name = c.name
+        person.timezone = c.timezone or person.timezone
+        person.languages = c.languages or person.languages
+        person.save()
+    if c.phones:
+        person.phones.all().delete()
+        Phone.objects.bulk_create(
+            [
+                Phone(person=person, number=n, label=label, position=i)
+                for i, (n, label) in enumerate(c.phones)
+            ]
+        )
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(
+                person=person,
+                tld=tld,
+                status=Membership.Status.PENDING,
+                number=_next_number(tld),
+                authorised_by=authoriser,
+                authorisation_rule=rule,
+                authorised_via=actor.door,
+                authorised_at=timezone.now(),
+                confirm_nonce=links.new_nonce(),
+            )
+    except IntegrityError:
+        raise InvalidInput(
+            _("%(email)s is already a contact of %(tld)s.")
+            % {"email": c.email, "tld": tld.display},
+            field="email",
+        ) from None
+    outbox.send_template(
+        "directory/email/confirm.txt",
+        {
+            "person": person,
+            "tld": tld,
+            "membership": membership,
+            "link": f"{settings.BASE_URL}/confirm/{links.confirmation_token(membership)}/",
+            "ttl_days": settings.CONFIRMATION_TTL_DAYS,
+        },
+        subject=_("TLD-OPS: confirm your address as a security contact of %(tld)s")
+        % {"tld": tld.display},
+        to=[person.email],
+        purpose="confirmation",
+    )
+    record(
+        actor,
+        "contact-authorised",
+        f"{person.name} named as contact {membership.number} of {tld.display} ({rule})",
+        tld=tld,
+        person=person,
+        before=before,
+        after=person.snapshot(),
+    )
+    return membership
+
+
+# --- The contact's own steps -----------------------------------------------------------------------
+
+
+def confirm_contact(token: str, *, door: str, password: str | None = None) -> Membership:
+    """Double opt-in: the named contact proves the address is theirs; the membership becomes active.
+
+    On first confirmation the person gets a portal account (username = email); ``password`` sets it.
+    """
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with transaction.atomic():
+        membership = links.open_confirmation(token)
+        person = membership.person
+        if person.user is None:
+            User = get_user_model()
+            if password:
+                try:
+                    validate_password(password)
+                except ValidationError as exc:
+                    raise InvalidInput(" ".join(exc.messages), field="password") from None
+            user = User.objects.filter(username__iexact=person.email).first()
+            if user is None:
+                user = User.objects.create_user(username=person.email, email=person.email)
+                if password:
+                    user.set_password(password)
+                else:
+                    user.set_unusable_password()
+                user.save()
+            person.user = user
+            person.save(update_fields=["user"])
+        membership.status = Membership.Status.ACTIVE
+        membership.confirmed_at = timezone.now()
+        membership.confirm_nonce = ""
+        membership.save(update_fields=["status", "confirmed_at", "confirm_nonce"])
+        Invitation.objects.filter(
+            tld=membership.tld, status=Invitation.Status.SENT, purpose=Invitation.Purpose.INVITE
+        ).update(status=Invitation.Status.ANSWERED, answered_at=timezone.now())
+        record(
+            Actor.of(person, door),
+            "contact-confirmed",
+            f"{person.name} confirmed as contact of {membership.tld.display}",
+            tld=membership.tld,
+            person=person,
+            after={"status": "active"},
+        )
+    return membership
+
+
+@dataclass
+class ProfileChange:
+    """What a member may change about themselves. ``None`` leaves a field as it is."""
+
+    phones: list[tuple[str, str]] | None = None
+    timezone: str | None = None
+    languages: list[str] | str | None = None
+    name: str | None = None
+
+
+def update_profile(person: Person, change: ProfileChange, *, actor: Actor) -> Person:
+    """A member edits their own phone numbers, time zone, languages (and name spelling).
+
+    Their ccTLDs' other contacts are told, so nobody learns of a changed 24/7 number too late.
+    """
+    if actor.person is None or (actor.person.pk != person.pk and not _is_staff(actor)):
+        raise NotAuthorised(_("Members may change only their own details."))
+    region = next(
+        iter(person.memberships.filter(status="active").values_list("tld__iso_code", flat=True)), ""
+    )
+    phones = None
+    if change.phones is not None:
+        phones = [
+            (clean_phone(n, region=region or None), clean_phone_label(lbl))
+            for n, lbl in change.phones
+            if (n or "").strip()
+        ]
+    tz = clean_timezone(change.timezone) if change.timezone is not None else None
+    langs = clean_languages(change.languages) if change.languages is not None else None
+    name = " ".join(change.name.split()) if change.name is not None else None
+    if name is not None and not name:
+        raise InvalidInput(_("Your name cannot be empty."), field="name")
+    with transaction.atomic():
+        before = person.snapshot()
+        if phones is not None:
+            person.phones.all().delete()
+            Phone.objects.bulk_create(
+                [
+                    Phone(person=person, number=n, label=lbl, position=i)
+                    for i, (n, lbl) in enumerate(phones)
+                ]
+            )
+        if tz is not None:
+            person.timezone = tz
+        if langs is not None:
+            person.languages = langs
+        if name is not None:
+            person.name = name
+        person.save()
+        after = person.snapshot()
+        if after == before:
+            return person
+        record(
+            actor,
+            "profile-updated",
+            f"{person.name} updated their details",
+            person=person,
+            before=before,
+            after=after,
+        )
+        _tell_colleagues(person, before, after)
+    return person
+
+
+def _tell_colleagues(person: Person, before: dict, after: dict) -> None:
+    memberships = person.memberships.filter(status=Membership.Status.ACTIVE).select_related("tld")
+    for m in memberships:
+        colleagues = list(
+            Membership.objects.filter(tld=m.tld, status=Membership.Status.ACTIVE)
+            .exclude(person=person)
+            .values_list("person__email", flat=True)
+        )
+        if not colleagues:
+            continue
+        outbox.send_template(
+            "directory/email/colleague_changed.txt",
+            {"person": person, "tld": m.tld, "before": before, "after": after},
+            subject=_("TLD-OPS: %(name)s updated their contact details for %(tld)s")
+            % {"name": person.name, "tld": m.tld.display},
+            to=colleagues,
+            purpose="colleague-notice",
+        )
+
+
+def _end_membership(
+    membership: Membership, status: str, actor: Actor, *, reason: str
+) -> Membership:
+    before = {"status": membership.status}
+    membership.status = status
+    membership.ended_at = timezone.now()
+    membership.confirm_nonce = ""
+    membership.save(update_fields=["status", "ended_at", "confirm_nonce"])
+    record(
+        actor,
+        f"contact-{status}",
+        f"{membership.person.name} no longer a contact of {membership.tld.display}: {reason}",
+        tld=membership.tld,
+        person=membership.person,
+        before=before,
+        after={"status": status},
+    )
+    colleagues = list(
+        Membership.objects.filter(tld=membership.tld, status=Membership.Status.ACTIVE)
+        .exclude(pk=membership.pk)
+        .values_list("person__email", flat=True)
+    )
+    outbox.send_template(
+        "directory/email/contact_ended.txt",
+        {
+            "membership": membership,
+            "person": membership.person,
+            "tld": membership.tld,
+            "reason": reason,
+        },
+        subject=_("TLD-OPS: %(name)s is no longer a contact of %(tld)s")
+        % {"name": membership.person.name, "tld": membership.tld.display},
+        to=[membership.person.email],
+        cc=colleagues,
+        purpose="contact-ended",
+    )
+    return membership
+
+
+def leave(person: Person, *, actor: Actor, tld: Tld | None = None) -> list[Membership]:
+    """A member leaves one ccTLD's contacts, or all of them."""
+    if actor.person is None or actor.person.pk != person.pk:
+        raise NotAuthorised(_("Only the member may leave on their own behalf."))
+    with transaction.atomic():
+        qs = (
+            person.memberships.select_for_update()
+            .select_related("tld", "person")
+            .filter(status__in=Membership.OPEN)
+        )
+        if tld is not None:
+            qs = qs.filter(tld=tld)
+        ended = [_end_membership(m, Membership.Status.LEFT, actor, reason="left") for m in qs]
+        if not ended:
+            raise NotFound(_("You are not a contact of that ccTLD."))
+    return ended
+
+
+def remove_contact(membership: Membership, *, actor: Actor, reason: str) -> Membership:
+    """The secretariat removes a contact (e.g. on the admin contact's written request)."""
+    _require_staff(actor)
+    if membership.status not in Membership.OPEN:
+        raise InvalidInput(_("This contact is no longer active."))
+    with transaction.atomic():
+        return _end_membership(membership, Membership.Status.REMOVED, actor, reason=reason)
+
+
+# --- Staff accounts --------------------------------------------------------------------------------
+
+
+def _is_staff(actor: Actor) -> bool:
+    return actor.person is not None and actor.person.role in (Role.SECRETARIAT, Role.COMMITTEE)
+
+
+def _require_staff(actor: Actor) -> None:
+    if actor.door not in ("cli", "system") and not _is_staff(actor):
+        raise NotAuthorised(_("Only the secretariat and the standing committee may do this."))
+
+
+def create_staff(
+    *, name: str, email: str, role: str, password: str, position: str = "", actor: Actor
+) -> Person:
+    """Create a secretariat or committee account (``tldops createadmin``); a TOTP device is added
+    at first login."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    if role not in (Role.SECRETARIAT, Role.COMMITTEE):
+        raise InvalidInput(_("Role must be secretariat or committee."), field="role")
+    if position not in {c for c, _label in CommitteePosition.choices}:
+        raise InvalidInput(
+            _("Unknown committee position “%(p)s”.") % {"p": position}, field="position"
+        )
+    if role == Role.SECRETARIAT and position:
+        raise InvalidInput(
+            _("Committee positions apply to committee accounts only."), field="position"
+        )
+    address = clean_email(email)
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), field="password") from None
+    User = get_user_model()
+    with transaction.atomic():
+        if User.objects.filter(username__iexact=address).exists():
+            raise InvalidInput(
+                _("An account for %(e)s already exists.") % {"e": address}, field="email"
+            )
+        user = User.objects.create_user(username=address, email=address, password=password)
+        person, _created = Person.objects.get_or_create(email=address, defaults={"name": name})
+        person.name = name.strip() or person.name
+        person.user = user
+        person.role = role
+        person.committee_position = position
+        person.save()
+        record(
+            actor,
+            "staff-created",
+            f"{role} account created for {address}",
+            person=person,
+            after={"role": role, "position": position},
+        )
+    return person
+
+
+def set_role(person: Person, *, role: str, position: str = "", actor: Actor) -> Person:
+    """Change someone's role; only the committee may (policy)."""
+    if actor.door != "cli" and (actor.person is None or actor.person.role != Role.COMMITTEE):
+        raise NotAuthorised(_("Only the standing committee may change roles."))
+    if role not in Role.values:
+        raise InvalidInput(_("Unknown role “%(r)s”.") % {"r": role}, field="role")
+    with transaction.atomic():
+        before = {"role": person.role, "position": person.committee_position}
+        person.role = role
+        person.committee_position = position if role == Role.COMMITTEE else ""
+        person.save(update_fields=["role", "committee_position"])
+        record(
+            actor,
+            "role-changed",
+            f"{person.email} is now {role}",
+            person=person,
+            before=before,
+            after={"role": role, "position": person.committee_position},
+        )
+    return person

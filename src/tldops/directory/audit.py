@@ -1,0 +1,55 @@
+"""The audit log: one :func:`record` call per change, inside the action's transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from tldops.catalog.models import Tld
+from tldops.directory.models import AuditEntry, Person
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting and through which door (``web``, ``api``, ``cli``, ``email``, ``system``)."""
+
+    label: str
+    door: str
+    person: Person | None = None
+
+    @classmethod
+    def of(cls, person: Person, door: str) -> Actor:
+        return cls(label=f"{person.role}:{person.email}", door=door, person=person)
+
+    @classmethod
+    def authoriser(cls, email: str, door: str) -> Actor:
+        return cls(label=f"admin-contact:{email}", door=door)
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(label="system", door="system")
+
+
+def record(
+    actor: Actor,
+    action: str,
+    summary: str,
+    *,
+    tld: Tld | None = None,
+    person: Person | None = None,
+    before: object = None,
+    after: object = None,
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        at=timezone.now(),
+        actor=actor.label[:300],
+        actor_person=actor.person,
+        door=actor.door,
+        action=action,
+        tld=tld,
+        person=person,
+        summary=summary[:500],
+        before=before,
+        after=after,
+    )

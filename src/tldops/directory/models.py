@@ -1,0 +1,223 @@
+"""Directory models: people, their phones, their ccTLD memberships, invitations, audit and API tokens.
+
+A *person* may be a contact of more than one ccTLD (one registry often runs several); the
+*membership* is the vetted fact "this person is a security contact of this ccTLD", authorised by the
+ccTLD's IANA administrative contact and confirmed by the person. Nothing here is public.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tldops.catalog.models import Tld
+
+
+class Role(models.TextChoices):
+    MEMBER = "member", _("Member")
+    SECRETARIAT = "secretariat", _("Secretariat")
+    COMMITTEE = "committee", _("Standing committee")
+
+
+class CommitteePosition(models.TextChoices):
+    NONE = "", _("—")
+    CHAIR = "chair", _("Chair")
+    VICE_CHAIR = "vice-chair", _("Vice-chair")
+    MEMBER = "member", _("Member")
+    LIAISON = "liaison", _("Liaison")
+
+
+class Person(models.Model):
+    """Someone the directory knows: a ccTLD contact, a secretariat member or a committee member."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="person",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), unique=True)
+    alt_emails = models.JSONField(_("other email addresses"), default=list, blank=True)
+    timezone = models.CharField(_("time zone"), max_length=64, blank=True)
+    languages = models.JSONField(_("languages"), default=list, blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    committee_position = models.CharField(
+        max_length=16, choices=CommitteePosition.choices, default="", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    def snapshot(self) -> dict[str, object]:
+        """The person's editable details, as the audit log records them before and after a change."""
+        return {
+            "name": self.name,
+            "email": self.email,
+            "alt_emails": list(self.alt_emails),
+            "timezone": self.timezone,
+            "languages": list(self.languages),
+            "phones": [{"number": p.number, "label": p.label} for p in self.phones.all()],
+        }
+
+
+class Phone(models.Model):
+    class Label(models.TextChoices):
+        OFFICE = "office", _("office")
+        MOBILE = "mobile", _("mobile")
+        H24 = "24/7", _("24/7")
+        OTHER = "other", _("other")
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(_("number (E.164)"), max_length=20)
+    label = models.CharField(max_length=8, choices=Label.choices, default=Label.OFFICE)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["person", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.label})"
+
+
+class Membership(models.Model):
+    """A person as a security contact of one ccTLD."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("awaiting confirmation")
+        ACTIVE = "active", _("active")
+        REMOVED = "removed", _("removed")
+        LEFT = "left", _("left")
+
+    OPEN = (Status.PENDING, Status.ACTIVE)
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
+    tld = models.ForeignKey(Tld, on_delete=models.PROTECT, related_name="memberships")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    number = models.PositiveSmallIntegerField(
+        _("contact number"), help_text=_("Contact number within the ccTLD (1, 2, 3 …)")
+    )
+    authorised_by = models.EmailField(_("authorised by"))
+    authorisation_rule = models.CharField(max_length=24)
+    authorised_via = models.CharField(max_length=8)
+    authorised_at = models.DateTimeField()
+    confirm_nonce = models.CharField(max_length=32, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["tld__alabel", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "tld"],
+                condition=Q(status__in=["pending", "active"]),
+                name="one_open_membership_per_person_and_tld",
+            ),
+            models.UniqueConstraint(
+                fields=["tld", "number"],
+                condition=Q(status__in=["pending", "active"]),
+                name="one_open_contact_number_per_tld",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.name} for .{self.tld.alabel} ({self.status})"
+
+
+class Invitation(models.Model):
+    """A signed, expiring, single-use link sent to a ccTLD's IANA administrative contact.
+
+    ``purpose`` is *invite* for the secretariat's invitation to join, *manage* for a link the admin
+    contact asks for later to replace or remove contacts.
+    """
+
+    class Purpose(models.TextChoices):
+        INVITE = "invite", _("invitation")
+        MANAGE = "manage", _("management link")
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("sent")
+        ANSWERED = "answered", _("answered")
+        EXPIRED = "expired", _("expired")
+        CANCELLED = "cancelled", _("cancelled")
+
+    tld = models.ForeignKey(Tld, on_delete=models.PROTECT, related_name="invitations")
+    purpose = models.CharField(max_length=8, choices=Purpose.choices, default=Purpose.INVITE)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENT)
+    sent_to = models.EmailField()
+    nonce = models.CharField(max_length=32)
+    batch = models.CharField(max_length=100, blank=True)
+    invited_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    last_sent_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "purpose"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} for .{self.tld.alabel} ({self.status})"
+
+
+class AuditEntry(models.Model):
+    """Who changed what, when, through which door, with the state before and after."""
+
+    class Door(models.TextChoices):
+        WEB = "web", _("web")
+        API = "api", _("API")
+        CLI = "cli", _("CLI")
+        EMAIL = "email", _("email")
+        SYSTEM = "system", _("system")
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.CharField(max_length=300)
+    actor_person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    door = models.CharField(max_length=8, choices=Door.choices)
+    action = models.CharField(max_length=64, db_index=True)
+    tld = models.ForeignKey(Tld, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    summary = models.CharField(max_length=500)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its SHA-256 is stored; the token is shown once when created."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, db_index=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

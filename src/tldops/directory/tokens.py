@@ -1,0 +1,68 @@
+"""Personal API tokens: created and revoked by their owner, checked on every API request.
+
+Only a SHA-256 digest is stored; the plaintext is returned once, at creation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tldops.directory.audit import Actor, record
+from tldops.directory.errors import InvalidInput, NotFound
+from tldops.directory.models import ApiToken, Person
+
+TOKEN_PREFIX = "tldops_"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(person: Person, name: str, *, actor: Actor) -> tuple[ApiToken, str]:
+    """A new token for ``person``; returns the row and the plaintext (shown once)."""
+    label = (name or "").strip()
+    if not label or len(label) > 100:
+        raise InvalidInput(_("Give the token a name of 1 to 100 characters."), field="name")
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            person=person,
+            name=label,
+            prefix=plaintext[: len(TOKEN_PREFIX) + 4],
+            digest=_digest(plaintext),
+        )
+        record(actor, "api-token-created", f"API token “{label}” created", person=person)
+    return token, plaintext
+
+
+def revoke_token(person: Person, token_id: int, *, actor: Actor) -> ApiToken:
+    with transaction.atomic():
+        token = ApiToken.objects.filter(pk=token_id, person=person, revoked_at=None).first()
+        if token is None:
+            raise NotFound(_("No such active token."))
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record(actor, "api-token-revoked", f"API token “{token.name}” revoked", person=person)
+    return token
+
+
+def person_for_token(plaintext: str) -> Person | None:
+    """The owner of a valid, unrevoked token, or ``None``. Records when it was last used."""
+    if not plaintext or not plaintext.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("person", "person__user")
+        .filter(digest=_digest(plaintext), revoked_at=None)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.person

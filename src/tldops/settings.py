@@ -1,0 +1,180 @@
+"""Django settings for tldops, all taken from :mod:`tldops.config` (environment and optional file).
+
+Defaults give the embedded system: SQLite in WAL mode under ``./var``, mail written to a sink folder,
+web on 127.0.0.1:8000. ``TLDOPS_DATABASE_URL`` selects PostgreSQL; ``TLDOPS_SMARTHOST`` an MTA.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from tldops.config import DATA_DIR, SOURCE, secret_key
+
+BASE_DIR = Path(__file__).resolve().parent
+
+SECRET_KEY = secret_key(SOURCE, DATA_DIR)
+DEBUG = SOURCE.bool("DEBUG", False)
+ALLOWED_HOSTS = SOURCE.list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
+BASE_URL = (SOURCE.get("BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+CSRF_TRUSTED_ORIGINS = [BASE_URL]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_htmx",
+    "axes",
+    "tldops.catalog",
+    "tldops.directory",
+    "tldops.lists",
+    "tldops.web",
+    "tldops.ops",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "tldops.urls"
+WSGI_APPLICATION = "tldops.wsgi.application"
+ASGI_APPLICATION = "tldops.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tldops.web.context.roles",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        SOURCE.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'tldops.sqlite3'}",
+        conn_max_age=60,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web, mail and worker processes read while one writes; IMMEDIATE avoids
+    # "database is locked" upgrades from read to write inside a transaction.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "tldops",
+    }
+}
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:coverage"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Login rate limiting (django-axes): lock a username+address pair after this many failures.
+AXES_FAILURE_LIMIT = SOURCE.int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = SOURCE.int("LOGIN_COOLOFF_MINUTES", 15) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_ENABLED = SOURCE.bool("LOGIN_RATE_LIMIT", True)
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# Mail. Without a smarthost, outgoing mail is written to a sink folder, one .eml file a message.
+SMARTHOST = SOURCE.get("SMARTHOST", "")  # host[:port]
+MAIL_SINK_DIR = Path(SOURCE.get("MAIL_SINK", str(DATA_DIR / "mail-sink")) or "")
+MAIL_DOMAIN = SOURCE.get("MAIL_DOMAIN", "tldops.localhost")
+DEFAULT_FROM_EMAIL = SOURCE.get("FROM_EMAIL", f"TLD-OPS Secretariat <secretariat@{MAIL_DOMAIN}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+AUTHORISE_ADDRESS = SOURCE.get("AUTHORISE_ADDRESS", f"authorise@{MAIL_DOMAIN}")
+SMTP_LISTEN = SOURCE.get("SMTP_LISTEN", "127.0.0.1:8025")
+LMTP_LISTEN = SOURCE.get("LMTP_LISTEN", "127.0.0.1:8024")
+WEB_LISTEN = SOURCE.get("WEB_LISTEN", "127.0.0.1:8000")
+
+# Community rules.
+MAX_CONTACTS_PER_CCTLD = SOURCE.int("MAX_CONTACTS_PER_CCTLD", 3)
+INVITATION_TTL_DAYS = SOURCE.int("INVITATION_TTL_DAYS", 30)
+CONFIRMATION_TTL_DAYS = SOURCE.int("CONFIRMATION_TTL_DAYS", 14)
+INVITATION_REMINDER_DAYS = [int(d) for d in SOURCE.list("INVITATION_REMINDER_DAYS", "7,14,21")]
+REQUIRE_2FA_FOR_STAFF = SOURCE.bool("REQUIRE_2FA_FOR_STAFF", True)
+
+# Online catalog sync (IANA). Overridable so tests can point at a local HTTP server.
+IANA_RZDB_URL = SOURCE.get("IANA_RZDB_URL", "https://www.iana.org/domains/root/db")
+IANA_ROOT_ZONE_URL = SOURCE.get("IANA_ROOT_ZONE_URL", "https://www.internic.net/domain/root.zone")
+IANA_TLD_LIST_URL = SOURCE.get(
+    "IANA_TLD_LIST_URL", "https://data.iana.org/TLD/tlds-alpha-by-domain.txt"
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": SOURCE.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
+}

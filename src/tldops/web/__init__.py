@@ -1,0 +1,1 @@
+"""The web portal: Django templates + htmx, thin views onto the apps' services."""
