@@ -29,6 +29,9 @@ class InboundMessage(models.Model):
     class Meta:
         ordering = ["-received_at"]
 
+    def __str__(self) -> str:
+        return f"from {self.mail_from} ({self.status})"
+
 
 class OutboundMessage(models.Model):
     """A message to send, as bytes, with what it is for (``invitation``, ``confirmation`` …)."""
