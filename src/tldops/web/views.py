@@ -1,5 +1,0 @@
-from django.http import HttpRequest, HttpResponse
-
-
-def coverage(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("tldops")

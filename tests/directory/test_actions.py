@@ -1,0 +1,235 @@
+"""The vetting flow's actions, called directly (the doors have their own tests)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.conftest import body_of
+from tldops.directory import actions, links
+from tldops.directory.audit import Actor
+from tldops.directory.errors import InvalidInput, LimitReached, LinkInvalid, NotAuthorised, NotFound
+from tldops.directory.models import AuditEntry, Invitation, Membership, Person
+from tldops.directory.validation import ContactInput
+from tldops.lists.models import Delivery
+
+
+def contact(name: str, email: str, phone: str = "+33 1 23 45 67 89") -> ContactInput:
+    return ContactInput(name=name, email=email, phones=[(phone, "24/7")], timezone="Europe/Paris",
+                        languages="fr, en")
+
+
+def invite(tld) -> str:
+    return links.invitation_token(actions.invite_cctld(tld, actor=Actor.system()))
+
+
+def test_invitation_mails_the_admin_contact_with_a_working_link(catalog, outbox):
+    inv = actions.invite_cctld(catalog["fr"], actor=Actor.system(), batch="a-f")
+    ((rcpt, msg),) = outbox("invite")
+    assert rcpt == "admin@nic.fr"
+    assert f"[ref:{links.invitation_ref(inv)}]" in msg["Subject"]
+    assert msg["Reply-To"] == "authorise@tldops.localhost"
+    body = body_of(msg)
+    token = body.split("/authorise/")[1].split("/")[0]
+    assert links.open_invitation(token).pk == inv.pk
+    entry = AuditEntry.objects.get(action="invite")
+    assert entry.tld == catalog["fr"] and entry.door == "system"
+
+
+def test_a_new_invitation_cancels_the_previous_link(catalog):
+    first = invite(catalog["fr"])
+    second = invite(catalog["fr"])
+    with pytest.raises(LinkInvalid, match="cancelled"):
+        links.open_invitation(first)
+    assert links.open_invitation(second)
+
+
+def test_retired_or_adminless_tlds_cannot_be_invited(catalog, make_tld):
+    with pytest.raises(InvalidInput, match="retired"):
+        actions.invite_cctld(catalog["an"], actor=Actor.system())
+    orphan = make_tld("zz", admin_email="")
+    with pytest.raises(InvalidInput, match="no known email"):
+        actions.invite_cctld(orphan, actor=Actor.system())
+    assert not Invitation.objects.exists() and not Delivery.objects.exists()
+
+
+def test_authorise_then_confirm_makes_an_active_member(catalog, outbox):
+    token = invite(catalog["fr"])
+    result = actions.authorise_contacts(
+        token, [contact("Ana Lopez", "Ana@NIC.fr"), contact("Bo Li", "bo@nic.fr")], door="web"
+    )
+    assert [m.number for m in result.added] == [1, 2]
+    ana = Person.objects.get(email="Ana@nic.fr")
+    assert ana.phones.get().number == "+33123456789"
+    assert ana.languages == ["fr", "en"]
+    m = ana.memberships.get()
+    assert (m.status, m.authorisation_rule, m.authorised_by) == ("pending", "signed-link", "admin@nic.fr")
+    confirmations = outbox("confirmation")
+    assert {r for r, _m in confirmations} == {"Ana@nic.fr", "bo@nic.fr"}
+    actions.confirm_contact(links.confirmation_token(m), door="web", password="a long pass phrase 42")
+    m.refresh_from_db()
+    assert m.status == Membership.Status.ACTIVE and m.confirmed_at
+    ana.refresh_from_db()
+    assert ana.user.check_password("a long pass phrase 42")
+    assert Invitation.objects.get().status == Invitation.Status.ANSWERED
+
+
+def test_the_link_works_once(catalog):
+    token = invite(catalog["fr"])
+    actions.authorise_contacts(token, [contact("Ana", "ana@nic.fr")], door="web")
+    with pytest.raises(LinkInvalid):
+        actions.authorise_contacts(token, [contact("Bo", "bo@nic.fr")], door="web")
+    assert Membership.objects.count() == 1
+
+
+def test_an_expired_link_is_refused(catalog):
+    token = invite(catalog["fr"])
+    Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(LinkInvalid, match="expired"):
+        actions.authorise_contacts(token, [contact("Ana", "ana@nic.fr")], door="web")
+
+
+def test_a_tampered_link_is_refused(catalog):
+    token = invite(catalog["fr"])
+    with pytest.raises(LinkInvalid):
+        links.open_invitation(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+
+
+def test_a_fourth_contact_is_refused_and_nothing_is_written(catalog, settings):
+    assert settings.MAX_CONTACTS_PER_CCTLD == 3
+    token = invite(catalog["fr"])
+    four = [contact(f"P{i}", f"p{i}@nic.fr") for i in range(4)]
+    with pytest.raises(LimitReached, match="at most 3"):
+        actions.authorise_contacts(token, four, door="web")
+    assert not Membership.objects.exists() and not Person.objects.exists()
+    assert not Delivery.objects.filter(message__purpose="confirmation").exists()
+    assert links.open_invitation(token)  # still usable after the refusal
+
+
+def test_the_limit_is_a_setting(catalog, settings):
+    settings.MAX_CONTACTS_PER_CCTLD = 2
+    token = invite(catalog["fr"])
+    with pytest.raises(LimitReached):
+        actions.authorise_contacts(token, [contact(f"P{i}", f"p{i}@nic.fr") for i in range(3)], door="web")
+
+
+def test_bad_input_is_refused_with_the_field_and_nothing_written(catalog):
+    token = invite(catalog["fr"])
+    with pytest.raises(InvalidInput) as err:
+        actions.authorise_contacts(
+            token, [contact("Ana", "ana@nic.fr"), contact("Bo", "bo@nic.fr", phone="+33 12")], door="web"
+        )
+    assert err.value.field == "phone"
+    with pytest.raises(InvalidInput) as err:
+        actions.authorise_contacts(token, [contact("Ana", "not-an-address")], door="web")
+    assert err.value.field == "email"
+    assert not Membership.objects.exists()
+
+
+def test_email_rule_admin_address_or_admin_in_copy(catalog):
+    rule = actions.email_authorisation_rule
+    assert rule("admin@nic.fr", "ADMIN@nic.fr", []) == "admin-address"
+    assert rule("admin@nic.fr", "jean@gmail.example", ["admin@nic.fr"]) == "admin-in-copy"
+    with pytest.raises(NotAuthorised, match="admin@nic.fr"):
+        rule("admin@nic.fr", "jean@gmail.example", ["other@nic.fr"])
+
+
+def test_authorisation_by_email_records_the_rule(catalog):
+    token = invite(catalog["fr"])
+    result = actions.authorise_contacts(
+        token, [contact("Ana", "ana@nic.fr")], door="email",
+        sender="jean@perso.example", copied=["admin@nic.fr"],
+    )
+    m = result.added[0]
+    assert (m.authorisation_rule, m.authorised_by, m.authorised_via) == (
+        "admin-in-copy", "jean@perso.example", "email")
+    entry = AuditEntry.objects.get(action="authorise")
+    assert entry.actor == "admin-contact:jean@perso.example" and entry.door == "email"
+
+
+def test_replacing_a_contact_needs_the_admin_contact(catalog, make_member, outbox):
+    tld = catalog["fr"]
+    for name in ("Ana One", "Bo Two", "Cy Three"):
+        make_member(tld, name=name)
+    manage = links.invitation_token(actions.request_manage_link(tld, actor=Actor.system()))
+    result = actions.authorise_contacts(manage, [contact("Di Four", "di@nic.fr")], remove=[2], door="web")
+    assert [m.person.name for m in result.removed] == ["Bo Two"]
+    assert result.added[0].number == 2  # the freed number is reused
+    assert Membership.objects.get(person__name="Bo Two").status == Membership.Status.REMOVED
+    ended = outbox("contact-ended")
+    assert ended and ended[0][0] == "bo@nic.fr"
+
+
+def test_removing_an_unknown_number_changes_nothing(catalog, make_member):
+    make_member(catalog["fr"])
+    manage = links.invitation_token(actions.request_manage_link(catalog["fr"], actor=Actor.system()))
+    with pytest.raises(NotFound):
+        actions.authorise_contacts(manage, [], remove=[1, 7], door="web")
+    assert Membership.objects.get().status == "active"
+
+
+def test_member_edits_own_details_and_colleagues_are_told(catalog, make_member, outbox):
+    ana = make_member(catalog["fr"], name="Ana Lopez")
+    make_member(catalog["fr"], name="Bo Li")
+    actions.update_profile(
+        ana, actions.ProfileChange(phones=[("+33 6 12 34 56 78", "mobile")], timezone="UTC"),
+        actor=Actor.of(ana, "web"),
+    )
+    assert ana.phones.get().number == "+33612345678"
+    ((rcpt, msg),) = outbox("colleague-notice")
+    assert rcpt == "bo@nic.fr" and "+33612345678" in body_of(msg)
+    entry = AuditEntry.objects.get(action="profile-updated")
+    assert entry.before["phones"][0]["number"] == "+33123456789"
+    assert entry.after["phones"][0]["number"] == "+33612345678"
+
+
+def test_member_cannot_edit_someone_else(catalog, make_member):
+    ana = make_member(catalog["fr"], name="Ana Lopez")
+    bo = make_member(catalog["fr"], name="Bo Li")
+    with pytest.raises(NotAuthorised):
+        actions.update_profile(bo, actions.ProfileChange(timezone="UTC"), actor=Actor.of(ana, "web"))
+
+
+def test_member_may_leave(catalog, make_member):
+    ana = make_member(catalog["fr"])
+    actions.leave(ana, actor=Actor.of(ana, "web"))
+    assert ana.memberships.get().status == Membership.Status.LEFT
+    with pytest.raises(NotFound):
+        actions.leave(ana, actor=Actor.of(ana, "web"))
+
+
+def test_reminders_are_sent_once_each_and_invitations_expire(catalog, settings, outbox):
+    settings.INVITATION_REMINDER_DAYS = [7, 14]
+    inv = actions.invite_cctld(catalog["fr"], actor=Actor.system())
+    now = inv.created_at
+    assert actions.send_due_reminders(now=now + timedelta(days=6)) == 0
+    assert actions.send_due_reminders(now=now + timedelta(days=8)) == 1
+    assert actions.send_due_reminders(now=now + timedelta(days=8)) == 0
+    assert actions.send_due_reminders(now=now + timedelta(days=15)) == 1
+    assert actions.send_due_reminders(now=now + timedelta(days=20)) == 0
+    assert len(outbox("invite-reminder")) == 2
+    actions.send_due_reminders(now=now + timedelta(days=settings.INVITATION_TTL_DAYS + 1))
+    inv.refresh_from_db()
+    assert inv.status == Invitation.Status.EXPIRED
+
+
+def test_staff_accounts_and_roles(db, staff):
+    chair = staff("committee", "chair@tldops.example", position="chair")
+    sec = staff("secretariat", "sec@tldops.example")
+    with pytest.raises(InvalidInput):
+        staff("secretariat", "sec2@tldops.example", position="chair")
+    with pytest.raises(NotAuthorised):
+        actions.set_role(chair, role="member", actor=Actor.of(sec, "web"))
+    actions.set_role(sec, role="committee", position="liaison", actor=Actor.of(chair, "web"))
+    sec.refresh_from_db()
+    assert (sec.role, sec.committee_position) == ("committee", "liaison")
+
+
+def test_a_weak_password_is_refused(db):
+    with pytest.raises(InvalidInput) as err:
+        actions.create_staff(name="X", email="x@tldops.example", role="secretariat", password="1234",
+                             actor=Actor.system())
+    assert err.value.field == "password"
+    assert not Person.objects.exists()
