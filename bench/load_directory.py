@@ -1,0 +1,543 @@
+"""Benchmark: the coverage page, the member directory and the API's directory listing under load.
+
+    .venv/bin/python bench/load_directory.py            # full run, writes docs/benchmarks.md
+    .venv/bin/python bench/load_directory.py --duration 3 --no-docs   # a quick look
+
+One run:
+1. seeds two fresh data directories (temporary, under --workdir) through bench/seed.py: 100 and
+   1,000 active members over the 309 delegated ccTLDs;
+2. counts the SQL queries of each page in both (bench/queries.py): they must be equal (no N+1);
+3. starts ``tldops run`` on the 1,000-member directory, on free loopback ports, and waits for it;
+4. for each page runs ``wrk -t2 -c20 -d15s`` (after a short unrecorded warm-up) with
+   bench/wrk_report.lua, which prints p50/p95/p99 and requests/s as JSON;
+5. stops the server (SIGTERM to the process group it started) and writes the results into the
+   section of docs/benchmarks.md between the ``directory-load`` markers.
+
+Everything talks to 127.0.0.1 only and runs for fixed durations. Needs wrk (``apt-get install wrk``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+DOCS = ROOT / "docs" / "benchmarks.md"
+LUA = BENCH / "wrk_report.lua"
+P95_BUDGET_MS = 100.0
+SEQUENTIAL = 5  # requests timed one at a time before the load
+WRK_TIMEOUT = "30s"  # slower answers count as timeouts and leave wrk's latency statistics
+START = "<!-- directory-load:start (written by bench/load_directory.py) -->"
+END = "<!-- directory-load:end -->"
+
+sys.path.insert(0, str(BENCH))
+from queries import PAGES  # noqa: E402  (the same pages, counted in-process)
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_env(data_dir: Path, members: int, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TLDOPS_")}
+    env.update(
+        TLDOPS_DATA_DIR=str(data_dir),
+        # 1,000 members over 309 ccTLDs is 4 for some: above the default limit of 3 (seed.py).
+        TLDOPS_MAX_CONTACTS_PER_CCTLD=str(max(3, -(-members // 309))),
+        PYTHONUNBUFFERED="1",
+        **extra,
+    )
+    return env
+
+
+def run_json(cmd: list[str], env: dict[str, str], *, timeout: float) -> dict:
+    done = subprocess.run(
+        cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr[-4000:])
+        raise SystemExit(f"bench: {' '.join(cmd[:3])} failed with exit code {done.returncode}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def seed(data_dir: Path, members: int) -> dict:
+    log(f"seeding {members} members into {data_dir}")
+    env = bench_env(data_dir, members)
+    cmd = [sys.executable, str(BENCH / "seed.py"), "--members", str(members)]
+    result = run_json(cmd, env, timeout=1800)
+    log(f"  {result['members']} active members in {result['seconds']} s")
+    return result
+
+
+def count_queries(data_dir: Path, members: int, seeded: dict) -> dict:
+    env = bench_env(data_dir, members)
+    cmd = [
+        sys.executable,
+        str(BENCH / "queries.py"),
+        "--cookie",
+        seeded["session_cookie"],
+        "--token",
+        seeded["api_token"],
+    ]
+    return run_json(cmd, env, timeout=600)
+
+
+# --- The server ------------------------------------------------------------------------------------
+
+
+class Server:
+    """``tldops run`` in its own process group, on free loopback ports, logging to a file."""
+
+    def __init__(self, data_dir: Path, members: int, log_path: Path, command: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = bench_env(
+            data_dir,
+            members,
+            TLDOPS_WEB_LISTEN=f"127.0.0.1:{self.port}",
+            TLDOPS_SMTP_LISTEN=f"127.0.0.1:{free_port()}",
+            TLDOPS_LMTP_LISTEN=f"127.0.0.1:{free_port()}",
+            TLDOPS_BASE_URL=f"http://127.0.0.1:{self.port}",
+        )
+        # "tldops run" by default; {port} in another command is replaced (e.g. to compare servers).
+        self.command = command
+        words = shlex.split(command.format(port=self.port))
+        if words[0] == "tldops":
+            words = [sys.executable, "-m", "tldops", *words[1:]]
+        self.cmd = words
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 120) -> None:
+        log(f"starting {self.command} on {self.base}")
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            self.cmd,
+            env=self.env,
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(
+                    f"bench: tldops run exited with code {self.proc.returncode}; "
+                    f"see {self.log_path}:\n{self.log_path.read_text(errors='replace')[-3000:]}"
+                )
+            try:
+                with urllib.request.urlopen(self.base + "/", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise SystemExit(f"bench: tldops run did not answer on {self.base} within {timeout} s")
+
+    def processes(self) -> int:
+        """How many processes the server's process group has (uvicorn workers, mail, outbox …)."""
+        if self.proc is None:
+            return 0
+        count = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.proc.pid:  # field 5 of stat, the process group
+                count += 1
+        return count
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        log("stopping the server (SIGTERM)")
+        os.killpg(self.proc.pid, signal.SIGTERM)  # the group this script started, by its id
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self._log.close()
+
+
+# --- Load ------------------------------------------------------------------------------------------
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None
+
+
+def headers_for(auth: str, seeded: dict) -> dict[str, str]:
+    if auth == "session":
+        return {"Cookie": seeded["session_cookie"]}
+    if auth == "token":
+        return {"Authorization": f"Bearer {seeded['api_token']}"}
+    return {}
+
+
+def check_page(url: str, headers: dict[str, str], *, timeout: float = 120) -> tuple[int, int]:
+    """Status and size of one request, redirects not followed: a login redirect is not a page."""
+    opener = urllib.request.build_opener(NoRedirect)
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return response.status, len(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, 0
+
+
+def wrk(url: str, headers: dict[str, str], *, threads: int, connections: int, seconds: int) -> dict:
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", WRK_TIMEOUT]
+    cmd += ["-s", str(LUA)]
+    for name, value in headers.items():
+        cmd += ["-H", f"{name}: {value}"]
+    cmd.append(url)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, check=False)
+    for line in done.stdout.splitlines():
+        if line.startswith("WRK_JSON "):
+            return json.loads(line.removeprefix("WRK_JSON "))
+    raise SystemExit(
+        f"bench: wrk gave no result (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
+    )
+
+
+def ensure_wrk() -> None:
+    if shutil.which("wrk"):
+        return
+    log("wrk is missing; installing it with apt-get")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run([*sudo, "apt-get", "install", "-y", "wrk"], check=True)
+
+
+# --- Machine and versions --------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "unknown"
+    try:
+        kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        ram = f"{kib / 1024 / 1024:.1f} GiB"
+    except (OSError, AttributeError):
+        pass
+    return {
+        "cpus": str(os.cpu_count()),
+        "cpu": cpu,
+        "ram": ram,
+        "os": f"{platform.system()} {platform.release()}",
+    }
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"Python": platform.python_version(), "SQLite": sqlite3.sqlite_version}
+    for dist in ("Django", "django-ninja", "uvicorn", "tldops"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "not installed"
+    first = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+    out["wrk"] = (first.stdout or first.stderr).splitlines()[0].split(" [")[0].removeprefix("wrk ")
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    out["tldops commit"] = commit.stdout.strip() or "unknown"
+    return out
+
+
+# --- Report ----------------------------------------------------------------------------------------
+
+LABELS = {
+    "coverage": "Coverage page `/` (public)",
+    "directory": "Directory page `/directory/` (member session)",
+    "api_contacts": "API `/api/v1/directory/contacts` (token; default page of 100)",
+    "api_contacts_all": "API `/api/v1/directory/contacts?limit=1000` (token; all 1,000)",
+}
+
+
+def render(results: dict) -> str:
+    cfg = results["config"]
+    lines = [
+        START,
+        "## Directory, coverage and API under load",
+        "",
+        "**Requirement** (issue 2): with 1,000 members across the 309 delegated ccTLDs, the public "
+        "coverage page, the member directory page and the API's directory listing answer with "
+        f"p95 below {P95_BUDGET_MS:.0f} ms under {cfg['connections']} concurrent clients against "
+        "`tldops run`, and the number of SQL queries per page does not grow with the number of members.",
+        "",
+        f"**Result: {results['verdict']}**",
+        "",
+        f"Measured {results['date']} on: {results['machine']['cpus']} CPUs "
+        f"({results['machine']['cpu']}), {results['machine']['ram']} RAM, {results['machine']['os']}. "
+        "The load generator (wrk) runs on the same machine and competes with the server for the "
+        "CPUs. Load average before the run: "
+        + ", ".join(f"{x:.2f}" for x in results["load_average"])
+        + ". Database: the embedded default, SQLite in WAL mode.",
+        "",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in results["versions"].items()) + ".",
+        "",
+        f"Server: `{cfg['server_cmd']}` (processes in its group: {results['server_processes']}), "
+        "data seeded by `bench/seed.py` through the real directory services; "
+        f"{results['seed']['members']:,} active members, {results['seed']['max_contacts_per_cctld']} "
+        "contacts at most per ccTLD (`TLDOPS_MAX_CONTACTS_PER_CCTLD=4` for this data set: 1,000 "
+        "members do not fit in 309 × 3).",
+        "",
+        f"Load: `wrk -t{cfg['threads']} -c{cfg['connections']} -d{cfg['seconds']}s "
+        f"--timeout {WRK_TIMEOUT} -s bench/wrk_report.lua URL` per page, after "
+        f"{cfg['warmup']} unrecorded sequential requests; the directory page with a member's "
+        "session cookie, the API with a member's bearer token. wrk keeps every client busy "
+        "(closed loop): a request's latency includes its wait behind the others. *Alone* is the "
+        f"median of {SEQUENTIAL} requests made one at a time just before the load: the service "
+        "time, the floor under every latency measured with 20 clients.",
+        "",
+        "| Page | Answer | alone ms | p50 ms | p95 ms | p99 ms | max ms | req/s | requests "
+        "| non-2xx/errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in results["load"].items():
+        if "error" in r:
+            lines.append(f"| {LABELS.get(name, name)} | {r['error']} | | | | | | | | |")
+            continue
+        errors = sum(r["errors"].values())
+        if not r["requests"]:
+            lines.append(
+                f"| {LABELS.get(name, name)} | {r['check_status']}, {r['check_bytes'] / 1024:.0f} KiB "
+                f"| {r['alone_ms']:.0f} | no answer within {cfg['seconds']} s | | | | 0 | 0 "
+                f"| {errors} |"
+            )
+            continue
+        lines.append(
+            f"| {LABELS.get(name, name)} | {r['check_status']}, {r['check_bytes'] / 1024:.0f} KiB "
+            f"| {r['alone_ms']:.0f} | {r['p50_ms']:.1f} | **{r['p95_ms']:.1f}** | {r['p99_ms']:.1f} | {r['max_ms']:.0f} "
+            f"| {r['rps']:.0f} | {r['requests']} | {errors} |"
+        )
+    sizes = sorted(results["queries"], key=int)
+    lines += [
+        "",
+        "SQL queries per request (Django test client in-process on the same database, second "
+        "request counted with `CaptureQueriesContext`, `bench/queries.py`):",
+        "",
+        "| Page | " + " | ".join(f"{n} members" for n in sizes) + " | constant |",
+        "|---|" + "---:|" * len(sizes) + "---|",
+    ]
+    for name, _path, _auth in PAGES:
+        counts = [results["queries"][n].get(name, {}).get("queries") for n in sizes]
+        cells = [str(c) if c is not None else "error" for c in counts]
+        constant = "yes" if None not in counts and len(set(counts)) == 1 else "**no**"
+        lines.append(f"| {LABELS.get(name, name)} | " + " | ".join(cells) + f" | {constant} |")
+    lines += [
+        "",
+        "Reproduce: `.venv/bin/python bench/load_directory.py` (see `bench/README.md`); raw "
+        "numbers: `--json FILE`.",
+        END,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(section: str) -> None:
+    if DOCS.exists():
+        text = DOCS.read_text()
+    else:
+        text = (
+            "# Benchmarks\n\n"
+            "What the quality bars of the specification measure, how, and the latest numbers. "
+            "Performance is measured here, by the scripts in `bench/`, never asserted by timing "
+            "in tests. Each section is written by its script; rerun the script to refresh it.\n\n"
+        )
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        after = rest.split(END, 1)[1].lstrip("\n")
+        text = before + section + ("\n" + after if after else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    DOCS.write_text(text)
+    log(f"wrote {DOCS.relative_to(ROOT)}")
+
+
+# --- Main ------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=1000, help="members for the load test")
+    parser.add_argument("--small", type=int, default=100, help="members of the second query count")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--connections", type=int, default=20, help="concurrent clients")
+    parser.add_argument("--duration", type=int, default=15, help="seconds of load per page")
+    parser.add_argument(
+        "--warmup", type=int, default=5, help="unrecorded sequential requests before each page"
+    )
+    parser.add_argument(
+        "--server-cmd",
+        default="tldops run",
+        help="the server to load (default: tldops run); {port} is replaced by the chosen port",
+    )
+    parser.add_argument("--workdir", type=Path, help="where the data directories go (default: tmp)")
+    parser.add_argument("--keep", action="store_true", help="keep the data directories afterwards")
+    parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
+    parser.add_argument("--json", type=Path, help="also write the raw results to this file")
+    args = parser.parse_args(argv)
+
+    ensure_wrk()
+    workdir = Path(tempfile.mkdtemp(prefix="tldops-bench-", dir=args.workdir))
+    log(f"working in {workdir}")
+    results: dict = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "load_average": os.getloadavg(),
+        "versions": versions(),
+        "queries": {},
+        "load": {},
+    }
+    server = None
+    try:
+        seeded = {}
+        for n in sorted({args.small, args.members}):
+            data_dir = workdir / f"members-{n}"
+            seeded[n] = seed(data_dir, n)
+            results["queries"][str(n)] = count_queries(data_dir, n, seeded[n])
+            summary = {
+                k: v.get("queries", v.get("error")) for k, v in results["queries"][str(n)].items()
+            }
+            log(f"  queries per page at {n} members: {summary}")
+        big = seeded[args.members]
+        results["seed"] = big
+
+        server = Server(
+            workdir / f"members-{args.members}",
+            args.members,
+            workdir / "server.log",
+            args.server_cmd,
+        )
+        server.start()
+        results["server_processes"] = server.processes()
+        results["config"] = {
+            "threads": args.threads,
+            "connections": args.connections,
+            "seconds": args.duration,
+            "warmup": args.warmup,
+            "server_cmd": args.server_cmd,
+        }
+        for name, path, auth in PAGES:
+            url = server.base + path
+            headers = headers_for(auth, big)
+            status, size = check_page(url, headers)
+            if status != 200:
+                log(f"{name}: {path} answers {status}, not 200; not loaded")
+                results["load"][name] = {"error": f"HTTP {status}"}
+                continue
+            log(
+                f"{name}: {path} ({size} bytes): {args.warmup} warm-up requests, {args.duration} s load"
+            )
+            for _ in range(args.warmup):  # sequential: nothing left queued in the server
+                check_page(url, headers)
+            # Service time: one client, one request at a time; 20 clients wait about 20 times this.
+            alone = []
+            for _ in range(SEQUENTIAL):
+                started = time.monotonic()
+                check_page(url, headers)
+                alone.append((time.monotonic() - started) * 1000)
+            r = wrk(
+                url,
+                headers,
+                threads=args.threads,
+                connections=args.connections,
+                seconds=args.duration,
+            )
+            # wrk stops with requests still queued in the server; let them finish before the next page.
+            drained = time.monotonic()
+            check_page(url, headers, timeout=600)
+            r["drain_seconds"] = round(time.monotonic() - drained, 1)
+            r.update(check_status=status, check_bytes=size, alone_ms=sorted(alone)[len(alone) // 2])
+            results["load"][name] = r
+            log(
+                f"  alone {r['alone_ms']:.0f} ms; under load p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
+                f"{r['rps']:.0f} req/s, errors {r['errors']}"
+            )
+    finally:
+        if server is not None:
+            server.stop()
+
+    loaded = [r for r in results["load"].values() if "error" not in r]
+    over = [
+        n
+        for n, r in results["load"].items()
+        if "error" in r or not r["requests"] or r["p95_ms"] >= P95_BUDGET_MS
+    ]
+    failed = [
+        n for n, r in results["load"].items() if "error" not in r and sum(r["errors"].values())
+    ]
+    counts = {
+        name: {results["queries"][n].get(name, {}).get("queries") for n in results["queries"]}
+        for name, _p, _a in PAGES
+    }
+    growing = [name for name, c in counts.items() if None in c or len(c) != 1]
+    if loaded and not over and not failed and not growing:
+        results["verdict"] = (
+            f"met — p95 below {P95_BUDGET_MS:.0f} ms on every page, queries per page constant."
+        )
+    else:
+        parts = []
+        if over:
+            parts.append("p95 at or above the budget (or page not loaded): " + ", ".join(over))
+        if failed:
+            parts.append("errors or non-2xx answers: " + ", ".join(failed))
+        if growing:
+            parts.append("query count not constant (or page failed): " + ", ".join(growing))
+        results["verdict"] = "not met — " + "; ".join(parts) + "."
+    log(results["verdict"])
+
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    if not args.no_docs:
+        write_docs(render(results))
+    if args.keep:
+        log(f"data kept in {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if results["verdict"].startswith("met") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Count the SQL queries each benchmarked page makes, in-process, against a seeded data directory.
+
+    TLDOPS_DATA_DIR=/tmp/tldops-bench .venv/bin/python bench/queries.py \
+        --cookie "sessionid=..." --token "tldops_..."
+
+Each page is fetched twice through Django's test client (same settings, same database as
+``tldops run``): the first request warms per-process caches (content types, translations), the
+second is the one counted with ``CaptureQueriesContext``. Run it on data directories with different
+numbers of members: the counts must be equal (no query per member, "N+1"). Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import Counter
+
+# (name, path, how it authenticates). bench/load_directory.py loads the same pages with wrk.
+# The API pages its listing (100 by default, at most 1,000): both the default page and the whole
+# directory in one answer are measured.
+PAGES = [
+    ("coverage", "/", "anonymous"),
+    ("directory", "/directory/", "session"),
+    ("api_contacts", "/api/v1/directory/contacts", "token"),
+    ("api_contacts_all", "/api/v1/directory/contacts?limit=1000", "token"),
+]
+
+
+def count(cookie: str, token: str) -> dict[str, dict[str, object]]:
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    name, _sep, value = cookie.partition("=")
+    results: dict[str, dict[str, object]] = {}
+    for page, path, auth in PAGES:
+        client = Client()
+        headers: dict[str, str] = {}
+        if auth == "session":
+            client.cookies[name] = value
+        elif auth == "token":
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            client.get(path, headers=headers)  # warm-up, not counted
+            reset_queries()
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.get(path, headers=headers)
+        except Exception as exc:  # a page not built yet or broken: report it, count the others
+            results[page] = {"path": path, "auth": auth, "error": f"{type(exc).__name__}: {exc}"}
+            continue
+        # The shape of each query (numbers stripped), to see at a glance what repeats.
+        shapes = Counter(_shape(q["sql"]) for q in ctx.captured_queries)
+        results[page] = {
+            "path": path,
+            "auth": auth,
+            "status": response.status_code,
+            "bytes": len(response.content),
+            "queries": len(ctx.captured_queries),
+            "repeated": {s: n for s, n in shapes.items() if n > 1},
+            "sql": [q["sql"] for q in ctx.captured_queries],
+        }
+    return results
+
+
+def _shape(sql: str) -> str:
+    import re
+
+    return re.sub(r"\b\d+\b", "N", sql)[:200]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cookie", required=True, help="session cookie, name=value, from seed.py")
+    parser.add_argument("--token", required=True, help="API token from seed.py")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tldops.settings")
+    import django
+
+    django.setup()
+    print(json.dumps(count(args.cookie, args.token), ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
