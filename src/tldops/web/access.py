@@ -26,7 +26,11 @@ def second_factor_missing(request: HttpRequest) -> bool:
     if not permissions.needs_second_factor(person):
         return False
     is_verified = getattr(request.user, "is_verified", None)
-    return not (is_verified and is_verified())
+    if is_verified is not None:
+        return not is_verified()
+    # Just signed in within this request: django.contrib.auth.login() replaced the user that
+    # OTPMiddleware had wrapped, and django_otp.login() marks it with the device it verified.
+    return getattr(request.user, "otp_device", None) is None
 
 
 def _to_login(request: HttpRequest) -> HttpResponse:
@@ -41,7 +45,9 @@ def forbidden(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "web/forbidden.html", {"message": message}, status=403)
 
 
-def _guard(check: Callable[[HttpRequest], bool], message: Callable[[], str]) -> Callable[[View], View]:
+def _guard(
+    check: Callable[[HttpRequest], bool], message: Callable[[], str]
+) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:

@@ -1,3 +1,6 @@
+"""The portal's URLs. Their paths and names are relied on by emails (``/authorise/…``,
+``/confirm/…``), the browser tests and the docs: keep them stable."""
+
 from django.urls import path
 
 from tldops.web import views
@@ -6,4 +9,20 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.coverage, name="coverage"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("account/2fa/", views.totp_setup, name="totp_setup"),
+    path("home/", views.home, name="home"),
+    path("directory/", views.directory, name="directory"),
+    path("catalog/", views.catalog, name="catalog"),
+    path("catalog/<str:alabel>/", views.tld_detail, name="tld"),
+    path("invitations/", views.invitations, name="invitations"),
+    path("authorise/<str:token>/", views.authorise, name="authorise"),
+    path("confirm/<str:token>/", views.confirm, name="confirm"),
+    path("manage/", views.manage, name="manage"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/leave/", views.leave, name="leave"),
+    path("profile/tokens/", views.tokens, name="tokens"),
+    path("audit/", views.audit, name="audit"),
+    path("members/<int:pk>/remove/", views.remove_member, name="remove_member"),
 ]

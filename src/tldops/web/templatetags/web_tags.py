@@ -1,0 +1,57 @@
+"""Small template helpers for the portal."""
+
+from __future__ import annotations
+
+import json
+
+from django import template
+
+from tldops.directory.models import Phone
+from tldops.directory.validation import format_phone
+
+register = template.Library()
+
+_LABELS = dict(Phone.Label.choices)
+
+
+@register.filter
+def phone(e164: str) -> str:
+    """``+33123456789`` shown as ``+33 1 23 45 67 89``."""
+    return format_phone(e164)
+
+
+@register.filter
+def phone_label(code: str) -> str:
+    """The translated name of a phone label (office, mobile, 24/7, other)."""
+    return str(_LABELS.get(code, code))
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+@register.filter
+def audit_diff(entry) -> list[tuple[str, str, str]]:
+    """(key, before, after) for each key that differs between an audit entry's before and after."""
+    before, after = entry.before, entry.after
+    if isinstance(before, dict) or isinstance(after, dict):
+        b = before if isinstance(before, dict) else {}
+        a = after if isinstance(after, dict) else {}
+        keys = list(dict.fromkeys([*b.keys(), *a.keys()]))
+        return [(k, _show(b.get(k)), _show(a.get(k))) for k in keys if b.get(k) != a.get(k)]
+    if before is None and after is None:
+        return []
+    return [("", _show(before), _show(after))]
+
+
+@register.filter
+def minutes(delta) -> int:
+    """A timedelta in whole minutes (at least 1), for messages such as the lockout page."""
+    try:
+        return max(1, round(delta.total_seconds() / 60))
+    except AttributeError:
+        return 1
