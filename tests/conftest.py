@@ -28,6 +28,14 @@ def _mail_to_tmp(settings, tmp_path):
     settings.AXES_ENABLED = False
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Cached fragments are keyed on a counter that restarts with every test's database."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def make_tld(db) -> Callable[..., Tld]:
     def make(alabel: str, **fields: object) -> Tld:

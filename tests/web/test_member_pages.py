@@ -144,3 +144,31 @@ def test_api_token_shown_once_and_revoked(member_client):
     assert person_for_token(plaintext) is None
     bad = member_client.post("/profile/tokens/", {"action": "create", "name": ""})
     assert bad.status_code == 400
+
+
+def test_directory_pages_through_contacts(member_client, catalog, make_member):
+    from tldops.web.views import members
+
+    members.DIRECTORY_PAGE_SIZE, saved = 2, members.DIRECTORY_PAGE_SIZE
+    try:
+        make_member(catalog["nl"], name="Jan Jansen")
+        make_member(catalog["ca"], name="Cy Roy")
+        first = member_client.get("/directory/").content.decode()
+        second = member_client.get("/directory/?page=2").content.decode()
+    finally:
+        members.DIRECTORY_PAGE_SIZE = saved
+    assert "Page 1 of 2" in first and "Ana Lopez" in first and "Jan Jansen" not in first
+    assert "Page 2 of 2" in second and "Jan Jansen" in second and "Ana Lopez" not in second
+
+
+def test_cached_pages_change_as_soon_as_the_directory_does(
+    member_client, client, catalog, make_member
+):
+    before = client.get("/").content.decode()
+    assert "Jan Jansen" not in member_client.get("/directory/").content.decode()
+    member_client.get("/directory/")  # served from the cache this time
+    make_member(catalog["nl"], name="Jan Jansen")
+    assert "Jan Jansen" in member_client.get("/directory/").content.decode()
+    after = client.get("/").content.decode()
+    covered = after.split('id="not-yet"')[0]
+    assert ".nl" in covered and ".nl" not in before.split('id="not-yet"')[0]

@@ -249,12 +249,15 @@ def load_baseline(progress: bool = False) -> dict[str, int]:
                 before={"delegated": False},
                 after={"delegated": True},
             )
-        if to_create:
+        if to_create or counts["updated"]:
+            # Always audited when rows changed: the audit log's newest id is also the version
+            # that cached pages are keyed on (tldops.directory.queries.directory_version).
             record(
                 actor,
                 "catalog.load",
-                f"Catalog loaded from packaged data: {len(to_create)} ccTLDs added",
-                after={"created": len(to_create)},
+                f"Catalog loaded from packaged data: {len(to_create)} ccTLDs added, "
+                f"{counts['updated']} updated",
+                after={"created": len(to_create), "updated": counts["updated"]},
             )
         counts["regions_created"] = seed_regions()
     delegated = Tld.objects.delegated()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import F
 from django.utils import timezone
 
 from tldops.catalog.models import Tld
-from tldops.directory.models import AuditEntry, Person
+from tldops.directory.models import AuditEntry, Person, Version
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ def record(
     before: object = None,
     after: object = None,
 ) -> AuditEntry:
+    bump_version()
     return AuditEntry.objects.create(
         at=timezone.now(),
         actor=actor.label[:300],
@@ -53,3 +55,16 @@ def record(
         before=before,
         after=after,
     )
+
+
+VERSION_KEY = "directory"
+
+
+def bump_version() -> None:
+    """Mark the directory as changed (inside the caller's transaction)."""
+    if not Version.objects.filter(key=VERSION_KEY).update(n=F("n") + 1):
+        Version.objects.get_or_create(key=VERSION_KEY, defaults={"n": 1})
+
+
+def current_version() -> int:
+    return Version.objects.filter(key=VERSION_KEY).values_list("n", flat=True).first() or 0

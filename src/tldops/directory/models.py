@@ -221,3 +221,18 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Version(models.Model):
+    """A counter bumped by every audited change (see :func:`tldops.directory.audit.record`).
+
+    Cached pages are keyed on it. A counter row, rather than the newest audit id, because on
+    PostgreSQL ids are handed out in start order, not commit order; updating one row serialises
+    the writers, so a reader never sees a number that a later commit leaves unchanged.
+    """
+
+    key = models.CharField(max_length=32, primary_key=True)
+    n = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.n}"

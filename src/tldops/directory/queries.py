@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from tldops.catalog.models import Region, Tld
+from tldops.directory.audit import current_version
 from tldops.directory.models import Invitation, Membership, Phone
 
 
@@ -37,14 +38,28 @@ class Coverage:
     region_names: dict[str, str] = field(default_factory=dict)
 
 
+def directory_version() -> int:
+    """A number that changes whenever the directory or the catalog changes.
+
+    Every change goes through an action that writes an audit entry, which bumps this counter in the
+    same transaction. Pages cache what they render under it (one primary-key query per request
+    instead of rendering 1,000 contacts), in every process alike.
+    """
+    return current_version()
+
+
 def coverage() -> Coverage:
     """A ccTLD counts as covered when it has at least one active (confirmed) contact."""
     tlds = list(
         Tld.objects.delegated()
         .annotate(active=Count("memberships", filter=Q(memberships__status="active")))
-        .prefetch_related("regions")
+        .only("alabel", "ulabel", "kind", "iso_code", "country_name")
         .order_by("alabel")
     )
+    # One flat query for the region tags: prefetch_related would build a manager per ccTLD.
+    regions_of: dict[int, list[str]] = defaultdict(list)
+    for tld_id, code in Tld.regions.through.objects.values_list("tld_id", "region__code"):
+        regions_of[tld_id].append(code)
     members = [t for t in tlds if t.active]
     not_subscribed = [t for t in tlds if not t.active]
     by_kind = {
@@ -55,10 +70,10 @@ def coverage() -> Coverage:
     }
     region_totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for t in tlds:
-        for r in t.regions.all():
-            region_totals[r.code][1] += 1
+        for code in regions_of.get(t.pk, ()):
+            region_totals[code][1] += 1
             if t.active:
-                region_totals[r.code][0] += 1
+                region_totals[code][0] += 1
     return Coverage(
         members=members,
         not_subscribed=not_subscribed,
@@ -100,3 +115,29 @@ def invitation_tracking(*, status: str = "", batch: str = "") -> QuerySet[Invita
     if batch:
         qs = qs.filter(batch=batch)
     return qs.order_by("-created_at")
+
+
+def invitation_candidates(first: str, last: str, *, include_invited: bool = False) -> list[Tld]:
+    """Delegated ccTLDs from ``first`` to ``last`` (A-labels; ``last`` is a prefix: a…c takes every
+    label up to c-anything) without an open contact, for an alphabetical invitation batch.
+
+    ccTLDs whose invitation is still open are left out unless ``include_invited``, so running the
+    same batch twice does not mail anyone twice. The range is compared in Python, not by the
+    database's collation, so it is the same on SQLite and PostgreSQL.
+    """
+    from django.utils import timezone
+
+    first, last = first.lower(), last.lower()
+    qs = Tld.objects.delegated().exclude(memberships__status__in=Membership.OPEN)
+    if not include_invited:
+        open_invitation = Invitation.objects.filter(
+            tld=OuterRef("pk"),
+            purpose=Invitation.Purpose.INVITE,
+            status=Invitation.Status.SENT,
+            expires_at__gt=timezone.now(),
+        )
+        qs = qs.exclude(Exists(open_invitation))
+    return sorted(
+        (t for t in qs.distinct() if first <= t.alabel and t.alabel[: len(last)] <= last),
+        key=lambda t: t.alabel,
+    )

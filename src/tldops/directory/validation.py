@@ -68,8 +68,12 @@ def clean_phone(raw: str, *, region: str | None = None, field_name: str = "phone
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=16384)
 def format_phone(e164: str) -> str:
-    """E.164 shown the international way (``+33 1 23 45 67 89``)."""
+    """E.164 shown the international way (``+33 1 23 45 67 89``).
+
+    Cached: parsing is the costliest step of rendering the directory, and numbers rarely change.
+    """
     try:
         return phonenumbers.format_number(
             phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL

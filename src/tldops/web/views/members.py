@@ -6,9 +6,11 @@ from itertools import groupby
 
 import idna
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from tldops.catalog.models import Region, Tld
@@ -16,6 +18,7 @@ from tldops.directory import permissions, queries
 from tldops.directory.audit import Actor
 from tldops.directory.errors import DirectoryError
 from tldops.web.access import forbidden, member_required
+from tldops.web.fragments import cached_fragment
 
 SEARCH_MAX = 100
 
@@ -30,18 +33,37 @@ def _search_term(request: HttpRequest) -> str:
     return request.GET.get("q", "").strip()[:SEARCH_MAX]
 
 
+#: Contacts per page: the whole directory is about 600 KB of HTML at 1,000 members, too much for a
+#: slow connection; search finds anyone on any page.
+DIRECTORY_PAGE_SIZE = 100
+
+
 @member_required
 def directory(request: HttpRequest) -> HttpResponse:
-    """Every active contact, grouped by ccTLD. The search box filters live through htmx, which
-    asks this same URL and gets only the results fragment back."""
+    """Every active contact, grouped by ccTLD, a page of contacts at a time. The search box filters
+    live through htmx, which asks this same URL and gets only the results fragment back."""
     q = _search_term(request)
-    memberships = list(queries.directory_memberships(search=q))
-    groups = [(tld, list(ms)) for tld, ms in groupby(memberships, key=lambda m: m.tld)]
-    context = {"q": q, "groups": groups, "count": len(memberships)}
-    template = (
-        "web/partials/directory_results.html" if _wants_fragment(request) else "web/directory.html"
-    )
-    return render(request, template, context)
+    page_number = request.GET.get("page", "1")
+    staff = permissions.is_staff_role(request.user)
+
+    def results() -> str:
+        page = Paginator(queries.directory_memberships(search=q), DIRECTORY_PAGE_SIZE).get_page(
+            page_number
+        )
+        groups = [(tld, list(ms)) for tld, ms in groupby(page.object_list, key=lambda m: m.tld)]
+        context = {
+            "q": q,
+            "groups": groups,
+            "count": page.paginator.count,
+            "page": page,
+            "is_staff_role": staff,
+        }
+        return render_to_string("web/partials/directory_results.html", context, request=request)
+
+    html = cached_fragment("directory", (q, page_number, staff), results)
+    if _wants_fragment(request):
+        return HttpResponse(html)
+    return render(request, "web/directory.html", {"q": q, "results": html})
 
 
 def _catalog_queryset():

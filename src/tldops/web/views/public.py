@@ -14,6 +14,7 @@ from django.contrib.auth import login as auth_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from tldops.directory import actions, links, queries
@@ -22,6 +23,7 @@ from tldops.directory.errors import DirectoryError, InvalidInput, LinkInvalid
 from tldops.directory.models import Invitation, Membership
 from tldops.directory.validation import ContactInput, clean_contact, resolve_tld
 from tldops.web.forms import PHONE_LABEL_CHOICES, ConfirmForm, ManageForm, add_directory_error
+from tldops.web.fragments import cached_fragment
 
 PHONES_PER_CONTACT = 3
 #: How many contact rows a posted authorisation form may carry; more are ignored as junk.
@@ -30,12 +32,18 @@ MAX_POSTED_ROWS = 20
 
 def coverage(request: HttpRequest) -> HttpResponse:
     """The public page: member ccTLDs, ccTLDs not yet subscribed, shares overall/by kind/region."""
-    cov = queries.coverage()
-    regions = [
-        (code, cov.region_names.get(code, code.upper()), share)
-        for code, share in cov.by_region.items()
-    ]
-    return render(request, "web/coverage.html", {"coverage": cov, "regions": regions})
+
+    def body() -> str:
+        cov = queries.coverage()
+        regions = [
+            (code, cov.region_names.get(code, code.upper()), share)
+            for code, share in cov.by_region.items()
+        ]
+        return render_to_string(
+            "web/partials/coverage_body.html", {"coverage": cov, "regions": regions}
+        )
+
+    return render(request, "web/coverage.html", {"body": cached_fragment("coverage", (), body)})
 
 
 def link_invalid(request: HttpRequest, exc: LinkInvalid, *, kind: str) -> HttpResponse:
