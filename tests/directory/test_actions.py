@@ -17,8 +17,13 @@ from tldops.lists.models import Delivery
 
 
 def contact(name: str, email: str, phone: str = "+33 1 23 45 67 89") -> ContactInput:
-    return ContactInput(name=name, email=email, phones=[(phone, "24/7")], timezone="Europe/Paris",
-                        languages="fr, en")
+    return ContactInput(
+        name=name,
+        email=email,
+        phones=[(phone, "24/7")],
+        timezone="Europe/Paris",
+        languages="fr, en",
+    )
 
 
 def invite(tld) -> str:
@@ -65,10 +70,16 @@ def test_authorise_then_confirm_makes_an_active_member(catalog, outbox):
     assert ana.phones.get().number == "+33123456789"
     assert ana.languages == ["fr", "en"]
     m = ana.memberships.get()
-    assert (m.status, m.authorisation_rule, m.authorised_by) == ("pending", "signed-link", "admin@nic.fr")
+    assert (m.status, m.authorisation_rule, m.authorised_by) == (
+        "pending",
+        "signed-link",
+        "admin@nic.fr",
+    )
     confirmations = outbox("confirmation")
     assert {r for r, _m in confirmations} == {"Ana@nic.fr", "bo@nic.fr"}
-    actions.confirm_contact(links.confirmation_token(m), door="web", password="a long pass phrase 42")
+    actions.confirm_contact(
+        links.confirmation_token(m), door="web", password="a long pass phrase 42"
+    )
     m.refresh_from_db()
     assert m.status == Membership.Status.ACTIVE and m.confirmed_at
     ana.refresh_from_db()
@@ -112,14 +123,18 @@ def test_the_limit_is_a_setting(catalog, settings):
     settings.MAX_CONTACTS_PER_CCTLD = 2
     token = invite(catalog["fr"])
     with pytest.raises(LimitReached):
-        actions.authorise_contacts(token, [contact(f"P{i}", f"p{i}@nic.fr") for i in range(3)], door="web")
+        actions.authorise_contacts(
+            token, [contact(f"P{i}", f"p{i}@nic.fr") for i in range(3)], door="web"
+        )
 
 
 def test_bad_input_is_refused_with_the_field_and_nothing_written(catalog):
     token = invite(catalog["fr"])
     with pytest.raises(InvalidInput) as err:
         actions.authorise_contacts(
-            token, [contact("Ana", "ana@nic.fr"), contact("Bo", "bo@nic.fr", phone="+33 12")], door="web"
+            token,
+            [contact("Ana", "ana@nic.fr"), contact("Bo", "bo@nic.fr", phone="+33 12")],
+            door="web",
         )
     assert err.value.field == "phone"
     with pytest.raises(InvalidInput) as err:
@@ -139,12 +154,18 @@ def test_email_rule_admin_address_or_admin_in_copy(catalog):
 def test_authorisation_by_email_records_the_rule(catalog):
     token = invite(catalog["fr"])
     result = actions.authorise_contacts(
-        token, [contact("Ana", "ana@nic.fr")], door="email",
-        sender="jean@perso.example", copied=["admin@nic.fr"],
+        token,
+        [contact("Ana", "ana@nic.fr")],
+        door="email",
+        sender="jean@perso.example",
+        copied=["admin@nic.fr"],
     )
     m = result.added[0]
     assert (m.authorisation_rule, m.authorised_by, m.authorised_via) == (
-        "admin-in-copy", "jean@perso.example", "email")
+        "admin-in-copy",
+        "jean@perso.example",
+        "email",
+    )
     entry = AuditEntry.objects.get(action="authorise")
     assert entry.actor == "admin-contact:jean@perso.example" and entry.door == "email"
 
@@ -154,7 +175,9 @@ def test_replacing_a_contact_needs_the_admin_contact(catalog, make_member, outbo
     for name in ("Ana One", "Bo Two", "Cy Three"):
         make_member(tld, name=name)
     manage = links.invitation_token(actions.request_manage_link(tld, actor=Actor.system()))
-    result = actions.authorise_contacts(manage, [contact("Di Four", "di@nic.fr")], remove=[2], door="web")
+    result = actions.authorise_contacts(
+        manage, [contact("Di Four", "di@nic.fr")], remove=[2], door="web"
+    )
     assert [m.person.name for m in result.removed] == ["Bo Two"]
     assert result.added[0].number == 2  # the freed number is reused
     assert Membership.objects.get(person__name="Bo Two").status == Membership.Status.REMOVED
@@ -164,7 +187,9 @@ def test_replacing_a_contact_needs_the_admin_contact(catalog, make_member, outbo
 
 def test_removing_an_unknown_number_changes_nothing(catalog, make_member):
     make_member(catalog["fr"])
-    manage = links.invitation_token(actions.request_manage_link(catalog["fr"], actor=Actor.system()))
+    manage = links.invitation_token(
+        actions.request_manage_link(catalog["fr"], actor=Actor.system())
+    )
     with pytest.raises(NotFound):
         actions.authorise_contacts(manage, [], remove=[1, 7], door="web")
     assert Membership.objects.get().status == "active"
@@ -174,7 +199,8 @@ def test_member_edits_own_details_and_colleagues_are_told(catalog, make_member, 
     ana = make_member(catalog["fr"], name="Ana Lopez")
     make_member(catalog["fr"], name="Bo Li")
     actions.update_profile(
-        ana, actions.ProfileChange(phones=[("+33 6 12 34 56 78", "mobile")], timezone="UTC"),
+        ana,
+        actions.ProfileChange(phones=[("+33 6 12 34 56 78", "mobile")], timezone="UTC"),
         actor=Actor.of(ana, "web"),
     )
     assert ana.phones.get().number == "+33612345678"
@@ -189,7 +215,9 @@ def test_member_cannot_edit_someone_else(catalog, make_member):
     ana = make_member(catalog["fr"], name="Ana Lopez")
     bo = make_member(catalog["fr"], name="Bo Li")
     with pytest.raises(NotAuthorised):
-        actions.update_profile(bo, actions.ProfileChange(timezone="UTC"), actor=Actor.of(ana, "web"))
+        actions.update_profile(
+            bo, actions.ProfileChange(timezone="UTC"), actor=Actor.of(ana, "web")
+        )
 
 
 def test_member_may_leave(catalog, make_member):
@@ -229,7 +257,35 @@ def test_staff_accounts_and_roles(db, staff):
 
 def test_a_weak_password_is_refused(db):
     with pytest.raises(InvalidInput) as err:
-        actions.create_staff(name="X", email="x@tldops.example", role="secretariat", password="1234",
-                             actor=Actor.system())
+        actions.create_staff(
+            name="X",
+            email="x@tldops.example",
+            role="secretariat",
+            password="1234",
+            actor=Actor.system(),
+        )
     assert err.value.field == "password"
     assert not Person.objects.exists()
+
+
+def test_asking_for_a_manage_link_again_does_not_void_the_first(catalog, outbox):
+    tld = catalog["fr"]
+    first = actions.request_manage_link(tld, actor=Actor.authoriser("anonymous", "web"))
+    again = actions.request_manage_link(tld, actor=Actor.authoriser("anonymous", "web"))
+    assert again.pk == first.pk and len(outbox("manage")) == 1  # no flood of the admin address
+    Invitation.objects.filter(pk=first.pk).update(
+        created_at=timezone.now() - timedelta(minutes=actions.MANAGE_LINK_INTERVAL_MINUTES + 1)
+    )
+    later = actions.request_manage_link(tld, actor=Actor.authoriser("anonymous", "web"))
+    assert later.pk != first.pk and len(outbox("manage")) == 2
+    assert links.open_invitation(links.invitation_token(first))  # the first link still works
+
+
+def test_mail_is_written_in_english_whatever_the_actors_language(catalog, outbox):
+    from django.utils import translation
+
+    with translation.override("fr"):
+        actions.invite_cctld(catalog["fr"], actor=Actor.system())
+    ((_rcpt, msg),) = outbox("invite")
+    assert msg["Subject"].strip().startswith("TLD-OPS: please name the security contacts of .fr")
+    assert "Dear administrative contact" in body_of(msg)

@@ -44,6 +44,7 @@ from tldops.lists import outbox
 # --- Invitations -----------------------------------------------------------------------------------
 
 
+@outbox.mail_language()
 def _send_invitation_mail(invitation: Invitation, *, reminder: bool) -> None:
     token = links.invitation_token(invitation)
     tld = invitation.tld
@@ -186,17 +187,34 @@ def send_due_reminders(*, now: timezone.datetime | None = None) -> int:
     return sent
 
 
+#: A management link is mailed at most once in this many minutes per ccTLD, so that nobody can
+#: flood an admin address by asking again and again.
+MANAGE_LINK_INTERVAL_MINUTES = 10
+
+
 def request_manage_link(tld: Tld, *, actor: Actor) -> Invitation:
     """Mail the IANA admin contact a fresh link to replace or remove the ccTLD's contacts.
 
-    Anyone may ask; only the admin address receives the link, so asking reveals nothing.
+    Anyone may ask; only the admin address receives the link, so asking reveals nothing. Earlier
+    links stay valid (each still works once, until it expires): a stranger asking for a new link
+    must not be able to void the one the real admin contact is about to use. Asking again within
+    ``MANAGE_LINK_INTERVAL_MINUTES`` sends nothing and returns the recent link.
     """
     to = _admin_address(tld)
     now = timezone.now()
     with transaction.atomic():
-        Invitation.objects.filter(
-            tld=tld, purpose=Invitation.Purpose.MANAGE, status=Invitation.Status.SENT
-        ).update(status=Invitation.Status.CANCELLED)
+        recent = (
+            Invitation.objects.filter(
+                tld=tld,
+                purpose=Invitation.Purpose.MANAGE,
+                status=Invitation.Status.SENT,
+                created_at__gt=now - timedelta(minutes=MANAGE_LINK_INTERVAL_MINUTES),
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if recent is not None:
+            return recent
         invitation = Invitation.objects.create(
             tld=tld,
             purpose=Invitation.Purpose.MANAGE,
@@ -419,6 +437,21 @@ def _add_membership(
             % {"email": c.email, "tld": tld.display},
             field="email",
         ) from None
+    _send_confirmation_mail(person, tld, membership)
+    record(
+        actor,
+        "contact-authorised",
+        f"{person.name} named as contact {membership.number} of {tld.display} ({rule})",
+        tld=tld,
+        person=person,
+        before=before,
+        after=person.snapshot(),
+    )
+    return membership
+
+
+@outbox.mail_language()
+def _send_confirmation_mail(person: Person, tld: Tld, membership: Membership) -> None:
     outbox.send_template(
         "directory/email/confirm.txt",
         {
@@ -433,16 +466,6 @@ def _add_membership(
         to=[person.email],
         purpose="confirmation",
     )
-    record(
-        actor,
-        "contact-authorised",
-        f"{person.name} named as contact {membership.number} of {tld.display} ({rule})",
-        tld=tld,
-        person=person,
-        before=before,
-        after=person.snapshot(),
-    )
-    return membership
 
 
 # --- The contact's own steps -----------------------------------------------------------------------
@@ -558,6 +581,7 @@ def update_profile(person: Person, change: ProfileChange, *, actor: Actor) -> Pe
     return person
 
 
+@outbox.mail_language()
 def _tell_colleagues(person: Person, before: dict, after: dict) -> None:
     memberships = person.memberships.filter(status=Membership.Status.ACTIVE).select_related("tld")
     for m in memberships:
@@ -600,20 +624,21 @@ def _end_membership(
         .exclude(pk=membership.pk)
         .values_list("person__email", flat=True)
     )
-    outbox.send_template(
-        "directory/email/contact_ended.txt",
-        {
-            "membership": membership,
-            "person": membership.person,
-            "tld": membership.tld,
-            "reason": reason,
-        },
-        subject=_("TLD-OPS: %(name)s is no longer a contact of %(tld)s")
-        % {"name": membership.person.name, "tld": membership.tld.display},
-        to=[membership.person.email],
-        cc=colleagues,
-        purpose="contact-ended",
-    )
+    with outbox.mail_language():
+        outbox.send_template(
+            "directory/email/contact_ended.txt",
+            {
+                "membership": membership,
+                "person": membership.person,
+                "tld": membership.tld,
+                "reason": reason,
+            },
+            subject=_("TLD-OPS: %(name)s is no longer a contact of %(tld)s")
+            % {"name": membership.person.name, "tld": membership.tld.display},
+            to=[membership.person.email],
+            cc=colleagues,
+            purpose="contact-ended",
+        )
     return membership
 
 

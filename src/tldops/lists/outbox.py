@@ -18,7 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tldops.lists.models import Delivery, OutboundMessage
 
@@ -99,6 +99,14 @@ def send_template(
     return enqueue(msg, purpose=purpose)
 
 
+def mail_language() -> translation.override:
+    """Mail is written in the site's language (English), never in the language of whoever
+    triggered it: a secretariat member using the French portal must not send an invitation in
+    French to an admin contact who reads English. Use as ``with`` or as a decorator around the
+    code that builds a mail's subject and body."""
+    return translation.override(settings.LANGUAGE_CODE)
+
+
 def format_address(name: str, address: str) -> str:
     return formataddr((name, address))
 
@@ -132,7 +140,9 @@ class _Transport:
             if self.smtp is None:
                 host, _, port = settings.SMARTHOST.partition(":")
                 self.smtp = smtplib.SMTP(host, int(port or 25), timeout=30)
-            self.smtp.sendmail(delivery.message.envelope_from, [delivery.recipient], raw)
+            # SMTP lines end in CRLF; smtplib sends bytes as they are, and MTAs refuse bare LF.
+            wire = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            self.smtp.sendmail(delivery.message.envelope_from, [delivery.recipient], wire)
             return
         sink = Path(settings.MAIL_SINK_DIR)
         sink.mkdir(parents=True, exist_ok=True)
