@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_htmx",
     "axes",
+    "ninja",  # serves the API docs (Swagger UI) from our own static files, no CDN
     "tldops.catalog",
     "tldops.directory",
     "tldops.lists",
@@ -136,6 +137,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise serves from the app finders; it wants the root
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -152,6 +154,8 @@ AUTHORISE_ADDRESS = SOURCE.get("AUTHORISE_ADDRESS", f"authorise@{MAIL_DOMAIN}")
 SMTP_LISTEN = SOURCE.get("SMTP_LISTEN", "127.0.0.1:8025")
 LMTP_LISTEN = SOURCE.get("LMTP_LISTEN", "127.0.0.1:8024")
 WEB_LISTEN = SOURCE.get("WEB_LISTEN", "127.0.0.1:8000")
+# Largest message the SMTP/LMTP intake accepts (bytes); bigger ones are refused with 552.
+MAX_MESSAGE_SIZE = SOURCE.int("MAX_MESSAGE_SIZE", 25 * 1024 * 1024)
 
 # Community rules.
 MAX_CONTACTS_PER_CCTLD = SOURCE.int("MAX_CONTACTS_PER_CCTLD", 3)

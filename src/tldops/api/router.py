@@ -1,3 +1,97 @@
-from ninja import NinjaAPI
+"""The REST API (django-ninja) at /api/v1: a thin door onto the apps' services.
 
-api = NinjaAPI(title="tldops API", version="1", urls_namespace="api")
+The OpenAPI document is at /api/v1/openapi.json, interactive docs at /api/v1/docs. Each app has its
+router module here; this one assembles them and turns every error into the same JSON shape,
+``{"detail": "...", "field": "..."}`` (see docs/api.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from tldops.api import catalog, directory, me, vetting
+from tldops.api.auth import CsrfFailed, Unauthenticated
+from tldops.directory.errors import DirectoryError
+
+api = NinjaAPI(
+    title="tldops API",
+    version="1",
+    urls_namespace="api",
+    description=(
+        "The REST API of tldops, the platform of the TLD-OPS community of ccTLD operators. "
+        "Authenticate with a personal token (`Authorization: Bearer tldops_…`, created in the "
+        "portal) or with the portal's session (CSRF token required on unsafe methods). Errors are "
+        '`{"detail": "…", "field": "…"}` with the HTTP status.'
+    ),
+)
+
+api.add_router("", directory.router)
+api.add_router("", catalog.router)
+api.add_router("", me.router)
+api.add_router("", vetting.router)
+
+
+def _error(
+    request: HttpRequest, status: int, detail: str, field: str | None = None, **extra: Any
+) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": str(detail), "field": field, **extra}, status=status
+    )
+
+
+@api.exception_handler(DirectoryError)
+def directory_error(request: HttpRequest, exc: DirectoryError) -> HttpResponse:
+    return _error(request, exc.status, exc.message, exc.field)
+
+
+@api.exception_handler(Unauthenticated)
+def unauthenticated(request: HttpRequest, exc: Unauthenticated) -> HttpResponse:
+    response = _error(request, 401, exc.message)
+    response["WWW-Authenticate"] = 'Bearer realm="tldops"'
+    return response
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_required(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _error(
+        request,
+        401,
+        _(
+            "Authentication required: send “Authorization: Bearer tldops_…” with a personal token, "
+            "or log in to the portal."
+        ),
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="tldops"'
+    return response
+
+
+@api.exception_handler(CsrfFailed)
+def csrf_failed(request: HttpRequest, exc: CsrfFailed) -> HttpResponse:
+    return _error(
+        request,
+        403,
+        _(
+            "CSRF check failed: with the portal session, send the csrftoken cookie's value in the "
+            "X-CSRFToken header, or use a personal token instead."
+        ),
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, exc.message)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    first = exc.errors[0] if exc.errors else {}
+    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+    where = ".".join(loc) or None
+    message = first.get("msg", _("Invalid input."))
+    detail = f"{where}: {message}" if where else str(message)
+    return _error(request, 422, detail, where, errors=exc.errors)

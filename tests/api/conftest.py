@@ -1,0 +1,151 @@
+"""API fixtures: callers of every role, and a small world for them to act on."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tldops.directory import actions, links, tokens
+from tldops.directory.audit import Actor
+from tldops.directory.models import Membership, Person
+from tldops.directory.validation import ContactInput
+
+API = "/api/v1"
+
+
+class ApiClient:
+    """A Django test client speaking JSON to /api/v1, with a bearer token or a session."""
+
+    def __init__(self, client: Client | None = None, token: str | None = None) -> None:
+        self.client = client or Client()
+        self.token = token
+
+    def call(self, method: str, path: str, body: Any = None, **query: Any) -> Any:
+        url = path if path.startswith(API) else API + path
+        if query:
+            url += "?" + urlencode(query)
+        kwargs: dict[str, Any] = {}
+        if self.token:
+            kwargs["headers"] = {"Authorization": f"Bearer {self.token}"}
+        if body is not None:
+            kwargs.update(data=json.dumps(body), content_type="application/json")
+        response = getattr(self.client, method.lower())(url, **kwargs)
+        is_json = response.get("Content-Type", "").startswith("application/json")
+        response.data = response.json() if is_json and response.content else None
+        return response
+
+    def get(self, path: str, **query: Any) -> Any:
+        return self.call("GET", path, **query)
+
+    def post(self, path: str, body: Any = None) -> Any:
+        return self.call("POST", path, {} if body is None else body)
+
+    def patch(self, path: str, body: Any) -> Any:
+        return self.call("PATCH", path, body)
+
+    def put(self, path: str, body: Any) -> Any:
+        return self.call("PUT", path, body)
+
+    def delete(self, path: str, **query: Any) -> Any:
+        return self.call("DELETE", path, **query)
+
+
+def token_for(person: Person, name: str = "test") -> str:
+    return tokens.create_token(person, name, actor=Actor.system())[1]
+
+
+def verified_session(person: Person, client: Client | None = None) -> Client:
+    """A logged-in portal session that passed the TOTP step."""
+    client = client or Client()
+    device = TOTPDevice.objects.create(user=person.user, name="phone", confirmed=True)
+    client.force_login(person.user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def link_in(message: Any, kind: str) -> str:
+    """The token of the /authorise/<token>/ or /confirm/<token>/ link in a mail."""
+    body = message.get_body(("plain",)).get_content()
+    match = re.search(rf"/{kind}/([^/\s]+)/", body)
+    assert match, body
+    return match.group(1)
+
+
+@dataclass
+class World:
+    """What the role matrix acts on: a member of each kind and links that still work."""
+
+    clients: dict[str, ApiClient]
+    member: Person
+    secretariat: Person
+    committee: Person
+    other: Person
+    other_membership: Membership
+    invite_token: str
+    confirm_token: str
+    spare_tokens: dict[str, int] = field(default_factory=dict)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Hashing a password the production way takes a good part of a second; tests make many."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def api_client() -> type[ApiClient]:
+    return ApiClient
+
+
+@pytest.fixture
+def world(catalog, make_member, staff) -> World:
+    member = make_member(catalog["fr"], "Ana Lopez")
+    other = make_member(catalog["br"], "Bruno Silva", phones=[("+55 11 2345 6789", "office")])
+    committee = make_member(catalog["nl"], "Nina de Vries", phones=[("+31 20 123 4567", "24/7")])
+    actions.set_role(
+        committee, role="committee", position="chair", actor=Actor(label="cli", door="cli")
+    )
+    committee.refresh_from_db()
+    secretariat = staff("secretariat")
+    invitation = actions.invite_cctld(catalog["ua"], actor=Actor.system())
+    pending = actions.authorise_contacts(
+        links.invitation_token(actions.invite_cctld(catalog["ca"], actor=Actor.system())),
+        [ContactInput(name="Carl Tremblay", email="carl@nic.ca")],
+        door="web",
+    ).added[0]
+    clients = {
+        "anonymous": ApiClient(),
+        "bad token": ApiClient(token="tldops_not-a-real-token"),
+        "member": ApiClient(token=token_for(member)),
+        "secretariat": ApiClient(token=token_for(secretariat)),
+        "committee": ApiClient(client=verified_session(committee)),
+    }
+    spare = {
+        role: tokens.create_token(person, "spare", actor=Actor.system())[0].pk
+        for role, person in (
+            ("member", member),
+            ("secretariat", secretariat),
+            ("committee", committee),
+        )
+    }
+    return World(
+        clients=clients,
+        member=member,
+        secretariat=secretariat,
+        committee=committee,
+        other=other,
+        other_membership=other.memberships.get(),
+        invite_token=links.invitation_token(invitation),
+        confirm_token=links.confirmation_token(pending),
+        spare_tokens=spare,
+    )

@@ -1,0 +1,130 @@
+"""Every API endpoint, called by every role, answers with the status that role deserves.
+
+The endpoints are read from the OpenAPI document, so a new endpoint without an entry in ``EXPECTED``
+fails ``test_every_endpoint_has_expectations`` instead of going untested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tldops.api.router import api
+
+ROLES = ("anonymous", "bad token", "member", "secretariat", "committee")
+
+
+def _operations() -> list[tuple[str, str]]:
+    schema = api.get_openapi_schema(path_prefix="")
+    return sorted((method.upper(), path) for path, ops in schema["paths"].items() for method in ops)
+
+
+OPERATIONS = _operations()
+
+
+def public(code: int) -> dict[str, int]:
+    """No account needed; a bad token is ignored."""
+    return dict.fromkeys(ROLES, code)
+
+
+def members(code: int, **override: int) -> dict[str, int]:
+    return {"anonymous": 401, "bad token": 401, "member": code, "secretariat": code,
+            "committee": code, **override}  # fmt: skip
+
+
+def staff(code: int) -> dict[str, int]:
+    return members(code, member=403)
+
+
+def committee(code: int) -> dict[str, int]:
+    return members(code, member=403, secretariat=403)
+
+
+# (method, path) -> (path parameters, body or query, expected status per role).
+# A path parameter or body may be a callable of (world, role).
+Case = tuple[dict[str, Any], Any, dict[str, int]]
+EXPECTED: dict[tuple[str, str], Case] = {
+    ("GET", "/coverage"): ({}, None, public(200)),
+    ("GET", "/catalog/tlds"): ({}, None, members(200)),
+    ("GET", "/catalog/tlds/{tld}"): ({"tld": "fr"}, None, members(200)),
+    ("POST", "/catalog/tlds/{tld}/regions"): ({"tld": "fr"}, {"region": "lactld"}, committee(200)),
+    ("DELETE", "/catalog/tlds/{tld}/regions/{region}"): (
+        {"tld": "fr", "region": "centr"},
+        None,
+        committee(200),
+    ),
+    ("GET", "/directory/contacts"): ({}, None, members(200)),
+    ("DELETE", "/directory/contacts/{membership_id}"): (
+        {"membership_id": lambda w, r: w.other_membership.pk},
+        {"reason": "asked by the admin contact"},
+        staff(200),
+    ),
+    ("GET", "/me"): ({}, None, members(200)),
+    ("PATCH", "/me"): ({}, {"timezone": "Europe/Madrid"}, members(200)),
+    # The secretariat account is no ccTLD's contact: nothing to leave.
+    ("POST", "/me/leave"): ({}, {}, members(200, secretariat=404)),
+    ("GET", "/me/tokens"): ({}, None, members(200)),
+    # Tokens are created from a portal session only: a token cannot create another.
+    ("POST", "/me/tokens"): ({}, {"name": "script"}, members(201, member=403, secretariat=403)),
+    ("DELETE", "/me/tokens/{token_id}"): (
+        {"token_id": lambda w, r: w.spare_tokens.get(r, 999_999)},
+        None,
+        members(200),
+    ),
+    ("GET", "/invitations"): ({}, None, staff(200)),
+    ("POST", "/invitations"): ({}, {"tld": "xn--p1ai"}, staff(201)),
+    ("POST", "/invitations/remind"): ({}, {}, staff(200)),
+    ("GET", "/audit"): ({}, None, staff(200)),
+    ("PUT", "/people/{person_id}/role"): (
+        {"person_id": lambda w, r: w.other.pk},
+        {"role": "secretariat"},
+        committee(200),
+    ),
+    ("GET", "/authorisations/{token}"): ({"token": lambda w, r: w.invite_token}, None, public(200)),
+    ("POST", "/authorisations/{token}"): (
+        {"token": lambda w, r: w.invite_token},
+        {"contacts": [{"name": "Olena Shevchenko", "email": "olena@nic.ua"}]},
+        public(200),
+    ),
+    ("POST", "/confirmations/{token}"): (
+        {"token": lambda w, r: w.confirm_token},
+        {"password": "a long enough passphrase"},
+        public(200),
+    ),
+    ("POST", "/manage-links"): ({}, {"tld": "fr"}, public(202)),
+}
+
+
+def test_every_endpoint_has_expectations():
+    assert sorted(EXPECTED) == OPERATIONS
+
+
+def _resolve(value: Any, world: Any, role: str) -> Any:
+    return value(world, role) if isinstance(value, Callable) else value
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
+def test_role_matrix(world, method, path, role):
+    params, payload, expected = EXPECTED[(method, path)]
+    url = path.format(**{k: _resolve(v, world, role) for k, v in params.items()})
+    client = world.clients[role]
+    if method in ("GET", "DELETE"):
+        response = client.call(method, url, **(payload or {}))
+    else:
+        response = client.call(method, url, payload)
+    assert response.status_code == expected[role], (role, method, path, response.data)
+    if response.status_code >= 400:
+        assert set(response.data) >= {"detail", "field"}
+        assert response.data["detail"]
+
+
+def test_bad_token_is_refused_even_with_a_valid_session(world):
+    client = world.clients["committee"]
+    client.token = "tldops_revoked-or-made-up"
+    response = client.get("/me")
+    assert response.status_code == 401
+    assert "token" in response.data["detail"]
+    assert response["WWW-Authenticate"].startswith("Bearer")
