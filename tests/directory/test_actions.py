@@ -90,7 +90,7 @@ def test_authorise_then_confirm_makes_an_active_member(catalog, outbox):
 def test_the_link_works_once(catalog):
     token = invite(catalog["fr"])
     actions.authorise_contacts(token, [contact("Ana", "ana@nic.fr")], door="web")
-    with pytest.raises(LinkInvalid):
+    with pytest.raises(LinkInvalid, match="already been used"):
         actions.authorise_contacts(token, [contact("Bo", "bo@nic.fr")], door="web")
     assert Membership.objects.count() == 1
 
@@ -289,3 +289,13 @@ def test_mail_is_written_in_english_whatever_the_actors_language(catalog, outbox
     ((_rcpt, msg),) = outbox("invite")
     assert msg["Subject"].strip().startswith("TLD-OPS: please name the security contacts of .fr")
     assert "Dear administrative contact" in body_of(msg)
+
+
+def test_role_positions_are_validated(db, staff):
+    chair = staff("committee", "chair@tldops.example", position="chair")
+    sec = staff("secretariat", "sec@tldops.example")
+    for role, position in (("committee", "emperor"), ("secretariat", "chair")):
+        with pytest.raises(InvalidInput):
+            actions.set_role(sec, role=role, position=position, actor=Actor.of(chair, "web"))
+    sec.refresh_from_db()
+    assert (sec.role, sec.committee_position) == ("secretariat", "")

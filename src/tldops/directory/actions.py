@@ -329,7 +329,7 @@ def authorise_contacts(
             _add_membership(tld, c, actor=actor, rule=rule, authoriser=authoriser) for c in cleaned
         ]
         Invitation.objects.filter(pk=invitation.pk).update(
-            status=Invitation.Status.ANSWERED, answered_at=timezone.now(), nonce=links.new_nonce()
+            status=Invitation.Status.ANSWERED, answered_at=timezone.now()
         )
         record(
             actor,
@@ -733,6 +733,12 @@ def set_role(person: Person, *, role: str, position: str = "", actor: Actor) -> 
         raise NotAuthorised(_("Only the standing committee may change roles."))
     if role not in Role.values:
         raise InvalidInput(_("Unknown role “%(r)s”.") % {"r": role}, field="role")
+    if position not in CommitteePosition.values or (position and role != Role.COMMITTEE):
+        raise InvalidInput(
+            _("Unknown committee position “%(p)s”, or a position for a non-committee role.")
+            % {"p": position},
+            field="position",
+        )
     with transaction.atomic():
         before = {"role": person.role, "position": person.committee_position}
         person.role = role
