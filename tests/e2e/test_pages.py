@@ -1,0 +1,70 @@
+"""Behaviour that needs a real browser: the language buttons and the directory's live search."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import sign_in
+
+
+def test_language_buttons_switch_the_portal_to_french_and_back(page, catalog):
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Which ccTLDs are in TLD-OPS")
+
+    page.get_by_role("button", name="Français").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Les ccTLD présents dans TLD-OPS")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page).to_have_url(re.compile(r"/$"))
+
+    # The choice sticks from page to page.
+    page.get_by_role("link", name="Se connecter").click()
+    page.wait_for_url("**/login/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Se connecter")
+    expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
+
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+def test_browser_language_decides_without_a_choice(new_page, catalog):
+    french = new_page(locale="fr-FR")
+    french.goto("/")
+    expect(french.get_by_role("heading", level=1)).to_have_text("Les ccTLD présents dans TLD-OPS")
+    expect(french.get_by_role("button", name="Français")).to_have_attribute("aria-current", "true")
+
+
+def test_directory_search_filters_live_without_reloading(page, catalog, make_member):
+    ana = make_member(catalog["fr"], name="Ana Lopez")
+    make_member(catalog["nl"], name="Jan Jansen", phones=[("+31 20 123 4567", "office")])
+
+    page.goto("/login/?next=/directory/")
+    sign_in(page, ana.email, PASSWORD)
+    page.wait_for_url("**/directory/")
+    results = page.locator("#directory-results")
+    expect(page.locator("#directory-count")).to_have_text("2 contacts")
+    expect(results).to_contain_text("Ana Lopez")
+
+    # A marker on the window survives only if the page is not reloaded: htmx swaps the results.
+    page.evaluate("window.notReloaded = true")
+    page.locator("#directory-search").fill("jansen")
+    expect(page.locator("#directory-count")).to_have_text("1 contact — matching “jansen”")
+    expect(results).to_contain_text("Jan Jansen")
+    expect(results).to_contain_text("+31 20 123 4567")
+    expect(results).not_to_contain_text("Ana Lopez")
+    expect(page).to_have_url(re.compile(r"/directory/\?q=jansen$"))
+    assert page.evaluate("window.notReloaded") is True
+
+    # A search by ccTLD, then nothing matching.
+    page.locator("#directory-search").fill(".fr")
+    expect(page.locator("#directory-count")).to_have_text("1 contact — matching “.fr”")
+    expect(results).to_contain_text("Ana Lopez")
+    page.locator("#directory-search").fill("nobody-like-this")
+    expect(results).to_contain_text("No contact matches.")
+
+    # Back in the browser history brings the earlier results back.
+    page.go_back()
+    expect(page.locator("#directory-count")).to_have_text("1 contact — matching “.fr”")
