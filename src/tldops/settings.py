@@ -137,7 +137,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise serves from the app finders; it wants the root
+STATIC_ROOT.mkdir(
+    parents=True, exist_ok=True
+)  # whitenoise serves from the app finders; it wants the root
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -156,6 +158,32 @@ LMTP_LISTEN = SOURCE.get("LMTP_LISTEN", "127.0.0.1:8024")
 WEB_LISTEN = SOURCE.get("WEB_LISTEN", "127.0.0.1:8000")
 # Largest message the SMTP/LMTP intake accepts (bytes); bigger ones are refused with 552.
 MAX_MESSAGE_SIZE = SOURCE.int("MAX_MESSAGE_SIZE", 25 * 1024 * 1024)
+
+# The mailing list (lists app). Its members are exactly the directory's active members.
+LIST_NAME = SOURCE.get("LIST_NAME", "TLD-OPS")
+LIST_ADDRESS = SOURCE.get("LIST_ADDRESS", f"tld-ops@{MAIL_DOMAIN}")
+LIST_ID = SOURCE.get("LIST_ID", f"tld-ops.{MAIL_DOMAIN}")  # RFC 2919
+SUBJECT_TAG = SOURCE.get("SUBJECT_TAG", "[TLD-OPS]")
+REPLY_TO_POLICY = SOURCE.get("REPLY_TO_POLICY", "none")  # none | list | author
+LIST_MAX_SIZE = SOURCE.int("LIST_MAX_SIZE", 5 * 1024 * 1024)  # bytes; bigger posts are held
+LIST_ALLOWED_TYPES = SOURCE.list(
+    "LIST_ALLOWED_TYPES",
+    "text/plain,text/html,text/csv,multipart/*,message/rfc822,application/pdf,image/png,"
+    "image/jpeg,application/pgp-signature,application/pgp-keys,application/pgp-encrypted,"
+    "application/pkcs7-signature",
+)
+LIST_FOOTER = SOURCE.get(
+    "LIST_FOOTER",
+    "TLD-OPS — the incident-response community of the ccTLD operators. Members only; do not "
+    "forward outside the community without the author's consent.",
+)
+DMARC_MITIGATION = SOURCE.bool("DMARC_MITIGATION", True)
+DNS_RESOLVER = SOURCE.get("DNS_RESOLVER", "")  # host[:port]; empty: the system's resolvers
+DKIM_SELECTOR = SOURCE.get("DKIM_SELECTOR", "")
+DKIM_KEY_FILE = SOURCE.get("DKIM_KEY_FILE", "")  # PEM private key; DKIM signing when both are set
+DELIVERY_CONCURRENCY = SOURCE.int("DELIVERY_CONCURRENCY", 8)
+BOUNCE_THRESHOLD = float(SOURCE.get("BOUNCE_THRESHOLD", "5.0") or 5.0)
+BOUNCE_DECAY_DAYS = SOURCE.int("BOUNCE_DECAY_DAYS", 7)  # the score halves in this many days
 
 # Community rules.
 MAX_CONTACTS_PER_CCTLD = SOURCE.int("MAX_CONTACTS_PER_CCTLD", 3)

@@ -41,6 +41,8 @@ class OutboundMessage(models.Model):
     subject = models.CharField(max_length=300)
     envelope_from = models.CharField(max_length=320)
     raw = models.BinaryField()
+    #: List posts: each delivery gets its own VERP envelope sender (``…-bounces+<token>@…``).
+    verp = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -73,3 +75,156 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} ({self.status})"
+
+
+# --- The mailing list (issue 3) --------------------------------------------------------------------
+
+
+class Post(models.Model):
+    """A message sent to the list's posting address, from intake to its outcome.
+
+    The raw bytes stay on the :class:`InboundMessage`; this row records what the pipeline decided
+    (``reasons``: which rules fired and why) and what moderators did. Held, rejected and discarded
+    posts are never distributed nor archived.
+    """
+
+    class Status(models.TextChoices):
+        HELD = "held", "held for moderation"
+        ACCEPTED = "accepted", "accepted and distributed"
+        REJECTED = "rejected", "rejected"
+        DISCARDED = "discarded", "discarded"
+
+    inbound = models.OneToOneField(InboundMessage, on_delete=models.PROTECT, related_name="post")
+    message_id = models.CharField(max_length=998, db_index=True)
+    sender = models.CharField(max_length=320, db_index=True)
+    sender_name = models.CharField(max_length=300, blank=True)
+    person = models.ForeignKey(
+        "directory.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
+    )
+    subject = models.CharField(max_length=998, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, db_index=True)
+    reasons = models.JSONField(default=list, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    moderation_nonce = models.CharField(max_length=32, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "directory.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision_door = models.CharField(max_length=8, blank=True)
+    decision_reason = models.TextField(blank=True)
+    outbound = models.ForeignKey(
+        OutboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
+    )
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.subject or '(no subject)'} from {self.sender} ({self.status})"
+
+
+class SenderOverride(models.Model):
+    """Per-sender exceptions a moderator sets: DMARC rewriting always/never (default: by policy)."""
+
+    class Dmarc(models.TextChoices):
+        AUTO = "auto", "by the author's DMARC policy"
+        ALWAYS = "always", "always rewrite From"
+        NEVER = "never", "never rewrite From"
+
+    address = models.CharField(max_length=320, unique=True)
+    dmarc = models.CharField(max_length=8, choices=Dmarc.choices, default=Dmarc.AUTO)
+    note = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.address}: dmarc {self.dmarc}"
+
+
+class ArchivedMessage(models.Model):
+    """A distributed post in the members-only archive, threaded by Message-ID / References."""
+
+    post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="archived")
+    message_id = models.CharField(max_length=998, unique=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.JSONField(default=list, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    thread_root = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="thread_messages"
+    )
+    subject = models.CharField(max_length=998, blank=True)
+    author_name = models.CharField(max_length=300, blank=True)
+    author_email = models.CharField(max_length=320)
+    date = models.DateTimeField(db_index=True)
+    body_text = models.TextField(blank=True)
+    raw = models.BinaryField()
+
+    class Meta:
+        ordering = ["date", "id"]
+
+    def __str__(self) -> str:
+        return self.subject or self.message_id
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(
+        ArchivedMessage, on_delete=models.CASCADE, related_name="attachments"
+    )
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=127)
+    size = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ["message", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class BounceEvent(models.Model):
+    """One bounce (DSN or VERP-attributed failure) for an address."""
+
+    class Kind(models.TextChoices):
+        HARD = "hard", "hard (permanent)"
+        SOFT = "soft", "soft (temporary)"
+        POLICY = "policy", "policy or spam rejection"
+
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    address = models.CharField(max_length=320, db_index=True)
+    person = models.ForeignKey(
+        "directory.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="bounces"
+    )
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="bounces"
+    )
+    inbound = models.ForeignKey(
+        InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="bounces"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    status_code = models.CharField(max_length=16, blank=True)
+    diagnostic = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.address} {self.kind} {self.status_code}"
+
+
+class BounceScore(models.Model):
+    """The decaying bounce score of an address; at the threshold the address is unreachable."""
+
+    address = models.CharField(max_length=320, unique=True)
+    person = models.ForeignKey(
+        "directory.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    score = models.FloatField(default=0.0)
+    updated_at = models.DateTimeField()
+    last_bounce_at = models.DateTimeField(null=True, blank=True)
+    unreachable_since = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.address}: {self.score:.1f}"

@@ -128,6 +128,15 @@ def _claim(now: timezone.datetime, limit: int) -> list[Delivery]:
     return claimed
 
 
+def envelope_sender(delivery: Delivery) -> str:
+    """The envelope sender of one delivery: per-recipient VERP for list posts."""
+    if delivery.message.verp:
+        from tldops.lists.verp import encode
+
+        return encode(delivery.pk)
+    return delivery.message.envelope_from
+
+
 class _Transport:
     """Hands one message to the smarthost (SMTP, connection reused) or writes it to the sink folder."""
 
@@ -142,13 +151,12 @@ class _Transport:
                 self.smtp = smtplib.SMTP(host, int(port or 25), timeout=30)
             # SMTP lines end in CRLF; smtplib sends bytes as they are, and MTAs refuse bare LF.
             wire = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-            self.smtp.sendmail(delivery.message.envelope_from, [delivery.recipient], wire)
+            self.smtp.sendmail(envelope_sender(delivery), [delivery.recipient], wire)
             return
         sink = Path(settings.MAIL_SINK_DIR)
         sink.mkdir(parents=True, exist_ok=True)
         prefix = (
-            f"Return-Path: <{delivery.message.envelope_from}>\r\n"
-            f"Delivered-To: {delivery.recipient}\r\n"
+            f"Return-Path: <{envelope_sender(delivery)}>\r\nDelivered-To: {delivery.recipient}\r\n"
         ).encode()
         stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
         tmp = sink / f".{delivery.pk}.tmp"

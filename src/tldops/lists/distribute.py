@@ -1,0 +1,36 @@
+"""Fan-out: one accepted post becomes one outbox message with a delivery row per subscriber.
+
+One individual copy per member (the list is small): the envelope sender is VERP-encoded per
+delivery (:mod:`tldops.lists.verp`) at send time, so a bounce names exactly who could not be
+reached, and later features can personalise or encrypt each copy. The rows are written in the
+caller's transaction; the delivery workers (:mod:`tldops.lists.outbox`) send them.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+from django.utils import timezone
+
+from tldops.lists.membership import subscribers
+from tldops.lists.models import Delivery, OutboundMessage, Post
+from tldops.lists.verp import bounces_address
+
+
+def fan_out(post: Post, msg: EmailMessage) -> OutboundMessage:
+    """Queue ``msg`` (already prepared by the handlers) for every subscriber."""
+    out = OutboundMessage.objects.create(
+        purpose="list-post",
+        subject=str(msg.get("Subject", ""))[:300],
+        envelope_from=bounces_address(),
+        raw=msg.as_bytes(),
+        verp=True,
+    )
+    now = timezone.now()
+    recipients = list(subscribers().values_list("email", flat=True))
+    Delivery.objects.bulk_create(
+        [Delivery(message=out, recipient=r, next_attempt_at=now) for r in recipients],
+        batch_size=1000,
+    )
+    Post.objects.filter(pk=post.pk).update(outbound=out)
+    return out
