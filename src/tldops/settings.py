@@ -83,8 +83,10 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web, mail and worker processes read while one writes; IMMEDIATE avoids
-    # "database is locked" upgrades from read to write inside a transaction.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # "database is locked" upgrades from read to write inside a transaction. Connections are
+    # kept between requests: opening one (schema, WAL index, pragmas) cost 3 ms of CPU a request,
+    # a third of a cached page (docs/benchmarks.md).
+    DATABASES["default"]["CONN_MAX_AGE"] = 600
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -156,6 +158,8 @@ AUTHORISE_ADDRESS = SOURCE.get("AUTHORISE_ADDRESS", f"authorise@{MAIL_DOMAIN}")
 SMTP_LISTEN = SOURCE.get("SMTP_LISTEN", "127.0.0.1:8025")
 LMTP_LISTEN = SOURCE.get("LMTP_LISTEN", "127.0.0.1:8024")
 WEB_LISTEN = SOURCE.get("WEB_LISTEN", "127.0.0.1:8000")
+# Web server processes (Django answers one request at a time in each); 0: one per CPU.
+WEB_WORKERS = SOURCE.int("WEB_WORKERS", 0)
 # Largest message the SMTP/LMTP intake accepts (bytes); bigger ones are refused with 552.
 MAX_MESSAGE_SIZE = SOURCE.int("MAX_MESSAGE_SIZE", 25 * 1024 * 1024)
 
@@ -181,7 +185,16 @@ DMARC_MITIGATION = SOURCE.bool("DMARC_MITIGATION", True)
 DNS_RESOLVER = SOURCE.get("DNS_RESOLVER", "")  # host[:port]; empty: the system's resolvers
 DKIM_SELECTOR = SOURCE.get("DKIM_SELECTOR", "")
 DKIM_KEY_FILE = SOURCE.get("DKIM_KEY_FILE", "")  # PEM private key; DKIM signing when both are set
+DKIM_DOMAIN = SOURCE.get("DKIM_DOMAIN", "")  # d= of the signature; empty: the domain of LIST_ADDRESS
+# authserv-id of our own MTA's Authentication-Results headers (e.g. Postfix+OpenDMARC's hostname);
+# the spoofing rule trusts only those. Empty: no Authentication-Results header is trusted.
+LIST_TRUSTED_AUTHSERV_ID = SOURCE.get("LIST_TRUSTED_AUTHSERV_ID", "")
 DELIVERY_CONCURRENCY = SOURCE.int("DELIVERY_CONCURRENCY", 8)
+# Outbox delivery (lists.outbox): the n-th retry of a 4xx/connection failure waits
+# DELIVERY_RETRY_BASE * 2**n seconds; a worker holds the deliveries it claimed for DELIVERY_LEASE
+# seconds, after which a crashed worker's claims are delivered by the next round.
+DELIVERY_RETRY_BASE = float(SOURCE.get("DELIVERY_RETRY_BASE", "60") or 60)
+DELIVERY_LEASE = float(SOURCE.get("DELIVERY_LEASE", "300") or 300)
 BOUNCE_THRESHOLD = float(SOURCE.get("BOUNCE_THRESHOLD", "5.0") or 5.0)
 BOUNCE_DECAY_DAYS = SOURCE.int("BOUNCE_DECAY_DAYS", 7)  # the score halves in this many days
 

@@ -42,6 +42,34 @@ def committee(code: int) -> dict[str, int]:
     return members(code, member=403, secretariat=403)
 
 
+def _held_post(world: Any, role: str) -> int:
+    """A post held for moderation (a non-member's), made for the endpoint under test."""
+    from tldops.lists.models import InboundMessage, Post
+
+    raw = (
+        b"From: Mallory <mallory@spam.example>\r\nTo: tld-ops@tldops.localhost\r\n"
+        b"Subject: Offer\r\nMessage-ID: <held@spam.example>\r\n\r\nBuy now.\r\n"
+    )
+    inbound = InboundMessage.objects.create(mail_from="mallory@spam.example", raw=raw)
+    post = Post.objects.create(
+        inbound=inbound,
+        message_id="<held@spam.example>",
+        sender="mallory@spam.example",
+        subject="Offer",
+        status=Post.Status.HELD,
+        reasons=[{"rule": "member", "reason": "not a member"}],
+        moderation_nonce="0123456789abcdef",
+    )
+    return post.pk
+
+
+def _archived(world: Any, role: str) -> int:
+    """An archived message (a member's accepted post)."""
+    from tests.lists.test_archive import archive_msg
+
+    return archive_msg().pk
+
+
 # (method, path) -> (path parameters, body or query, expected status per role).
 # A path parameter or body may be a callable of (world, role).
 Case = tuple[dict[str, Any], Any, dict[str, int]]
@@ -93,6 +121,18 @@ EXPECTED: dict[tuple[str, str], Case] = {
         {"password": "a long enough passphrase"},
         public(200),
     ),
+    ("GET", "/archive/threads"): ({}, None, members(200)),
+    ("GET", "/archive/threads/{thread_id}"): ({"thread_id": _archived}, None, members(200)),
+    ("GET", "/archive/messages/{message_id}"): ({"message_id": _archived}, None, members(200)),
+    ("GET", "/archive/search"): ({}, {"q": "rollover"}, members(200)),
+    ("GET", "/moderation/posts"): ({}, None, staff(200)),
+    ("POST", "/moderation/posts/{post_id}/approve"): ({"post_id": _held_post}, {}, staff(200)),
+    ("POST", "/moderation/posts/{post_id}/reject"): (
+        {"post_id": _held_post},
+        {"reason": "Off topic for the list"},
+        staff(200),
+    ),
+    ("POST", "/moderation/posts/{post_id}/discard"): ({"post_id": _held_post}, {}, staff(200)),
     ("POST", "/manage-links"): ({}, {"tld": "fr"}, public(202)),
 }
 

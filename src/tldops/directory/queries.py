@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
 
 from tldops.catalog.models import Region, Tld
 from tldops.directory.audit import current_version
@@ -85,10 +86,22 @@ def coverage() -> Coverage:
 
 
 def directory_memberships(*, tld: Tld | None = None, search: str = "") -> QuerySet[Membership]:
-    """Active contacts with their person and phones, in ccTLD then contact-number order."""
+    """Active contacts with their person and phones, in ccTLD then contact-number order; each has
+    ``unreachable`` (list mail to the main address bounces)."""
+    from tldops.lists.models import BounceScore
+
     qs = (
         Membership.objects.filter(status=Membership.Status.ACTIVE, tld__delegated=True)
         .select_related("person", "tld")
+        # The contact's main address bounces list mail (tldops.lists.bounces); a subquery, so
+        # still no query per contact.
+        .annotate(
+            unreachable=Exists(
+                BounceScore.objects.filter(
+                    address=Lower(OuterRef("person__email")), unreachable_since__isnull=False
+                )
+            )
+        )
         .prefetch_related(
             Prefetch("person__phones", queryset=Phone.objects.order_by("position", "id"))
         )

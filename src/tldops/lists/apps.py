@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class ListsConfig(AppConfig):
     name = "tldops.lists"
     verbose_name = "Mailing list and mail"
+
+    def ready(self) -> None:
+        # The list's addresses join the intake's routing table (posting, -request, -owner, -bounces).
+        from tldops.lists.pipeline import register_routes
+
+        register_routes()

@@ -2,7 +2,8 @@
 
 A round processes inbound mail left ``new`` (:func:`tldops.lists.intake.process_pending`, crash
 recovery), once an hour sends the invitation reminders that are due
-(:func:`tldops.directory.actions.send_due_reminders`), then delivers the outbox
+(:func:`tldops.directory.actions.send_due_reminders`) and sweeps the bounce scores
+(:func:`tldops.lists.bounces.sweep`), then delivers the outbox
 (:func:`tldops.lists.outbox.deliver_due`), so what the first two queued leaves in the same round. Every job
 is idempotent and claims its rows before working on them, so rounds may overlap across processes,
 and a worker killed at any point resumes where the database says it was.
@@ -53,7 +54,7 @@ class Worker:
     def run_once(self) -> Round:
         """One round of every job; a failing job is logged and does not stop the others."""
         from tldops.directory import actions
-        from tldops.lists import intake, outbox
+        from tldops.lists import bounces, intake, outbox
 
         report = Round()
         _refresh_connection()
@@ -63,6 +64,8 @@ class Worker:
             now = self.clock()
             if self._last_reminders is None or now - self._last_reminders >= REMINDER_INTERVAL:
                 report.reminders = self._job("reminders", report, actions.send_due_reminders)
+                # Bounce scores: count refused list deliveries, clear addresses reachable again.
+                self._job("bounces", report, bounces.sweep)
                 self._last_reminders = now
             report.delivered = self._job("deliver", report, outbox.deliver_due, DELIVERY_BATCH) or 0
         finally:

@@ -4,6 +4,7 @@
 from django.urls import path
 
 from tldops.web import views
+from tldops.web.views import lists as list_views
 
 app_name = "web"
 
@@ -25,4 +26,25 @@ urlpatterns = [
     path("profile/tokens/", views.tokens, name="tokens"),
     path("audit/", views.audit, name="audit"),
     path("members/<int:pk>/remove/", views.remove_member, name="remove_member"),
+    # The list: members-only archive and the moderators' queue (tldops.web.views.lists).
+    path("archive/", list_views.archive_index, name="archive"),
+    path("archive/search/", list_views.archive_search, name="archive_search"),
+    path("archive/tld-ops.mbox", list_views.archive_mbox, name="archive_mbox"),
+    path("archive/<int:year>/<int:month>/", list_views.archive_month, name="archive_month"),
+    path(
+        "archive/<int:year>/<int:month>/mbox/",
+        list_views.archive_month_mbox,
+        name="archive_month_mbox",
+    ),
+    path("archive/thread/<int:pk>/", list_views.archive_thread, name="archive_thread"),
+    path(
+        "archive/thread/<int:pk>/mbox/", list_views.archive_thread_mbox, name="archive_thread_mbox"
+    ),
+    path("archive/message/<int:pk>/", list_views.archive_message, name="archive_message"),
+    path(
+        "archive/attachment/<int:pk>/<path:filename>",
+        list_views.archive_attachment,
+        name="archive_attachment",
+    ),
+    path("moderation/", list_views.moderation_queue, name="moderation"),
 ]

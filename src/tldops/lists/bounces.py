@@ -1,0 +1,551 @@
+"""Bounces feed reachability: DSNs and VERP attribution, a decaying score, a threshold that tells people.
+
+A bounce's life here, in order:
+
+1. **Attribution** — the bounce arrives at ``tld-ops-bounces+<delivery id>-<mac>@…`` (VERP,
+   :mod:`tldops.lists.verp`): the token names the :class:`~tldops.lists.models.Delivery`, so the
+   failing address is the delivery's recipient, whatever forwarding did to the report's
+   ``Final-Recipient``. A bounce without a valid token is not counted against anybody: anyone can
+   write a fake report naming a member's address, nobody can forge the token's MAC.
+2. **Parsing** — :func:`parse` reads RFC 3464 reports (``multipart/report;
+   report-type=delivery-status``, as Postfix, Exim, Exchange, Gmail … send them); for the rare
+   non-standard notice it falls back to the enhanced status code found in the text.
+3. **Classification** — :func:`classify`: *hard* (permanent: ``5.1.x`` unknown user or domain,
+   ``5.1.10`` null MX, ``5.2.1`` disabled mailbox, any other ``5.x.x``), *soft* (``4.x.x``, and a
+   full mailbox ``5.2.2`` or an oversized message, which are not the address's fault for ever),
+   *policy* (``x.7.x``, spam, block lists, DMARC, content ``x.6.x``): a policy rejection says the
+   receiving side refused *our* message, not that the member cannot be reached, so it is recorded
+   but never counted. Delay warnings are ignored; a positive report (``delivered``) is a success.
+4. **Scoring** — each address has a :class:`~tldops.lists.models.BounceScore` that halves every
+   ``BOUNCE_DECAY_DAYS``; a hard bounce adds :data:`HARD_WEIGHT`, a soft one :data:`SOFT_WEIGHT`,
+   at most one bounce's worth per address and calendar day (UTC; the strongest of the day), so a
+   burst of posts to a mailbox that is down for an hour does not add up.
+5. **Threshold** — at ``BOUNCE_THRESHOLD`` the member is *not* removed: they are told at their other
+   addresses, the other contacts of their ccTLD(s) and the secretariat are told (one mail, through
+   the outbox), ``unreachable_since`` is set, an audit entry written, and the directory shows the
+   contact as unreachable. It clears on a later success (a positive report, or a list delivery
+   handed over :data:`QUIET_DAYS` ago that never bounced) or when the decayed score falls under
+   :data:`CLEAR_FRACTION` of the threshold (hysteresis, so one quiet day does not flip it back).
+
+:func:`sweep` (run by the worker) does the time-driven part: clearing, and counting list deliveries
+our outbox itself saw refused for good (no DSN comes back for those).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import Message
+from email.utils import getaddresses, parseaddr
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tldops.directory.audit import Actor, record
+from tldops.directory.models import Membership, Person, Role
+from tldops.lists import outbox, verp
+from tldops.lists.intake import Outcome
+from tldops.lists.models import BounceEvent, BounceScore, Delivery, InboundMessage
+
+log = logging.getLogger(__name__)
+
+Kind = BounceEvent.Kind
+
+#: What one bounce adds to the score (per address and calendar day: the day's strongest counts).
+HARD_WEIGHT = 1.0
+SOFT_WEIGHT = 0.5
+WEIGHTS = {Kind.HARD: HARD_WEIGHT, Kind.SOFT: SOFT_WEIGHT, Kind.POLICY: 0.0}
+#: An unreachable address is reachable again when its decayed score falls under this share of
+#: ``BOUNCE_THRESHOLD``.
+CLEAR_FRACTION = 0.5
+#: A list delivery handed over this long ago without a bounce counts as a success (remote MTAs
+#: keep retrying for up to 5 days before they give up and bounce).
+QUIET_DAYS = 5
+#: :func:`sweep` looks at failed outbox deliveries this recent.
+SWEEP_WINDOW_DAYS = 30
+
+# --- Parsing -----------------------------------------------------------------------------------------
+
+ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+BASIC = re.compile(r"(?<![\d.])([45]\d\d)(?=[ -])")
+
+
+@dataclass(frozen=True)
+class Report:
+    """One recipient's part of a delivery report (or what a text notice says about it)."""
+
+    recipient: str
+    action: str  # failed, delayed, delivered, relayed, expanded; "" when the notice does not say
+    status: str  # the enhanced status code, e.g. "5.1.1"; "" when none was found
+    diagnostic: str  # the remote server's answer or the notice's explanation, one line
+
+    @property
+    def is_success(self) -> bool:
+        return self.action in ("delivered", "relayed", "expanded")
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value or "").split())
+
+
+def _addr(value: str) -> str:
+    """``rfc822; Ana@NIC.fr`` → ``ana@nic.fr``."""
+    _type, _semi, address = value.rpartition(";")
+    return parseaddr(address.strip())[1].strip().lower()
+
+
+def _status(status_field: str, diagnostic: str) -> str:
+    """The most precise enhanced status code: the report's ``Status``, unless it is a generic
+    ``x.0.0`` (as Exim writes) and the server's answer has a precise one of the same class; without
+    any, the basic SMTP code of the answer (``550`` → ``5.0.0``, ``552`` → ``5.2.2``)."""
+    found = ENHANCED.search(status_field)
+    status = ".".join(found.groups()) if found else ""
+    in_diag = ENHANCED.search(diagnostic)
+    if in_diag and (not status or (status.endswith(".0.0") and in_diag.group(1) == status[0])):
+        status = ".".join(in_diag.groups())
+    if not status:
+        basic = BASIC.search(diagnostic)
+        if basic:
+            code = basic.group(1)
+            status = "5.2.2" if code == "552" else f"{code[0]}.0.0"
+    return status
+
+
+def _dsn_reports(part: Message) -> list[Report]:
+    blocks = part.get_payload()
+    if not isinstance(blocks, list):
+        return []
+    reports = []
+    for block in blocks:
+        if not isinstance(block, Message) or not (block.get("Action") or block.get("Status")):
+            continue  # the per-message block (Reporting-MTA, Arrival-Date …)
+        recipient = _addr(
+            str(block.get("Final-Recipient") or block.get("Original-Recipient") or "")
+        )
+        diagnostic = _one_line(block.get("Diagnostic-Code"))
+        diagnostic = diagnostic.partition(";")[2].strip() if ";" in diagnostic else diagnostic
+        reports.append(
+            Report(
+                recipient=recipient,
+                action=_one_line(block.get("Action")).lower(),
+                status=_status(str(block.get("Status") or ""), diagnostic),
+                diagnostic=diagnostic,
+            )
+        )
+    return reports
+
+
+def _text_of(msg: Message) -> str:
+    for part in msg.walk():
+        if part.get_content_type() == "text/plain" and not part.get_filename():
+            try:
+                return part.get_content()
+            except (LookupError, UnicodeError):
+                return part.get_payload(decode=True).decode("utf-8", "replace")
+        if part.get_content_type() == "message/rfc822":
+            break  # the returned message's text is not the notice
+    return ""
+
+
+DELAY_WORDS = re.compile(r"\b(delayed|warning|not yet been delivered)\b", re.IGNORECASE)
+FAILURE_WORDS = re.compile(
+    r"(could not be delivered|undeliver|delivery (has )?failed|failure notice|returned mail|"
+    r"permanent (error|failure)|address(es)? failed|rejected|does not exist|unknown user|"
+    r"user unknown)",
+    re.IGNORECASE,
+)
+
+
+def _text_reports(msg: Message) -> list[Report]:
+    """A notice that is not RFC 3464 (old Exim, qmail …): the first status code in its text."""
+    text = _text_of(msg)
+    subject = _one_line(msg.get("Subject"))
+    code = ENHANCED.search(text)
+    basic = None if code else BASIC.search(text)
+    if not code and not (basic and FAILURE_WORDS.search(text + " " + subject)):
+        return []  # an auto-reply or anything else without a status: not a bounce
+    match = code or basic
+    assert match is not None
+    start = text.rfind("\n", 0, match.start()) + 1
+    end = text.find("\n", match.end())
+    diagnostic = _one_line(text[start : end if end >= 0 else None])
+    failed = [a for _n, a in getaddresses([str(v) for v in msg.get_all("X-Failed-Recipients", [])])]
+    return [
+        Report(
+            recipient=(failed[0].lower() if failed else ""),
+            action="delayed" if DELAY_WORDS.search(subject) else "failed",
+            status=_status("", diagnostic),
+            diagnostic=diagnostic,
+        )
+    ]
+
+
+def parse(raw: bytes) -> list[Report]:
+    """The per-recipient reports in a bounce, in order; ``[]`` if it is not a bounce at all."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    reports: list[Report] = []
+    for part in msg.walk():
+        if part.get_content_type() == "message/delivery-status":
+            reports.extend(_dsn_reports(part))
+    return reports or _text_reports(msg)
+
+
+# --- Classification ----------------------------------------------------------------------------------
+
+POLICY_WORDS = re.compile(
+    r"(spam|junk|blocked|block ?list|black ?list|deny ?list|blocklisted|blacklisted|policy|"
+    r"reputation|dmarc|\bspf\b|dkim|\brbl\b|spamhaus|barracuda|virus|malware|phish|"
+    r"content rejected|not allowed to send|unsolicited)",
+    re.IGNORECASE,
+)
+FULL_WORDS = re.compile(
+    r"(mailbox (is )?full|over ?quota|quota (exceeded|exceed)|exceeded storage|"
+    r"insufficient (system )?storage|mailbox size limit|storage space)",
+    re.IGNORECASE,
+)
+#: (subject, detail) of 5.x.y codes that are not the address's permanent fault: mailbox full,
+#: message too big for the mailbox or the system, delivery time expired.
+SOFT_DETAILS = {(2, 2), (2, 3), (3, 4), (4, 7)}
+
+
+def classify(report: Report) -> str | None:
+    """``hard``, ``soft`` or ``policy`` for a failure; ``None`` for a success or a delay warning."""
+    if report.is_success or report.action == "delayed":
+        return None
+    match = ENHANCED.fullmatch(report.status) if report.status else None
+    klass, subject, detail = (int(g) for g in match.groups()) if match else (0, 0, 0)
+    if klass == 2:
+        return None
+    if subject in (6, 7) or POLICY_WORDS.search(report.diagnostic):
+        return Kind.POLICY
+    if (subject, detail) in SOFT_DETAILS or FULL_WORDS.search(report.diagnostic):
+        return Kind.SOFT
+    if klass == 4:
+        return Kind.SOFT
+    return Kind.HARD  # 5.x.x, or a failure that names no code
+
+
+# --- Scoring -----------------------------------------------------------------------------------------
+
+
+def decayed(score: float, since: datetime, now: datetime) -> float:
+    """``score`` as it stands at ``now``: it halves every ``BOUNCE_DECAY_DAYS`` (0: never)."""
+    half_life = settings.BOUNCE_DECAY_DAYS
+    if half_life <= 0 or now <= since:
+        return score
+    return score * 0.5 ** ((now - since).total_seconds() / 86400 / half_life)
+
+
+@dataclass(frozen=True)
+class Reachability:
+    """What the list knows about an address (for the ``status`` command, pages, the API)."""
+
+    address: str
+    score: float
+    unreachable_since: datetime | None
+    last_bounce_at: datetime | None
+
+    @property
+    def unreachable(self) -> bool:
+        return self.unreachable_since is not None
+
+
+def state(address: str, *, now: datetime | None = None) -> Reachability:
+    """The address's current (decayed) score and whether it is marked unreachable."""
+    now = now or timezone.now()
+    address = address.strip().lower()
+    row = BounceScore.objects.filter(address=address).first()
+    if row is None:
+        return Reachability(address, 0.0, None, None)
+    return Reachability(
+        address, decayed(row.score, row.updated_at, now), row.unreachable_since, row.last_bounce_at
+    )
+
+
+def person_for(address: str) -> Person | None:
+    """The directory's person with this primary (else alternate) address, if any."""
+    address = address.strip().lower()
+    person = Person.objects.filter(email__iexact=address).first()
+    if person is None:
+        for candidate in Person.objects.exclude(alt_emails=[]).only("id", "alt_emails"):
+            if address in {a.lower() for a in candidate.alt_emails}:
+                return Person.objects.get(pk=candidate.pk)
+    return person
+
+
+def _score_row(address: str, now: datetime) -> BounceScore:
+    row, _created = BounceScore.objects.select_for_update().get_or_create(
+        address=address, defaults={"updated_at": now, "person": person_for(address)}
+    )
+    return row
+
+
+def record_bounce(
+    address: str,
+    kind: str,
+    *,
+    status_code: str = "",
+    diagnostic: str = "",
+    delivery: Delivery | None = None,
+    inbound: InboundMessage | None = None,
+    now: datetime | None = None,
+) -> tuple[BounceEvent, BounceScore]:
+    """Record one bounce for ``address`` and update its score; at the threshold, mark it unreachable
+    and tell the people who should know. In one transaction, with the score row locked."""
+    now = now or timezone.now()
+    address = address.strip().lower()
+    with transaction.atomic():
+        row = _score_row(address, now)
+        day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        today = list(
+            BounceEvent.objects.filter(
+                address=address, received_at__gte=day_start, received_at__lte=now
+            ).values_list("kind", flat=True)
+        )
+        event = BounceEvent.objects.create(
+            address=address,
+            person=row.person,
+            delivery=delivery,
+            inbound=inbound,
+            kind=kind,
+            status_code=status_code[:16],
+            diagnostic=diagnostic[:5000],
+        )
+        BounceEvent.objects.filter(pk=event.pk).update(received_at=now)
+        counted_today = max((WEIGHTS[k] for k in today), default=0.0)
+        increment = max(0.0, WEIGHTS[kind] - counted_today)
+        row.score = decayed(row.score, row.updated_at, now) + increment
+        row.updated_at = now
+        if kind != Kind.POLICY:
+            row.last_bounce_at = now
+        row.save(update_fields=["score", "updated_at", "last_bounce_at"])
+        if row.unreachable_since is None and row.score >= settings.BOUNCE_THRESHOLD:
+            _mark_unreachable(row, event, now)
+    return event, row
+
+
+def record_success(address: str, *, why: str, now: datetime | None = None) -> BounceScore | None:
+    """A delivery to ``address`` succeeded: its score starts again from zero and, if it was
+    unreachable, it is reachable again."""
+    now = now or timezone.now()
+    address = address.strip().lower()
+    with transaction.atomic():
+        row = BounceScore.objects.select_for_update().filter(address=address).first()
+        if row is None:
+            return None
+        row.score = 0.0
+        row.updated_at = now
+        row.save(update_fields=["score", "updated_at"])
+        if row.unreachable_since is not None:
+            _mark_reachable(row, why=why)
+    return row
+
+
+def _mark_unreachable(row: BounceScore, event: BounceEvent, now: datetime) -> None:
+    row.unreachable_since = now
+    row.notified_at = now if row.person else None
+    row.save(update_fields=["unreachable_since", "notified_at"])
+    person = row.person
+    if person is None:
+        log.warning(
+            "%s is unreachable (score %.2f) and is nobody in the directory", row.address, row.score
+        )
+        return
+    memberships = list(
+        Membership.objects.filter(person=person, status=Membership.Status.ACTIVE).select_related(
+            "tld"
+        )
+    )
+    record(
+        Actor.system(),
+        "contact-unreachable",
+        f"{person.name} <{row.address}> is unreachable: list mail bounces "
+        f"(score {row.score:.1f}, last: {event.status_code or event.kind})",
+        tld=memberships[0].tld if memberships else None,
+        person=person,
+        before={"unreachable": False},
+        after={
+            "unreachable": True,
+            "address": row.address,
+            "score": round(row.score, 2),
+            "status": event.status_code,
+            "diagnostic": event.diagnostic[:300],
+        },
+    )
+    _notify(row, event, person, memberships)
+
+
+def _mark_reachable(row: BounceScore, *, why: str) -> None:
+    row.unreachable_since = None
+    row.save(update_fields=["unreachable_since"])
+    if row.person is not None:
+        record(
+            Actor.system(),
+            "contact-reachable",
+            f"{row.person.name} <{row.address}> is reachable again: {why}",
+            person=row.person,
+            before={"unreachable": True},
+            after={"unreachable": False, "address": row.address},
+        )
+
+
+def _notify(
+    row: BounceScore, event: BounceEvent, person: Person, memberships: list[Membership]
+) -> None:
+    """One mail: to the member's other addresses and the other contacts of their ccTLDs, copied to
+    the secretariat (everyone, if the member has no other address and no colleague)."""
+    own = [a for a in [person.email, *person.alt_emails] if a.lower() != row.address]
+    colleagues = list(
+        Membership.objects.filter(
+            tld__in=[m.tld_id for m in memberships], status=Membership.Status.ACTIVE
+        )
+        .exclude(person=person)
+        .values_list("person__email", flat=True)
+    )
+    secretariat = list(Person.objects.filter(role=Role.SECRETARIAT).values_list("email", flat=True))
+    to = list(dict.fromkeys([*own, *colleagues]))
+    cc = [a for a in secretariat if a not in to]
+    if not to:
+        to, cc = cc, []
+    if not to:
+        log.warning("nobody to tell that %s is unreachable", row.address)
+        return
+    with outbox.mail_language():
+        outbox.send_template(
+            "lists/email/unreachable.txt",
+            {
+                "person": person,
+                "address": row.address,
+                "tlds": [m.tld for m in memberships],
+                "event": event,
+                "score": row.score,
+                "threshold": settings.BOUNCE_THRESHOLD,
+                "list_address": settings.LIST_ADDRESS,
+            },
+            subject=_("TLD-OPS: list mail to %(name)s <%(address)s> bounces")
+            % {"name": person.name, "address": row.address},
+            to=to,
+            cc=cc,
+            purpose="bounce-unreachable",
+        )
+
+
+# --- Time-driven work (the worker) -------------------------------------------------------------------
+
+
+def sweep(*, now: datetime | None = None) -> int:
+    """Count failures the outbox saw itself, and clear addresses that are reachable again.
+
+    Returns how many scores changed state or were fed. Idempotent: a counted delivery has a
+    :class:`BounceEvent`, so it is not counted twice.
+    """
+    now = now or timezone.now()
+    changed = 0
+    refused = (
+        Delivery.objects.filter(
+            message__verp=True,
+            status=Delivery.Status.FAILED,
+            next_attempt_at__gte=now - timedelta(days=SWEEP_WINDOW_DAYS),
+            bounces__isnull=True,
+        )
+        .order_by("id")
+        .distinct()[:1000]
+    )
+    for delivery in refused:
+        error = _one_line(delivery.last_error)
+        report = Report(delivery.recipient, "failed", _status("", error), error)
+        record_bounce(
+            delivery.recipient,
+            classify(report) or Kind.SOFT,
+            status_code=report.status,
+            diagnostic=report.diagnostic,
+            delivery=delivery,
+            now=now,
+        )
+        changed += 1
+    threshold = settings.BOUNCE_THRESHOLD * CLEAR_FRACTION
+    for row in BounceScore.objects.filter(unreachable_since__isnull=False):
+        quiet = (
+            Delivery.objects.filter(
+                recipient__iexact=row.address,
+                message__verp=True,
+                status=Delivery.Status.SENT,
+                sent_at__gt=row.last_bounce_at or row.unreachable_since,
+                sent_at__lte=now - timedelta(days=QUIET_DAYS),
+                bounces__isnull=True,
+            )
+            .aggregate(last=Max("sent_at"))
+            .get("last")
+        )
+        if quiet is not None:
+            record_success(row.address, why="a list delivery did not bounce", now=now)
+            changed += 1
+        elif decayed(row.score, row.updated_at, now) < threshold:
+            with transaction.atomic():
+                locked = BounceScore.objects.select_for_update().get(pk=row.pk)
+                if locked.unreachable_since is not None:
+                    _mark_reachable(locked, why="its bounce score decayed")
+                    changed += 1
+    return changed
+
+
+# --- The route handler (-bounces+token) ---------------------------------------------------------------
+
+
+def _delivery_of(inbound: InboundMessage) -> Delivery | None:
+    for rcpt in inbound.rcpt_to:
+        delivery_id = verp.decode(rcpt)
+        if delivery_id is not None:
+            return Delivery.objects.filter(pk=delivery_id).select_related("message").first()
+    return None
+
+
+def _pick(reports: list[Report], recipient: str) -> Report | None:
+    """The report about ``recipient`` if there is one, else the first failure, else the first."""
+    recipient = recipient.lower()
+    for report in reports:
+        if report.recipient == recipient:
+            return report
+    return next((r for r in reports if classify(r)), reports[0] if reports else None)
+
+
+def handle_bounce(inbound: InboundMessage) -> Outcome:
+    """The ``-bounces`` route: attribute the report by its VERP token, classify, score."""
+    delivery = _delivery_of(inbound)
+    if delivery is None:
+        return Outcome.rejected(
+            "not attributable: no valid VERP token in the recipient address; nothing counted"
+        )
+    report = _pick(parse(bytes(inbound.raw)), delivery.recipient)
+    if report is None:
+        return Outcome.done(
+            f"not a delivery report (auto-reply?); ignored for {delivery.recipient}"
+        )
+    if report.is_success:
+        record_success(delivery.recipient, why="a delivery report says it was delivered")
+        return Outcome.done(f"delivered to {delivery.recipient}")
+    kind = classify(report)
+    if kind is None:
+        return Outcome.done(
+            f"delay warning for {delivery.recipient} ({report.status}); not counted"
+        )
+    _event, row = record_bounce(
+        delivery.recipient,
+        kind,
+        status_code=report.status,
+        diagnostic=report.diagnostic,
+        delivery=delivery,
+        inbound=inbound,
+    )
+    verdict = "unreachable" if row.unreachable_since else "reachable"
+    return Outcome.done(
+        f"{kind} bounce for {delivery.recipient} ({report.status or 'no status'}); "
+        f"score {row.score:.2f}/{settings.BOUNCE_THRESHOLD:g}, {verdict}"
+    )

@@ -1,0 +1,46 @@
+"""The list footer at the end of the text.
+
+A plain-text message gets it after the signature separator; a multipart message gets it as one
+more ``text/plain`` part (an ``alternative`` is first wrapped in a ``mixed``, so mail readers still
+show the right alternative). Signed or encrypted messages are left untouched: changing a byte would
+break the signature.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+from tldops.lists.handlers import HandlerContext
+
+UNTOUCHABLE = {"multipart/signed", "multipart/encrypted", "application/pkcs7-mime"}
+
+
+def footer_text(ctx: HandlerContext) -> str:
+    return f"-- \n{ctx.footer}\n"
+
+
+def process(msg: EmailMessage, ctx: HandlerContext) -> None:
+    if not ctx.footer.strip():
+        return
+    ctype = msg.get_content_type()
+    if ctype in UNTOUCHABLE:
+        return
+    if ctype == "text/plain" and not msg.is_attachment():
+        try:
+            text = msg.get_content()
+        except (LookupError, KeyError):  # an unknown charset: add a part instead
+            text = None
+        if text is not None:
+            if not text.endswith("\n"):
+                text += "\n"
+            params = {"format": "flowed"} if msg.get_param("format") == "flowed" else {}
+            msg.set_content(text + footer_text(ctx), charset="utf-8", params=params)
+            return
+    if not msg.is_multipart() or ctype != "multipart/mixed":
+        if ctype in ("multipart/related", "multipart/alternative") or not msg.is_multipart():
+            msg.make_mixed()
+        else:
+            return  # another multipart kind (report, digest…): leave it as it is
+    part = EmailMessage()
+    part.set_content(footer_text(ctx), charset="utf-8", disposition="inline")
+    msg.attach(part)

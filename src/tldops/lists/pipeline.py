@@ -1,0 +1,168 @@
+"""The posting address: every message sent to the list goes through one pipeline.
+
+1. The intake has stored the raw bytes (:class:`~tldops.lists.models.InboundMessage`) and calls
+   :func:`handle_post` (the route handler) in one transaction.
+2. A :class:`~tldops.lists.models.Post` records the message: sender, Message-ID, size.
+3. The **rules** (:mod:`tldops.lists.rules`) look at it and say why it must not go out as it is;
+   the **chain** (:mod:`tldops.lists.chains`) turns their hits into one action, the strongest:
+   discard > reject > hold > accept. Every hit is stored in ``Post.reasons``.
+4. The action: **accept** → :func:`accept` (the **handlers** of :mod:`tldops.lists.handlers`
+   prepare the copy, :func:`tldops.lists.distribute.fan_out` queues one copy per member, the
+   archive keeps it); **hold** → :func:`tldops.lists.moderation.hold` (moderators are asked);
+   **reject** → the sender is told why; **discard** → nothing more (loops, duplicates).
+
+Held, rejected and discarded posts are never distributed nor archived. :func:`register_routes`
+adds the list's four addresses to the intake's routing table (called when the app starts).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+from email.message import EmailMessage
+from email.utils import make_msgid, parseaddr
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from tldops.lists import chains, distribute, intake, moderation, outbox
+from tldops.lists.handlers import HandlerContext, prepare
+from tldops.lists.intake import Outcome
+from tldops.lists.membership import is_subscriber
+from tldops.lists.models import InboundMessage, OutboundMessage, Post
+from tldops.lists.rules import RuleContext
+
+log = logging.getLogger(__name__)
+
+REJECT_PURPOSE = "list-rejected"
+
+
+# --- Routes ----------------------------------------------------------------------------------------
+
+
+def register_routes() -> None:
+    """Add the list's routes (posting, ``-request``, ``-owner``, ``-bounces+token``) to the intake.
+
+    Called by the app's ``ready()``; call it again after changing ``LIST_ADDRESS`` (tests do).
+    """
+    for route in intake.list_routes(
+        settings.LIST_ADDRESS,
+        name="list",
+        post="tldops.lists.pipeline.handle_post",
+        request="tldops.lists.requests.handle_request",
+        owner="tldops.lists.requests.handle_owner",
+        bounces="tldops.lists.bounces.handle_bounce",
+    ):
+        intake.add_route(route)
+
+
+# --- Reading ---------------------------------------------------------------------------------------
+
+
+def parse(raw: bytes) -> EmailMessage:
+    """The stored bytes as a message (the modern ``email`` API)."""
+    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+
+
+def sender_of(msg: EmailMessage, envelope_from: str) -> tuple[str, str]:
+    """(name, address) of the author: the From header, or the envelope sender without one."""
+    try:
+        name, address = parseaddr(str(msg.get("From", "")))
+    except (IndexError, ValueError):  # an unparsable From header
+        name, address = "", ""
+    if "@" not in address:
+        name, address = "", parseaddr(envelope_from)[1]
+    return name.strip(), address.strip().lower()
+
+
+# --- The route handler -----------------------------------------------------------------------------
+
+
+def handle_post(inbound: InboundMessage) -> Outcome:
+    """Take one message sent to the posting address through the rules, the chain and its action."""
+    raw = bytes(inbound.raw)
+    msg = parse(raw)
+    name, sender = sender_of(msg, inbound.mail_from)
+    person = is_subscriber(sender) if sender else None
+    message_id = str(msg.get("Message-ID", "")).strip() or make_msgid(domain=settings.MAIL_DOMAIN)
+    post = Post.objects.create(
+        inbound=inbound,
+        message_id=message_id[:998],
+        sender=sender[:320],
+        sender_name=name[:300],
+        person=person,
+        subject=" ".join(str(msg.get("Subject", "")).split())[:998],
+        size=len(raw),
+        status=Post.Status.HELD,  # until the chain decides, a few lines below
+    )
+    ctx = RuleContext.build(inbound=inbound, msg=msg, post=post, sender=sender, person=person)
+    decision = chains.run(ctx)
+    post.reasons = [h.as_json() for h in decision.hits]
+    post.save(update_fields=["reasons"])
+    rules = ", ".join(h.rule for h in decision.hits) or "no rule fired"
+
+    if decision.action == chains.ACCEPT:
+        out = accept(post, msg)
+        return Outcome.done(
+            f"post {post.pk}: accepted, {out.deliveries.count()} copies queued ({rules})"
+        )
+    if decision.action == chains.HOLD:
+        moderation.hold(post)
+        return Outcome.done(f"post {post.pk}: held for moderation ({rules})")
+    if decision.action == chains.REJECT:
+        Post.objects.filter(pk=post.pk).update(status=Post.Status.REJECTED)
+        told = tell_sender_rejected(post, msg, inbound.mail_from, decision.reasons)
+        return Outcome.rejected(f"post {post.pk}: rejected ({rules}; {told})")
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.DISCARDED)
+    return Outcome.rejected(f"post {post.pk}: discarded ({rules})")
+
+
+def accept(post: Post, msg: EmailMessage) -> OutboundMessage:
+    """Prepare ``msg`` with the handlers, queue a copy for every member, archive it.
+
+    The one path to the members, for a post no rule stopped and for one a moderator approved; it
+    runs in the caller's transaction, so a post is distributed and archived together or not at all.
+    """
+    from tldops.lists.archive import archive_post  # the archive imports nothing of the pipeline
+
+    prepared = prepare(msg, HandlerContext.build(post, msg))
+    out = distribute.fan_out(post, prepared)
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.ACCEPTED)
+    post.status = Post.Status.ACCEPTED
+    post.outbound = out
+    archive_post(post, prepared)
+    return out
+
+
+def tell_sender_rejected(
+    post: Post, msg: EmailMessage, envelope_from: str, reasons: list[str]
+) -> str:
+    """Tell the sender why the list refused their message (never an automatic message's sender)."""
+    from tldops.directory.mail_door import automatic_reason
+
+    why = automatic_reason(msg, envelope_from, post.sender) or _list_own_address(post.sender)
+    if why:
+        return f"sender not told: {why}"
+    with outbox.mail_language():
+        outbox.send_template(
+            "lists/email/rejected.txt",
+            {"post": post, "reasons": reasons, "list_address": settings.LIST_ADDRESS},
+            subject=_("Your message to %(list)s was not distributed: %(subject)s")
+            % {"list": settings.LIST_NAME, "subject": post.subject or _("(no subject)")},
+            to=[post.sender],
+            purpose=REJECT_PURPOSE,
+            headers=_reply_headers(post),
+        )
+    return f"sender {post.sender} told"
+
+
+def _list_own_address(address: str) -> str:
+    local, _at, domain = settings.LIST_ADDRESS.lower().rpartition("@")
+    if address.endswith(f"@{domain}") and address.split("@")[0].startswith(local):
+        return "from the list's own address"
+    return ""
+
+
+def _reply_headers(post: Post) -> dict[str, str]:
+    return {"In-Reply-To": post.message_id, "References": post.message_id}

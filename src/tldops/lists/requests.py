@@ -1,0 +1,265 @@
+"""The ``-request`` and ``-owner`` addresses, and the email door of moderation.
+
+``tld-ops-request@…`` takes commands, one per message, as the subject or the first line:
+``help``, ``status`` (are you a member, is list mail reaching you) and ``unsubscribe`` (explains
+how to leave: membership follows the directory). A reply to a moderation notice also arrives here:
+its subject carries ``[mod:<id>-<nonce>]`` and its first line ``approve``, ``reject: <reason>`` or
+``discard``. It is applied only when sent from a moderator's address *and* naming the notice's
+nonce, which only the moderators received.
+
+``tld-ops-owner@…`` reaches the people running the list: the message is forwarded, attached, to
+the secretariat's addresses.
+
+Automatic messages (auto-replies, bounces, list mail, our own) are never answered.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from email.message import EmailMessage
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tldops.directory.audit import Actor
+from tldops.directory.errors import DirectoryError, InvalidInput, NotAuthorised
+from tldops.directory.mail_door import automatic_reason, body_text
+from tldops.directory.models import Person, Role
+from tldops.lists import moderation, outbox
+from tldops.lists.intake import Outcome
+from tldops.lists.membership import is_subscriber
+from tldops.lists.models import Delivery, InboundMessage
+from tldops.lists.pipeline import parse, sender_of
+
+REPLY_PURPOSE = "list-request-reply"
+OWNER_PURPOSE = "list-owner"
+COMMANDS = ("help", "status", "unsubscribe")
+ALIASES = {"info": "help", "?": "help", "leave": "unsubscribe", "signoff": "unsubscribe"}
+# Replies to one address per hour at most, in case an auto-responder answers our answers.
+MAX_REPLIES_PER_HOUR = 10
+
+
+def _addresses() -> dict[str, str]:
+    local, _at, domain = settings.LIST_ADDRESS.rpartition("@")
+    return {
+        "list_address": settings.LIST_ADDRESS,
+        "request_address": f"{local}-request@{domain}",
+        "owner_address": f"{local}-owner@{domain}",
+    }
+
+
+def _own_list_address(address: str) -> bool:
+    """One of the list's own addresses (posting, -request, -owner, -bounces…)."""
+    local, _at, domain = settings.LIST_ADDRESS.lower().rpartition("@")
+    a_local, _at, a_domain = address.lower().rpartition("@")
+    return a_domain == domain and (a_local == local or a_local.startswith(f"{local}-"))
+
+
+def _ignored(msg: EmailMessage, inbound: InboundMessage, sender: str) -> str:
+    reason = automatic_reason(msg, inbound.mail_from, sender)
+    if not reason and _own_list_address(sender):
+        reason = "from the list's own address"
+    return reason
+
+
+def _meaningful_lines(text: str) -> list[str]:
+    lines = []
+    for line in text.splitlines():
+        if line.rstrip() == "--":
+            break
+        stripped = line.strip()
+        if stripped and not stripped.startswith(">"):
+            lines.append(stripped)
+    return lines
+
+
+def _strip_re(subject: str) -> str:
+    return re.sub(r"^\s*((re|fwd?|aw|tr)\s*:\s*)+", "", subject, flags=re.IGNORECASE).strip()
+
+
+def command_of(msg: EmailMessage) -> tuple[str, str]:
+    """(command, the word as written): the first line if it is a command, else the subject."""
+    lines = _meaningful_lines(body_text(msg))
+    candidates = [lines[0] if lines else "", _strip_re(str(msg.get("Subject", "")))]
+    for text in candidates:
+        word = (text.split() or [""])[0].lower().strip(":")
+        word = ALIASES.get(word, word)
+        if word in COMMANDS:
+            return word, word
+    written = next((c for c in candidates if c), "")
+    return "", (written.split() or [""])[0][:40]
+
+
+def _recent_replies(address: str) -> int:
+    since = timezone.now() - timedelta(hours=1)
+    return Delivery.objects.filter(
+        message__purpose=REPLY_PURPOSE, recipient__iexact=address, message__created_at__gte=since
+    ).count()
+
+
+def _reply(original: EmailMessage, to: str, template: str, context: dict[str, object]) -> str:
+    if _recent_replies(to) >= MAX_REPLIES_PER_HOUR:
+        return f"no reply: {MAX_REPLIES_PER_HOUR} replies to {to} within the hour"
+    subject = str(original.get("Subject", "")).strip() or settings.LIST_NAME
+    if not subject.lower().startswith("re:"):
+        subject = f"Re: {subject}"
+    headers = {}
+    if message_id := str(original.get("Message-ID", "")).strip():
+        headers["In-Reply-To"] = message_id
+        headers["References"] = message_id
+    with outbox.mail_language():
+        outbox.send_template(
+            template,
+            {**_addresses(), **context},
+            subject=subject[:250],
+            to=[to],
+            reply_to=_addresses()["request_address"],
+            purpose=REPLY_PURPOSE,
+            headers=headers,
+        )
+    return f"replied to {to}"
+
+
+# --- -request ---------------------------------------------------------------------------------------
+
+
+def handle_request(inbound: InboundMessage) -> Outcome:
+    """A message to the ``-request`` address: a moderation reply, or a command."""
+    msg = parse(bytes(inbound.raw))
+    _name, sender = sender_of(msg, inbound.mail_from)
+    if why := _ignored(msg, inbound, sender):
+        return Outcome.rejected(f"ignored, not answered: {why}")
+    if moderation.REF_PATTERN.search(str(msg.get("Subject", ""))):
+        return moderation_reply(msg, sender)
+    command, written = command_of(msg)
+    context: dict[str, object] = {"command": command, "address": sender}
+    if not command:
+        context["error"] = (
+            _("“%(w)s” is not a command this address knows.") % {"w": written}
+            if written
+            else _("Your message had no command.")
+        )
+    elif command == "status":
+        context.update(status_of(sender))
+    replied = _reply(msg, sender, "lists/email/request_reply.txt", context)
+    return Outcome.done(f"{command or 'unknown command'}: {replied}")
+
+
+def status_of(address: str) -> dict[str, object]:
+    """Whether ``address`` is a member, of which ccTLDs, and its bounce state (the list's mail
+    goes to the member's primary address, so that is the one whose bounces count)."""
+    from tldops.lists.bounces import state
+
+    person = is_subscriber(address)
+    tlds = []
+    if person is not None:
+        tlds = [
+            m.tld.display for m in person.memberships.filter(status="active").select_related("tld")
+        ]
+    reach = state(person.email if person is not None else address)
+    return {
+        "member": person is not None,
+        "tlds": tlds,
+        "score": reach.score,
+        "unreachable_since": reach.unreachable_since,
+        "threshold": settings.BOUNCE_THRESHOLD,
+    }
+
+
+# --- The email door of moderation --------------------------------------------------------------------
+
+
+def moderation_command(text: str) -> tuple[str, str]:
+    """(``approve`` | ``reject`` | ``discard``, reason) from the reply's first line."""
+    lines = _meaningful_lines(text)
+    first = lines[0] if lines else ""
+    m = re.match(
+        r"^(approve|approved|accept|reject|rejected|discard)\b\s*[:\-–]?\s*(.*)$", first, re.I
+    )
+    if m is None:
+        raise InvalidInput(
+            _("The first line must be “approve”, “reject: <reason>” or “discard”; it was “%(l)s”.")
+            % {"l": first[:80]},
+            field="command",
+        )
+    word = m.group(1).lower()
+    action = {"approved": "approve", "accept": "approve", "rejected": "reject"}.get(word, word)
+    return action, m.group(2).strip()
+
+
+def moderation_reply(msg: EmailMessage, sender: str) -> Outcome:
+    """Apply a moderator's reply to a moderation notice, and tell them the result."""
+    post = None
+    try:
+        moderator = moderation.moderator_by_address(sender)
+        if moderator is None:
+            raise NotAuthorised(
+                _(
+                    "%(s)s is not a moderator's address: only the secretariat and the committee "
+                    "moderate the list."
+                )
+                % {"s": sender}
+            )
+        m = moderation.REF_PATTERN.search(str(msg.get("Subject", "")))
+        post = moderation.get_post(m.group(1))
+        if not post.moderation_nonce or post.moderation_nonce.lower() != m.group(2).lower():
+            raise InvalidInput(
+                _(
+                    "The reference in the subject does not match the post: reply to the notice itself."
+                ),
+                field="subject",
+            )
+        action, reason = moderation_command(body_text(msg))
+        actor = Actor.of(moderator, "email")
+        if action == "approve":
+            post = moderation.approve(post, actor=actor)
+        elif action == "reject":
+            post = moderation.reject(post, reason, actor=actor)
+        else:
+            post = moderation.discard(post, actor=actor)
+    except DirectoryError as exc:
+        replied = _reply(msg, sender, "lists/email/moderation_reply.txt", {"error": exc.message})
+        return Outcome.rejected(f"moderation reply refused: {exc.message} ({replied})")
+    replied = _reply(msg, sender, "lists/email/moderation_reply.txt", {"post": post})
+    return Outcome.done(f"post {post.pk}: {post.status} by {sender} ({replied})")
+
+
+# --- -owner -----------------------------------------------------------------------------------------
+
+
+def handle_owner(inbound: InboundMessage) -> Outcome:
+    """Forward a message to the ``-owner`` address to the secretariat, attached."""
+    msg = parse(bytes(inbound.raw))
+    name, sender = sender_of(msg, inbound.mail_from)
+    addresses = _addresses()
+    loops = [str(v).strip().lower() for v in msg.get_all("X-Loop", [])]
+    if addresses["owner_address"].lower() in loops or _own_list_address(sender):
+        return Outcome.rejected("not forwarded: it came from the list itself (a loop)")
+    to = list(
+        Person.objects.filter(role=Role.SECRETARIAT)
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
+    if not to:
+        return Outcome.rejected("not forwarded: the directory has no secretariat member")
+    from django.template.loader import render_to_string
+
+    with outbox.mail_language():
+        subject = _("To the %(list)s owners from %(sender)s: %(subject)s") % {
+            "list": settings.LIST_NAME,
+            "sender": sender,
+            "subject": str(msg.get("Subject", "")).strip() or _("(no subject)"),
+        }
+        body = render_to_string("lists/email/owner_forward.txt", {"sender": sender, **addresses})
+    forward = outbox.build_message(
+        subject=subject[:250],
+        body=body,
+        to=to,
+        reply_to=outbox.format_address(name, sender) if sender else None,
+        headers={"X-Loop": addresses["owner_address"]},
+    )
+    forward.add_attachment(msg, filename="message.eml")
+    outbox.enqueue(forward, purpose=OWNER_PURPOSE)
+    return Outcome.done(f"forwarded to {', '.join(to)}")

@@ -1,0 +1,223 @@
+"""Moderation: approve, reject with a reason, discard — audited, in one transaction, sender told.
+
+The service functions directly, and the email door (a reply to the moderation notice).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.lists.posting import deliver, fast_passwords, message, parse, post  # noqa: F401 (autouse)
+from tldops.directory.audit import Actor
+from tldops.directory.errors import InvalidInput, NotAuthorised, NotFound
+from tldops.directory.models import AuditEntry
+from tldops.lists import moderation
+from tldops.lists.models import ArchivedMessage, Delivery, InboundMessage, OutboundMessage, Post
+
+pytestmark = pytest.mark.django_db
+
+REQUEST = "tld-ops-request@tldops.localhost"
+
+
+@pytest.fixture(autouse=True)
+def _no_dns(settings):
+    settings.DMARC_MITIGATION = False
+
+
+@pytest.fixture
+def members(catalog, make_member):
+    return [
+        make_member(catalog["fr"], "Ana Lopez", "ana@nic.fr"),
+        make_member(catalog["nl"], "Bert de Vries", "bert@nic.nl"),
+    ]
+
+
+@pytest.fixture
+def sec(staff):
+    return staff("secretariat", "sec@tldops.example")
+
+
+@pytest.fixture
+def held(members, sec) -> Post:
+    p = post(message(sender="eve@partner.test", name="Eve Martin", subject="Botnet C2 list"))
+    assert p.status == Post.Status.HELD
+    return p
+
+
+def copies() -> list[str]:
+    return sorted(
+        Delivery.objects.filter(message__purpose="list-post").values_list("recipient", flat=True)
+    )
+
+
+def test_approve_distributes_archives_audits_and_tells_the_sender(held, sec, outbox):
+    moderation.approve(held, actor=Actor.of(sec, "web"))
+    held.refresh_from_db()
+    assert held.status == Post.Status.ACCEPTED
+    assert held.decided_by == sec and held.decision_door == "web" and held.decided_at
+    assert copies() == ["ana@nic.fr", "bert@nic.nl"]
+    sent = parse(bytes(held.outbound.raw))
+    assert sent["Subject"] == "[TLD-OPS] Botnet C2 list"
+    assert sent["List-Id"]
+    assert ArchivedMessage.objects.get().post == held
+    entry = AuditEntry.objects.get(action="list-accepted")
+    assert entry.actor_person == sec and entry.door == "web"
+    ((to, told),) = outbox("list-moderated")
+    assert to == "eve@partner.test"
+    assert "approved" in told["Subject"]
+
+
+def test_reject_needs_a_reason_and_tells_it_to_the_sender(held, sec, outbox):
+    with pytest.raises(InvalidInput):
+        moderation.reject(held, "  ", actor=Actor.of(sec, "web"))
+    moderation.reject(held, "Please ask your ccTLD to name you first.", actor=Actor.of(sec, "api"))
+    held.refresh_from_db()
+    assert held.status == Post.Status.REJECTED
+    assert held.decision_reason == "Please ask your ccTLD to name you first."
+    assert copies() == [] and not ArchivedMessage.objects.exists()
+    ((to, told),) = outbox("list-moderated")
+    assert to == "eve@partner.test"
+    assert "Please ask your ccTLD to name you first." in told.get_content()
+    assert AuditEntry.objects.filter(action="list-rejected", door="api").count() == 1
+
+
+def test_discard_tells_nobody(held, sec, outbox):
+    moderation.discard(held, actor=Actor.of(sec, "cli"))
+    held.refresh_from_db()
+    assert held.status == Post.Status.DISCARDED
+    assert copies() == [] and not ArchivedMessage.objects.exists()
+    assert outbox("list-moderated") == []
+    assert AuditEntry.objects.filter(action="list-discarded").count() == 1
+
+
+def test_a_decided_post_cannot_be_decided_again(held, sec):
+    moderation.discard(held, actor=Actor.of(sec, "web"))
+    with pytest.raises(InvalidInput, match="already discarded"):
+        moderation.approve(held, actor=Actor.of(sec, "web"))
+    assert copies() == []
+
+
+def test_only_moderators_moderate(held, members):
+    with pytest.raises(NotAuthorised):
+        moderation.approve(held, actor=Actor.of(members[0], "web"))
+    with pytest.raises(NotAuthorised):
+        moderation.approve(held, actor=Actor(label="anonymous", door="api"))
+    held.refresh_from_db()
+    assert held.status == Post.Status.HELD
+
+
+def test_committee_members_moderate_too(held, staff):
+    chair = staff("committee", "chair@tldops.example")
+    moderation.approve(held, actor=Actor.of(chair, "web"))
+    assert copies() == ["ana@nic.fr", "bert@nic.nl"]
+
+
+def test_unknown_post(sec):
+    with pytest.raises(NotFound):
+        moderation.get_post(999)
+
+
+def test_approve_is_all_or_nothing(held, sec, monkeypatch):
+    """If archiving fails, nothing is queued and the post stays held."""
+    from tldops.lists import archive
+
+    def broken(post, msg):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(archive, "archive_post", broken)
+    with pytest.raises(RuntimeError):
+        moderation.approve(held, actor=Actor.of(sec, "web"))
+    held.refresh_from_db()
+    assert held.status == Post.Status.HELD
+    assert copies() == []
+    assert not AuditEntry.objects.filter(action="list-accepted").exists()
+
+
+# --- The email door -------------------------------------------------------------------------------
+
+
+def reply_to_notice(held: Post, first_line: str, *, sender: str = "sec@tldops.example", ref=None):
+    ref = ref or moderation.reference(held)
+    msg = message(
+        sender=sender,
+        name="Sec",
+        to=REQUEST,
+        subject=f"Re: TLD-OPS moderation: post {held.pk} {ref}",
+        body=f"{first_line}\n\n> A message to the list is waiting for your decision\n",
+    )
+    return deliver(msg, to=REQUEST)
+
+
+def test_email_approve(held, outbox):
+    outcome = reply_to_notice(held, "Approve")
+    held.refresh_from_db()
+    assert held.status == Post.Status.ACCEPTED, outcome
+    assert held.decision_door == "email"
+    assert copies() == ["ana@nic.fr", "bert@nic.nl"]
+    ((to, answer),) = outbox("list-request-reply")
+    assert to == "sec@tldops.example"
+    assert "is now accepted and distributed" in answer.get_content()
+
+
+def test_email_reject_with_reason(held, outbox):
+    reply_to_notice(held, "reject: Not a member; ask your admin contact to name you.")
+    held.refresh_from_db()
+    assert held.status == Post.Status.REJECTED
+    assert held.decision_reason == "Not a member; ask your admin contact to name you."
+    ((to, told),) = outbox("list-moderated")
+    assert to == "eve@partner.test"
+    assert "ask your admin contact" in told.get_content()
+
+
+def test_email_discard(held):
+    reply_to_notice(held, "discard")
+    held.refresh_from_db()
+    assert held.status == Post.Status.DISCARDED
+
+
+def test_email_from_a_non_moderator_is_refused(held, outbox):
+    outcome = reply_to_notice(held, "approve", sender="ana@nic.fr")
+    held.refresh_from_db()
+    assert held.status == Post.Status.HELD
+    assert outcome.status == InboundMessage.Status.REJECTED
+    assert copies() == []
+    ((to, answer),) = outbox("list-request-reply")
+    assert to == "ana@nic.fr"
+    assert "is not a moderator's address" in answer.get_content()
+
+
+def test_email_with_a_wrong_nonce_is_refused(held):
+    reply_to_notice(held, "approve", ref=f"[mod:{held.pk}-0000000000000000]")
+    held.refresh_from_db()
+    assert held.status == Post.Status.HELD
+
+
+def test_email_with_an_unknown_command_is_explained(held, outbox):
+    reply_to_notice(held, "yes please")
+    held.refresh_from_db()
+    assert held.status == Post.Status.HELD
+    ((_to, answer),) = outbox("list-request-reply")
+    assert "“approve”, “reject: <reason>” or “discard”" in answer.get_content()
+
+
+def test_email_reject_without_reason_is_explained(held, outbox):
+    reply_to_notice(held, "reject")
+    held.refresh_from_db()
+    assert held.status == Post.Status.HELD
+    ((_to, answer),) = outbox("list-request-reply")
+    assert "Give a reason" in answer.get_content()
+
+
+def test_the_whole_email_loop_from_the_notice(held, outbox):
+    """The moderator replies to the notice as received: its subject and Reply-To lead back here."""
+    ((to, notice), *_rest) = outbox("list-moderation")
+    reply = message(
+        sender=to,
+        to=str(notice["Reply-To"]),
+        subject="Re: " + str(notice["Subject"]),
+        body="approve\n",
+    )
+    deliver(reply, to=str(notice["Reply-To"]))
+    held.refresh_from_db()
+    assert held.status == Post.Status.ACCEPTED
+    assert OutboundMessage.objects.filter(purpose="list-post").count() == 1
