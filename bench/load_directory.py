@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shlex
 import shutil
 import signal
@@ -84,11 +85,16 @@ def run_json(cmd: list[str], env: dict[str, str], *, timeout: float) -> dict:
 
 
 def seed(data_dir: Path, members: int) -> dict:
+    saved = data_dir / "seed.json"  # what seed.py printed, so that --reuse can skip seeding
+    if saved.exists():
+        log(f"reusing the {members} members seeded in {data_dir}")
+        return json.loads(saved.read_text())
     log(f"seeding {members} members into {data_dir}")
     env = bench_env(data_dir, members)
     cmd = [sys.executable, str(BENCH / "seed.py"), "--members", str(members)]
     result = run_json(cmd, env, timeout=1800)
     log(f"  {result['members']} active members in {result['seconds']} s")
+    saved.write_text(json.dumps(result))
     return result
 
 
@@ -160,19 +166,32 @@ class Server:
         self.stop()
         raise SystemExit(f"bench: tldops run did not answer on {self.base} within {timeout} s")
 
-    def processes(self) -> int:
-        """How many processes the server's process group has (uvicorn workers, mail, outbox …)."""
+    def _group_stats(self) -> list[list[str]]:
+        """/proc/PID/stat fields (from field 3 on) of every process in the server's group."""
         if self.proc is None:
-            return 0
-        count = 0
+            return []
+        found = []
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 fields = stat.read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
             if int(fields[2]) == self.proc.pid:  # field 5 of stat, the process group
-                count += 1
-        return count
+                found.append(fields)
+        return found
+
+    def processes(self) -> int:
+        """How many processes the server's process group has (web workers, the supervisor …)."""
+        return len(self._group_stats())
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the processes of the server's group.
+
+        Unlike latency, the CPU time a request costs hardly depends on what else the machine
+        runs: it tells what the server would do on an idle machine when the machine is busy.
+        """
+        ticks = os.sysconf("SC_CLK_TCK")
+        return sum(int(f[11]) + int(f[12]) for f in self._group_stats()) / ticks  # utime, stime
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -220,10 +239,16 @@ def wrk(url: str, headers: dict[str, str], *, threads: int, connections: int, se
     for name, value in headers.items():
         cmd += ["-H", f"{name}: {value}"]
     cmd.append(url)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     for line in done.stdout.splitlines():
         if line.startswith("WRK_JSON "):
-            return json.loads(line.removeprefix("WRK_JSON "))
+            result = json.loads(line.removeprefix("WRK_JSON "))
+            result["wrk_cpu_seconds"] = round(
+                after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 3
+            )
+            return result
     raise SystemExit(
         f"bench: wrk gave no result (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
     )
@@ -317,7 +342,9 @@ def render(results: dict) -> str:
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in results["versions"].items()) + ".",
         "",
-        f"Server: `{cfg['server_cmd']}` (processes in its group: {results['server_processes']}), "
+        f"Server: `{cfg['server_cmd']}` (web processes: {results['web_workers'] or 'one'}, "
+        f"the default of one per CPU unless the command says otherwise; processes in its group: "
+        f"{results['server_processes']}), "
         "data seeded by `bench/seed.py` through the real directory services; "
         f"{results['seed']['members']:,} active members, {results['seed']['max_contacts_per_cctld']} "
         "contacts at most per ccTLD (`TLDOPS_MAX_CONTACTS_PER_CCTLD=4` for this data set: 1,000 "
@@ -331,41 +358,60 @@ def render(results: dict) -> str:
         f"median of {SEQUENTIAL} requests made one at a time just before the load: the service "
         "time, the floor under every latency measured with 20 clients.",
         "",
+        "*CPU ms/req* is the CPU time the server's processes (all of them) used per request "
+        "during the load, *wrk CPU* the load generator's; *load* the 1-minute load average "
+        "before and after the page's load (other work on the machine shows there).",
+        "",
         "| Page | Answer | alone ms | p50 ms | p95 ms | p99 ms | max ms | req/s | requests "
-        "| non-2xx/errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| non-2xx/errors | CPU ms/req | wrk CPU ms/req | load |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, r in results["load"].items():
         if "error" in r:
-            lines.append(f"| {LABELS.get(name, name)} | {r['error']} | | | | | | | | |")
+            lines.append(f"| {LABELS.get(name, name)} | {r['error']} | | | | | | | | | | | |")
             continue
         errors = sum(r["errors"].values())
         if not r["requests"]:
             lines.append(
                 f"| {LABELS.get(name, name)} | {r['check_status']}, {r['check_bytes'] / 1024:.0f} KiB "
                 f"| {r['alone_ms']:.0f} | no answer within {cfg['seconds']} s | | | | 0 | 0 "
-                f"| {errors} |"
+                f"| {errors} | | | |"
             )
             continue
+        cpu = (
+            f" {r['server_cpu_ms']:.1f} | {r['wrk_cpu_ms']:.2f} "
+            f"| {r['load_average'][0]:.1f} → {r['load_average'][1]:.1f} |"
+            if "server_cpu_ms" in r
+            else " | | |"
+        )
         lines.append(
             f"| {LABELS.get(name, name)} | {r['check_status']}, {r['check_bytes'] / 1024:.0f} KiB "
             f"| {r['alone_ms']:.0f} | {r['p50_ms']:.1f} | **{r['p95_ms']:.1f}** | {r['p99_ms']:.1f} | {r['max_ms']:.0f} "
-            f"| {r['rps']:.0f} | {r['requests']} | {errors} |"
+            f"| {r['rps']:.0f} | {r['requests']} | {errors} |{cpu}"
         )
     sizes = sorted(results["queries"], key=int)
     lines += [
         "",
-        "SQL queries per request (Django test client in-process on the same database, second "
-        "request counted with `CaptureQueriesContext`, `bench/queries.py`):",
+        "SQL queries per request (Django test client in-process on the same database, counted "
+        "with `CaptureQueriesContext` by `bench/queries.py`): *built* is a request after the "
+        "cache was emptied (the page made from the database), *cached* the same request again "
+        "(the rendered fragment or API page kept under the directory version):",
         "",
-        "| Page | " + " | ".join(f"{n} members" for n in sizes) + " | constant |",
-        "|---|" + "---:|" * len(sizes) + "---|",
+        "| Page | "
+        + " | ".join(f"built, {n} members" for n in sizes)
+        + " | "
+        + " | ".join(f"cached, {n} members" for n in sizes)
+        + " | constant |",
+        "|---|" + "---:|" * (2 * len(sizes)) + "---|",
     ]
     for name, _path, _auth in PAGES:
-        counts = [results["queries"][n].get(name, {}).get("queries") for n in sizes]
-        cells = [str(c) if c is not None else "error" for c in counts]
-        constant = "yes" if None not in counts and len(set(counts)) == 1 else "**no**"
-        lines.append(f"| {LABELS.get(name, name)} | " + " | ".join(cells) + f" | {constant} |")
+        cells, constant = [], True
+        for kind in ("queries", "queries_cached"):
+            counts = [results["queries"][n].get(name, {}).get(kind) for n in sizes]
+            cells += [str(c) if c is not None else "error" for c in counts]
+            constant = constant and None not in counts and len(set(counts)) == 1
+        verdict = "yes" if constant else "**no**"
+        lines.append(f"| {LABELS.get(name, name)} | " + " | ".join(cells) + f" | {verdict} |")
     lines += [
         "",
         "Reproduce: `.venv/bin/python bench/load_directory.py` (see `bench/README.md`); raw "
@@ -415,13 +461,42 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workdir", type=Path, help="where the data directories go (default: tmp)")
     parser.add_argument("--keep", action="store_true", help="keep the data directories afterwards")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        metavar="DIR",
+        help="reuse the data directories a --keep run left in DIR instead of seeding new ones "
+        "(kept afterwards)",
+    )
+    parser.add_argument(
+        "--pages",
+        help="only these pages, comma-separated (" + ", ".join(p[0] for p in PAGES) + ")",
+    )
+    parser.add_argument(
+        "--no-queries", action="store_true", help="skip the query count (quick comparisons)"
+    )
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
     parser.add_argument("--json", type=Path, help="also write the raw results to this file")
+    parser.add_argument(
+        "--render-json",
+        type=Path,
+        metavar="FILE",
+        help="run nothing: rewrite the docs section from the results a --json run saved",
+    )
     args = parser.parse_args(argv)
+    if args.render_json:
+        results = json.loads(args.render_json.read_text())
+        write_docs(render(results))
+        return 0 if results["verdict"].startswith("met") else 1
 
     ensure_wrk()
-    workdir = Path(tempfile.mkdtemp(prefix="tldops-bench-", dir=args.workdir))
+    if args.reuse:
+        workdir = args.reuse.resolve()
+        args.keep = True
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="tldops-bench-", dir=args.workdir))
     log(f"working in {workdir}")
+    pages = [p for p in PAGES if not args.pages or p[0] in args.pages.split(",")]
     results: dict = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
@@ -433,14 +508,17 @@ def main(argv: list[str] | None = None) -> int:
     server = None
     try:
         seeded = {}
-        for n in sorted({args.small, args.members}):
+        for n in sorted({args.members} if args.no_queries else {args.small, args.members}):
             data_dir = workdir / f"members-{n}"
             seeded[n] = seed(data_dir, n)
+            if args.no_queries:
+                continue
             results["queries"][str(n)] = count_queries(data_dir, n, seeded[n])
             summary = {
-                k: v.get("queries", v.get("error")) for k, v in results["queries"][str(n)].items()
+                k: (v["queries"], v["queries_cached"]) if "queries" in v else v.get("error")
+                for k, v in results["queries"][str(n)].items()
             }
-            log(f"  queries per page at {n} members: {summary}")
+            log(f"  queries per page (built, cached) at {n} members: {summary}")
         big = seeded[args.members]
         results["seed"] = big
 
@@ -451,7 +529,10 @@ def main(argv: list[str] | None = None) -> int:
             args.server_cmd,
         )
         server.start()
+        time.sleep(3)  # web worker processes still starting are counted too
         results["server_processes"] = server.processes()
+        banner = re.search(r"(\d+) web process", server.log_path.read_text(errors="replace"))
+        results["web_workers"] = int(banner.group(1)) if banner else None
         results["config"] = {
             "threads": args.threads,
             "connections": args.connections,
@@ -459,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
             "warmup": args.warmup,
             "server_cmd": args.server_cmd,
         }
-        for name, path, auth in PAGES:
+        for name, path, auth in pages:
             url = server.base + path
             headers = headers_for(auth, big)
             status, size = check_page(url, headers)
@@ -478,6 +559,7 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.monotonic()
                 check_page(url, headers)
                 alone.append((time.monotonic() - started) * 1000)
+            cpu_before, load_before = server.cpu_seconds(), os.getloadavg()[0]
             r = wrk(
                 url,
                 headers,
@@ -489,11 +571,18 @@ def main(argv: list[str] | None = None) -> int:
             drained = time.monotonic()
             check_page(url, headers, timeout=600)
             r["drain_seconds"] = round(time.monotonic() - drained, 1)
+            # CPU per request, the server's and wrk's: the drain adds its few requests to the
+            # server's time, not to wrk's count; that errs on the side of a dearer request.
+            r["server_cpu_ms"] = (server.cpu_seconds() - cpu_before) * 1000 / max(1, r["requests"])
+            r["wrk_cpu_ms"] = r["wrk_cpu_seconds"] * 1000 / max(1, r["requests"])
+            r["load_average"] = [load_before, os.getloadavg()[0]]
             r.update(check_status=status, check_bytes=size, alone_ms=sorted(alone)[len(alone) // 2])
             results["load"][name] = r
             log(
                 f"  alone {r['alone_ms']:.0f} ms; under load p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
-                f"{r['rps']:.0f} req/s, errors {r['errors']}"
+                f"{r['rps']:.0f} req/s, errors {r['errors']}; CPU per request: server "
+                f"{r['server_cpu_ms']:.2f} ms, wrk {r['wrk_cpu_ms']:.2f} ms; load average "
+                f"{r['load_average'][0]:.1f} → {r['load_average'][1]:.1f}"
             )
     finally:
         if server is not None:
@@ -508,11 +597,12 @@ def main(argv: list[str] | None = None) -> int:
     failed = [
         n for n, r in results["load"].items() if "error" not in r and sum(r["errors"].values())
     ]
-    counts = {
-        name: {results["queries"][n].get(name, {}).get("queries") for n in results["queries"]}
-        for name, _p, _a in PAGES
-    }
-    growing = [name for name, c in counts.items() if None in c or len(c) != 1]
+    growing = []
+    for kind in ("queries", "queries_cached"):
+        for name, _p, _a in pages:
+            counts = {results["queries"][n].get(name, {}).get(kind) for n in results["queries"]}
+            if counts and (None in counts or len(counts) != 1) and name not in growing:
+                growing.append(name)
     if loaded and not over and not failed and not growing:
         results["verdict"] = (
             f"met — p95 below {P95_BUDGET_MS:.0f} ms on every page, queries per page constant."
@@ -531,7 +621,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     if not args.no_docs:
-        write_docs(render(results))
+        if args.pages or args.no_queries:
+            log("not writing the docs: --pages/--no-queries make a partial run")
+        else:
+            write_docs(render(results))
     if args.keep:
         log(f"data kept in {workdir}")
     else:

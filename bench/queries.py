@@ -3,10 +3,13 @@
     TLDOPS_DATA_DIR=/tmp/tldops-bench .venv/bin/python bench/queries.py \
         --cookie "sessionid=..." --token "tldops_..."
 
-Each page is fetched twice through Django's test client (same settings, same database as
-``tldops run``): the first request warms per-process caches (content types, translations), the
-second is the one counted with ``CaptureQueriesContext``. Run it on data directories with different
-numbers of members: the counts must be equal (no query per member, "N+1"). Prints one JSON object.
+Each page is fetched three times through Django's test client (same settings, same database as
+``tldops run``): the first request warms per-process caches (content types, translations); the
+second, after emptying the cache, is counted with ``CaptureQueriesContext`` as the page *built*
+from the database; the third is counted as the page answered from the cache (the rendered
+fragments and the API page kept under the directory version). Run it on data directories with
+different numbers of members: both counts must be equal (no query per member, "N+1"). Prints one
+JSON object.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ PAGES = [
 
 
 def count(cookie: str, token: str) -> dict[str, dict[str, object]]:
+    from django.core.cache import cache
     from django.db import connection, reset_queries
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -44,22 +48,29 @@ def count(cookie: str, token: str) -> dict[str, dict[str, object]]:
             headers["Authorization"] = f"Bearer {token}"
         try:
             client.get(path, headers=headers)  # warm-up, not counted
+            # Built: with the per-process cache emptied, the page is made from the database.
+            cache.clear()
             reset_queries()
-            with CaptureQueriesContext(connection) as ctx:
+            with CaptureQueriesContext(connection) as built:
                 response = client.get(path, headers=headers)
+            # Cached: the same request again, answered from what the first one cached.
+            with CaptureQueriesContext(connection) as cached:
+                client.get(path, headers=headers)
         except Exception as exc:  # a page not built yet or broken: report it, count the others
             results[page] = {"path": path, "auth": auth, "error": f"{type(exc).__name__}: {exc}"}
             continue
         # The shape of each query (numbers stripped), to see at a glance what repeats.
-        shapes = Counter(_shape(q["sql"]) for q in ctx.captured_queries)
+        shapes = Counter(_shape(q["sql"]) for q in built.captured_queries)
         results[page] = {
             "path": path,
             "auth": auth,
             "status": response.status_code,
             "bytes": len(response.content),
-            "queries": len(ctx.captured_queries),
+            "queries": len(built.captured_queries),
+            "queries_cached": len(cached.captured_queries),
             "repeated": {s: n for s, n in shapes.items() if n > 1},
-            "sql": [q["sql"] for q in ctx.captured_queries],
+            "sql": [q["sql"] for q in built.captured_queries],
+            "sql_cached": [q["sql"] for q in cached.captured_queries],
         }
     return results
 

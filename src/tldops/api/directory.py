@@ -4,11 +4,13 @@ Every endpoint is a thin door onto :mod:`tldops.directory.queries` (reads) and
 :mod:`tldops.directory.actions` (changes); the rules live there.
 """
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
@@ -35,6 +37,9 @@ from tldops.directory.models import AuditEntry, Invitation, Membership, Person
 from tldops.directory.validation import resolve_tld
 
 router = Router(auth=AUTH)
+
+JSON = "application/json"  # what ninja's Response (a JsonResponse) says
+LISTING_CACHE_SECONDS = 3600  # an upper bound: a change to the directory replaces the page at once
 
 # --- Public coverage -------------------------------------------------------------------------------
 
@@ -121,6 +126,11 @@ class ContactOut(Schema):
     timezone: str = Field(description="IANA time zone name, e.g. Europe/Paris; may be empty.")
     languages: list[str] = Field(description="ISO 639 codes.")
     confirmed_at: datetime | None
+    unreachable: bool = Field(
+        False,
+        description="List mail to the main address keeps bouncing (see docs/bounces.md); the "
+        "contact is still a member.",
+    )
 
 
 class PagedContactOut(Schema):
@@ -151,6 +161,7 @@ def _contact(m: Membership) -> dict[str, Any]:
         "timezone": person.timezone,
         "languages": list(person.languages),
         "confirmed_at": m.confirmed_at,
+        "unreachable": bool(getattr(m, "unreachable", False)),
     }
 
 
@@ -166,12 +177,23 @@ def directory_contacts(request: HttpRequest, filters: Query[ContactFilter]) -> R
     queries does not grow with the number of members."""
     require_member(request)
     tld = resolve_tld(filters.tld) if filters.tld else None
-    qs = queries.directory_memberships(tld=tld, search=(filters.search or "").strip())
+    search = (filters.search or "").strip()
+    # The hottest read of the API (every member's tooling pulls it), and it changes only when the
+    # directory does: the serialised page is kept per process under the directory version, which
+    # every change bumps (any process's), so an answer is never older than the last change.
+    parts = (tld.pk if tld else None, search, filters.limit, filters.offset)
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
+    key = f"api:directory-contacts:{queries.directory_version()}:{digest}"
+    body = cache.get(key)
+    if body is not None:
+        return HttpResponse(body, content_type=JSON)
+    qs = queries.directory_memberships(tld=tld, search=search)
     page = qs[filters.offset : filters.offset + filters.limit]
-    # The hottest read of the API (every member's tooling pulls it): built as plain data and
-    # serialised directly, without a per-field schema pass; the schemathesis test holds it to
-    # PagedContactOut.
-    return Response({"items": [_contact(m) for m in page], "count": qs.count()})
+    # Built as plain data and serialised directly, without a per-field schema pass; the
+    # schemathesis test holds it to PagedContactOut.
+    response = Response({"items": [_contact(m) for m in page], "count": qs.count()})
+    cache.set(key, response.content, LISTING_CACHE_SECONDS)
+    return response
 
 
 class RemovedOut(MembershipOut):

@@ -1,9 +1,15 @@
-"""One process running any of the pieces: the web server, the SMTP+LMTP intake and the worker.
+"""One supervisor running any of the pieces: the web server, the SMTP+LMTP intake and the worker.
 
 ``tldops run`` starts all three; ``tldops web``, ``tldops mail`` and ``tldops worker`` start one
 each (the production layout, behind a proxy and Postfix). All sockets are bound before anything
 starts, so a port in use is reported at once and clearly. SIGINT and SIGTERM stop the pieces in
 order: no new mail, web requests finished, the worker's round completed.
+
+The web server runs in ``web_workers`` processes (``TLDOPS_WEB_WORKERS``, default: one per CPU).
+Django answers one request at a time per process, so one process uses one CPU at most. With more
+than one, the supervisor starts that many web worker processes on the listening socket it bound
+itself (:class:`WebWorkers`), starts another when one dies, and stops them all on SIGINT/SIGTERM.
+The intake and the worker stay one each, in the supervisor's process.
 """
 
 from __future__ import annotations
@@ -11,9 +17,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -22,6 +32,32 @@ log = logging.getLogger(__name__)
 
 class ListenError(Exception):
     """A listening address that is malformed or cannot be bound; the message says which and why."""
+
+
+class WebWorkersFailed(Exception):
+    """The web worker processes keep dying at start; the message says what to look at."""
+
+
+def default_web_workers() -> int:
+    """One web worker process per CPU this process may run on (at least one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def web_workers(requested: int | None) -> int:
+    """How many web processes: ``--workers``, else ``TLDOPS_WEB_WORKERS``; 0 means one per CPU."""
+    from django.conf import settings
+    from django.utils.translation import gettext as _
+
+    count = settings.WEB_WORKERS if requested is None else requested
+    if count < 0:
+        raise ListenError(
+            _("The number of web workers must be 0 (one per CPU) or more, not %(n)d (%(where)s).")
+            % {"n": count, "where": "--workers" if requested is not None else "TLDOPS_WEB_WORKERS"}
+        )
+    return count or default_web_workers()
 
 
 def parse_listen(value: str, *, what: str) -> tuple[str, int]:
@@ -34,6 +70,10 @@ def parse_listen(value: str, *, what: str) -> tuple[str, int]:
     return host, int(port)
 
 
+BACKLOG = 1024  # connections the kernel queues while every web worker is busy
+WSGI_THREADS = 10  # requests one web process works on at once (its database waits overlap)
+
+
 def bind(address: tuple[str, int], *, what: str, setting: str) -> socket.socket:
     """A listening TCP socket, or :class:`ListenError` naming the setting to change."""
     host, port = address
@@ -44,7 +84,7 @@ def bind(address: tuple[str, int], *, what: str, setting: str) -> socket.socket:
         sock = socket.socket(family, kind, proto)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(sockaddr)
-        sock.listen(128)
+        sock.listen(BACKLOG)
         sock.setblocking(False)
     except OSError as exc:
         raise ListenError(
@@ -69,6 +109,7 @@ class Plan:
     worker: bool = False
     worker_interval: float = 5.0
     access_log: bool = False
+    web_workers: int = 1
 
     def close(self) -> None:
         for sock in (self.web, self.smtp, self.lmtp):
@@ -76,16 +117,96 @@ class Plan:
                 sock.close()
 
 
-def _web_server(sock: socket.socket, *, access_log: bool):
+class _SharedSocket(socket.socket):
+    """The listening socket inherited by a web worker process.
+
+    ``listen()`` is a no-op: the supervisor set the kernel's queue length once. asyncio accepts up
+    to ``backlog`` connections each time the socket is ready; uvicorn passes the same number to
+    ``listen()``. With the queue length left alone, a backlog of 1 makes each process accept one
+    connection at a time, so a burst of new connections (20 keep-alive clients connecting at
+    once) is shared among the processes instead of all landing in the first one to wake up.
+    """
+
+    def listen(self, backlog: int = 0) -> None:  # noqa: ARG002 - see the class docstring
+        return None
+
+
+def with_web_workers(banner: list[str], plan: Plan) -> list[str]:
+    """The banner with, under its ``Web:`` line, how many web processes serve."""
+    from django.utils.translation import ngettext
+
+    if plan.web is None:
+        return banner
+    n = plan.web_workers
+    text = ngettext(
+        "%(n)d web process (TLDOPS_WEB_WORKERS)", "%(n)d web processes (TLDOPS_WEB_WORKERS)", n
+    )
+    at = next((i + 1 for i, line in enumerate(banner) if line.startswith("Web:")), 0)
+    return [*banner[:at], "          " + text % {"n": n}, *banner[at:]]
+
+
+def wsgi_application(threads: int = WSGI_THREADS):
+    """Django's WSGI handler as an ASGI application for uvicorn (a2wsgi, a thread pool).
+
+    Measured faster than Django's ASGI handler for tldops' views, which are all synchronous: the
+    ASGI handler hops between the event loop and a thread several times a request
+    (docs/benchmarks.md). Header values are stripped on the way: Django's WSGI handler writes
+    ``Set-Cookie`` values with a leading space (``Morsel.output(header="")``), which WSGI
+    servers strip and uvicorn's HTTP parser refuses.
+    """
+    from a2wsgi import WSGIMiddleware
+
+    from tldops.wsgi import application as django
+
+    def app(environ, start_response):  # type: ignore[no-untyped-def]
+        def start(status, headers, exc_info=None):  # type: ignore[no-untyped-def]
+            return start_response(status, [(k, v.strip()) for k, v in headers], exc_info)
+
+        return django(environ, start)
+
+    return WSGIMiddleware(app, workers=threads)
+
+
+def _web_server(
+    sock: socket.socket,
+    *,
+    access_log: bool,
+    own_signals: bool = False,
+    parent: int | None = None,
+    backlog: int = BACKLOG,
+):
     import uvicorn
 
-    from tldops.asgi import application
+    application = wsgi_application()
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
-            # The supervisor owns the signals: it stops every piece, not only the web server.
-            yield
+            if not own_signals:
+                # The supervisor owns the signals: it stops every piece, not only the web server.
+                yield
+                return
+
+            # A web worker process: SIGTERM or SIGINT finishes the requests in progress; a second
+            # SIGINT (Ctrl+C again, or the supervisor insisting) drops slow clients. Unlike
+            # uvicorn's own handler, the signal is not raised again afterwards: exit status 0.
+            def on_signal(signum: int, _frame: object) -> None:
+                if self.should_exit and signum == signal.SIGINT:
+                    self.force_exit = True
+                self.should_exit = True
+
+            previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for s, handler in previous.items():
+                    signal.signal(s, handler)
+
+        async def on_tick(self, counter: int) -> bool:
+            if parent is not None and os.getppid() != parent:
+                log.warning("the tldops supervisor is gone; web worker %d stopping", os.getpid())
+                self.should_exit = True
+            return await super().on_tick(counter)
 
     config = uvicorn.Config(
         application,
@@ -94,8 +215,129 @@ def _web_server(sock: socket.socket, *, access_log: bool):
         access_log=access_log,
         server_header=False,
         timeout_graceful_shutdown=10,
+        backlog=backlog,
+        interface="asgi3",
     )
     return Server(config)
+
+
+def serve_web_worker(fd: int, access_log: bool, parent: int) -> None:
+    """The body of one web worker process: uvicorn on the listening socket inherited as ``fd``.
+
+    Started by :class:`WebWorkers` as ``python -c`` with the supervisor's environment, so it reads
+    the same settings; it stops on SIGTERM/SIGINT, or by itself when the supervisor is gone.
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tldops.settings")
+    sock = _SharedSocket(fileno=fd)
+    server = _web_server(sock, access_log=access_log, own_signals=True, parent=parent, backlog=1)
+    asyncio.run(server.serve(sockets=[sock]))
+
+
+_WORKER_MAIN = (
+    "import sys; from tldops.ops.supervisor import serve_web_worker; "
+    "serve_web_worker(int(sys.argv[1]), sys.argv[2] == '1', int(sys.argv[3]))"
+)
+
+
+class WebWorkers:
+    """``count`` web worker processes serving one listening socket, kept at that number.
+
+    A process that dies is replaced (after a pause that grows if they keep dying); if every start
+    fails quickly several times in a row (a broken installation or configuration), it gives up
+    with :class:`WebWorkersFailed` rather than looping.
+    """
+
+    QUICK = 5.0  # seconds: a process that dies sooner than this after its start "failed to start"
+    GIVE_UP_AFTER = 5  # quick failures in a row
+    STOP_TIMEOUT = 20.0  # seconds for a worker to finish its requests (uvicorn allows itself 10)
+    PAUSE = 0.5  # seconds before the n-th quick restart in a row: PAUSE * 2**n, 10 s at most
+
+    def __init__(self, sock: socket.socket, count: int, *, access_log: bool) -> None:
+        self.sock = sock
+        self.count = count
+        self.access_log = access_log
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.started: list[float] = []
+        self.quick_failures = 0
+
+    def command(self) -> list[str]:
+        """The web worker's command line; it inherits the listening socket as the fd it names."""
+        fd = self.sock.fileno()
+        access_log = "1" if self.access_log else "0"
+        return [sys.executable, "-c", _WORKER_MAIN, str(fd), access_log, str(os.getpid())]
+
+    def _start(self) -> tuple[subprocess.Popen[bytes], float]:
+        fd = self.sock.fileno()
+        cmd = self.command()
+        proc = subprocess.Popen(cmd, pass_fds=(fd,), stdin=subprocess.DEVNULL)
+        log.debug("web worker %d started", proc.pid)
+        return proc, time.monotonic()
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Start the processes, replace those that die, until ``stop``; then stop them all."""
+        for _ in range(self.count):
+            proc, at = self._start()
+            self.procs.append(proc)
+            self.started.append(at)
+        try:
+            while not stop.is_set():
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0.5)
+                if not stop.is_set():
+                    await self._replace_dead(stop)
+        finally:
+            await self.stop()
+
+    async def _replace_dead(self, stop: asyncio.Event) -> None:
+        for slot, proc in enumerate(self.procs):
+            code = proc.poll()
+            if code is None or stop.is_set():
+                continue
+            lived = time.monotonic() - self.started[slot]
+            self.quick_failures = self.quick_failures + 1 if lived < self.QUICK else 0
+            if self.quick_failures >= self.GIVE_UP_AFTER:
+                from django.utils.translation import gettext as _
+
+                raise WebWorkersFailed(
+                    _(
+                        "The web server processes keep exiting as they start (last exit status "
+                        "%(code)s); see the messages above."
+                    )
+                    % {"code": code}
+                )
+            log.warning(
+                "web worker %d exited with status %s after %.0f s; starting another",
+                proc.pid,
+                code,
+                lived,
+            )
+            if self.quick_failures:
+                await asyncio.sleep(min(10.0, self.PAUSE * 2**self.quick_failures))
+                if stop.is_set():
+                    return
+            self.procs[slot], self.started[slot] = self._start()
+
+    def force(self) -> None:
+        """Drop slow clients: a second SIGINT makes a worker stop without waiting for them."""
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+
+    async def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + self.STOP_TIMEOUT
+        for proc in self.procs:
+            try:
+                await asyncio.to_thread(proc.wait, max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.warning("web worker %d did not stop in time; killing it", proc.pid)
+                proc.kill()
+                await asyncio.to_thread(proc.wait)
 
 
 async def supervise(plan: Plan, *, on_ready: Callable[[], None] | None = None) -> None:
@@ -114,8 +356,11 @@ async def supervise(plan: Plan, *, on_ready: Callable[[], None] | None = None) -
         signals += 1
         log.info("%s received, stopping", signal.Signals(signum).name)
         stop.set()
-        if signals > 1 and web is not None:  # a second signal: don't wait for slow clients
-            web.force_exit = True
+        if signals > 1:  # a second signal: don't wait for slow clients
+            if web is not None:
+                web.force_exit = True
+            if web_workers is not None:
+                web_workers.force()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -123,7 +368,14 @@ async def supervise(plan: Plan, *, on_ready: Callable[[], None] | None = None) -
 
     tasks: list[asyncio.Future[object]] = []
     web = None
-    if plan.web is not None:
+    web_workers = None
+    if plan.web is not None and plan.web_workers > 1:
+        from django.db import connections
+
+        connections.close_all()  # nothing of the supervisor's database session goes to them
+        web_workers = WebWorkers(plan.web, plan.web_workers, access_log=plan.access_log)
+        tasks.append(asyncio.ensure_future(web_workers.run(stop)))
+    elif plan.web is not None:
         web = _web_server(plan.web, access_log=plan.access_log)
         tasks.append(asyncio.ensure_future(web.serve(sockets=[plan.web])))
 

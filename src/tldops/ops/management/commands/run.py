@@ -1,4 +1,4 @@
-"""``tldops run``: the whole system in one process, on the embedded default."""
+"""``tldops run``: the whole system in one command, on the embedded default."""
 
 from __future__ import annotations
 
@@ -8,18 +8,28 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from tldops.cli import fail
+from tldops.ops import supervisor
 from tldops.ops.management.common import add_listen_arguments, build_plan, describe, serve
 
 
 class Command(BaseCommand):
     help = (
-        "Start tldops in one process: migrate the database, load the ccTLD catalog if it is empty, "
-        "then run the web server, the SMTP and LMTP intake and the worker until Ctrl+C or SIGTERM."
+        "Start tldops in one command: migrate the database, load the ccTLD catalog if it is empty, "
+        "then run the web server (one process per CPU by default), the SMTP and LMTP intake and "
+        "the worker until Ctrl+C or SIGTERM."
     )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_listen_arguments(parser, web=True, mail=True)
+        parser.add_argument(
+            "--workers",
+            type=int,
+            metavar="N",
+            help="Web server processes (default: TLDOPS_WEB_WORKERS, else one per CPU). "
+            "Each answers one request at a time; several use several CPUs.",
+        )
         parser.add_argument(
             "--no-migrate", action="store_true", help="Do not apply database migrations first."
         )
@@ -34,9 +44,18 @@ class Command(BaseCommand):
         if not options["no_migrate"]:
             call_command("migrate", verbosity=0, interactive=False)
         self._load_catalog()
+        try:
+            workers = supervisor.web_workers(options["workers"])
+        except supervisor.ListenError as exc:
+            raise fail(str(exc)) from None
         plan = build_plan(options, web=True, mail=True, worker=True)
         plan.worker_interval = float(options["interval"])
-        banner = [*describe(plan), *self._first_account_hint(), "Stop with Ctrl+C."]
+        plan.web_workers = workers
+        banner = [
+            *supervisor.with_web_workers(describe(plan), plan),
+            *self._first_account_hint(),
+            "Stop with Ctrl+C.",
+        ]
 
         def ready() -> None:
             self.stdout.write(self.style.SUCCESS("tldops is running."))
@@ -44,7 +63,10 @@ class Command(BaseCommand):
                 self.stdout.write(line)
             self.stdout.flush()
 
-        serve(plan, on_ready=ready)
+        try:
+            serve(plan, on_ready=ready)
+        except supervisor.WebWorkersFailed as exc:
+            raise fail(str(exc)) from None
         self.stdout.write("tldops stopped.")
 
     def _load_catalog(self) -> None:
