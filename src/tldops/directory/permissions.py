@@ -29,13 +29,24 @@ def is_committee(user: Any) -> bool:
 
 
 def is_member(user: Any) -> bool:
-    """An active contact of some ccTLD, or staff (who may read everything members read)."""
+    """An active contact of some ccTLD, or staff (who may read everything members read).
+
+    Remembered on the user object, which lives for one request: the page's access check and the
+    template's menu both ask, and the directory page is read often enough for a query to count.
+    """
+    cached = getattr(user, "_tldops_is_member", None)
+    if cached is not None:
+        return cached
     person = person_of(user)
     if person is None:
-        return False
-    if person.role in (Role.SECRETARIAT, Role.COMMITTEE):
-        return True
-    return person.memberships.filter(status=Membership.Status.ACTIVE).exists()
+        result = False
+    elif person.role in (Role.SECRETARIAT, Role.COMMITTEE):
+        result = True
+    else:
+        result = person.memberships.filter(status=Membership.Status.ACTIVE).exists()
+    if person is not None:
+        user._tldops_is_member = result
+    return result
 
 
 def needs_second_factor(person: Person | None) -> bool:
