@@ -21,6 +21,13 @@ def add_listen_arguments(parser: CommandParser, *, web: bool, mail: bool) -> Non
             help=f"Where the web server listens (default: TLDOPS_WEB_LISTEN, {settings.WEB_LISTEN}).",
         )
         parser.add_argument("--access-log", action="store_true", help="Log every web request.")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            metavar="N",
+            help="Web server processes (default: TLDOPS_WEB_WORKERS, else one per CPU). "
+            "Each answers one request at a time; several use several CPUs.",
+        )
     if mail:
         parser.add_argument(
             "--smtp",

@@ -24,13 +24,6 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         add_listen_arguments(parser, web=True, mail=True)
         parser.add_argument(
-            "--workers",
-            type=int,
-            metavar="N",
-            help="Web server processes (default: TLDOPS_WEB_WORKERS, else one per CPU). "
-            "Each answers one request at a time; several use several CPUs.",
-        )
-        parser.add_argument(
             "--no-migrate", action="store_true", help="Do not apply database migrations first."
         )
         parser.add_argument(

@@ -18,13 +18,6 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_listen_arguments(parser, web=True, mail=False)
-        parser.add_argument(
-            "--workers",
-            type=int,
-            metavar="N",
-            help="Web server processes (default: TLDOPS_WEB_WORKERS, else one per CPU). "
-            "Each answers one request at a time; several use several CPUs.",
-        )
 
     def handle(self, *args: object, **options: object) -> None:
         try:
