@@ -143,3 +143,9 @@ def outbox() -> Callable[..., list[tuple[str, Message]]]:
 
 def body_of(msg: Message) -> str:
     return msg.get_body(("plain",)).get_content()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, which would break later tests that call asyncio.run()."""
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.fspath).replace("\\", "/"))
