@@ -4,11 +4,9 @@ Every endpoint is a thin door onto :mod:`tldops.directory.queries` (reads) and
 :mod:`tldops.directory.actions` (changes); the rules live there.
 """
 
-import hashlib
 from datetime import datetime
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -32,6 +30,7 @@ from tldops.api.schemas import (
 )
 from tldops.catalog.models import Tld
 from tldops.directory import actions, queries
+from tldops.directory.cache import versioned
 from tldops.directory.errors import InvalidInput, NotFound
 from tldops.directory.models import AuditEntry, Invitation, Membership, Person
 from tldops.directory.validation import resolve_tld
@@ -178,22 +177,20 @@ def directory_contacts(request: HttpRequest, filters: Query[ContactFilter]) -> R
     require_member(request)
     tld = resolve_tld(filters.tld) if filters.tld else None
     search = (filters.search or "").strip()
+
     # The hottest read of the API (every member's tooling pulls it), and it changes only when the
     # directory does: the serialised page is kept per process under the directory version, which
     # every change bumps (any process's), so an answer is never older than the last change.
+    def build() -> bytes:
+        qs = queries.directory_memberships(tld=tld, search=search)
+        page = qs[filters.offset : filters.offset + filters.limit]
+        # Built as plain data and serialised directly, without a per-field schema pass; the
+        # schemathesis test holds it to PagedContactOut.
+        return Response({"items": [_contact(m) for m in page], "count": qs.count()}).content
+
     parts = (tld.pk if tld else None, search, filters.limit, filters.offset)
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
-    key = f"api:directory-contacts:{queries.directory_version()}:{digest}"
-    body = cache.get(key)
-    if body is not None:
-        return HttpResponse(body, content_type=JSON)
-    qs = queries.directory_memberships(tld=tld, search=search)
-    page = qs[filters.offset : filters.offset + filters.limit]
-    # Built as plain data and serialised directly, without a per-field schema pass; the
-    # schemathesis test holds it to PagedContactOut.
-    response = Response({"items": [_contact(m) for m in page], "count": qs.count()})
-    cache.set(key, response.content, LISTING_CACHE_SECONDS)
-    return response
+    body = versioned("api:directory-contacts", parts, build, LISTING_CACHE_SECONDS)
+    return HttpResponse(body, content_type=JSON)
 
 
 class RemovedOut(MembershipOut):

@@ -8,24 +8,17 @@ language, role). Whole pages are never cached: they carry the CSRF token and the
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
-from django.core.cache import cache
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from tldops.directory.queries import directory_version
+from tldops.directory.cache import versioned
 
 TIMEOUT = 3600
 
 
 def cached_fragment(name: str, parts: tuple[object, ...], render: Callable[[], str]) -> SafeString:
-    """The fragment ``name`` for ``parts``, rendered by ``render()`` on a miss."""
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
-    key = f"fragment:{name}:{directory_version()}:{get_language()}:{digest}"
-    html = cache.get(key)
-    if html is None:
-        html = str(render())
-        cache.set(key, html, TIMEOUT)
+    """The fragment ``name`` for ``parts`` in the active language, rendered by ``render()`` on a miss."""
+    html = versioned(f"fragment:{name}", (get_language(), *parts), lambda: str(render()), TIMEOUT)
     return mark_safe(html)  # noqa: S308 - our own template output, escaped when rendered
