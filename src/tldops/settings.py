@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "tldops.catalog",
     "tldops.directory",
     "tldops.lists",
+    "tldops.repository",
     "tldops.web",
     "tldops.ops",
 ]
@@ -223,3 +224,23 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# The monthly contact repository (repository app). Sent on REPOSITORY_DAY of each month at
+# REPOSITORY_TIME UTC: "first-working-day" (Monday to Friday; the community spans every country,
+# so no holiday calendar applies) or a day number 1–28.
+REPOSITORY_DAY = SOURCE.get("REPOSITORY_DAY", "first-working-day")
+REPOSITORY_TIME = SOURCE.get("REPOSITORY_TIME", "06:00")
+# OpenPGP: the community key's fingerprint; the edition is signed (PGP/MIME) when it is set and
+# present in GNUPG_HOME. Empty: editions go out unsigned.
+REPOSITORY_SIGNING_KEY = SOURCE.get("REPOSITORY_SIGNING_KEY", "")
+GNUPG_HOME = SOURCE.get("GNUPG_HOME", str(DATA_DIR / "gnupg"))
+GNUPG_PASSPHRASE = SOURCE.get("GNUPG_PASSPHRASE", "")  # for the signing key; never logged
+
+# Reachability checks: one challenge per active member every REACHABILITY_INTERVAL_MONTHS months
+# (3: quarterly, starting on the first working day of January, April, July, October at
+# REPOSITORY_TIME); a reminder after REACHABILITY_GRACE_DAYS unanswered days, then the ccTLD's
+# other contacts and the secretariat are told after REACHABILITY_ESCALATE_DAYS more.
+REACHABILITY_INTERVAL_MONTHS = SOURCE.int("REACHABILITY_INTERVAL_MONTHS", 3)
+REACHABILITY_GRACE_DAYS = SOURCE.int("REACHABILITY_GRACE_DAYS", 14)
+REACHABILITY_ESCALATE_DAYS = SOURCE.int("REACHABILITY_ESCALATE_DAYS", 7)
+REACHABILITY_ADDRESS = SOURCE.get("REACHABILITY_ADDRESS", f"reachability@{MAIL_DOMAIN}")

@@ -3,7 +3,9 @@
 A round processes inbound mail left ``new`` (:func:`tldops.lists.intake.process_pending`, crash
 recovery), once an hour sends the invitation reminders that are due
 (:func:`tldops.directory.actions.send_due_reminders`) and sweeps the bounce scores
-(:func:`tldops.lists.bounces.sweep`), then delivers the outbox
+(:func:`tldops.lists.bounces.sweep`), once a minute runs the periodic schedules (the monthly contact
+repository, :func:`tldops.repository.editions.run_due`; the reachability challenges, reminders and
+escalations, :func:`tldops.repository.reachability.run_due`), then delivers the outbox
 (:func:`tldops.lists.outbox.deliver_due`), so what the first two queued leaves in the same round. Every job
 is idempotent and claims its rows before working on them, so rounds may overlap across processes,
 and a worker killed at any point resumes where the database says it was.
@@ -22,6 +24,7 @@ from django.db import close_old_connections, connection
 log = logging.getLogger(__name__)
 
 REMINDER_INTERVAL = 3600.0  # seconds between two runs of the reminder job
+SCHEDULE_INTERVAL = 60.0  # seconds between two looks at the periodic schedules
 DELIVERY_BATCH = 200
 
 
@@ -50,11 +53,13 @@ class Worker:
         self.interval = interval
         self.clock = clock
         self._last_reminders: float | None = None
+        self._last_schedules: float | None = None
 
     def run_once(self) -> Round:
         """One round of every job; a failing job is logged and does not stop the others."""
         from tldops.directory import actions
         from tldops.lists import bounces, intake, outbox
+        from tldops.repository import editions, reachability
 
         report = Round()
         _refresh_connection()
@@ -67,6 +72,11 @@ class Worker:
                 # Bounce scores: count refused list deliveries, clear addresses reachable again.
                 self._job("bounces", report, bounces.sweep)
                 self._last_reminders = now
+            if self._last_schedules is None or now - self._last_schedules >= SCHEDULE_INTERVAL:
+                # Each is exactly-once per period, so a second worker doing the same is harmless.
+                self._job("repository", report, editions.run_due)
+                self._job("reachability", report, reachability.run_due)
+                self._last_schedules = now
             report.delivered = self._job("deliver", report, outbox.deliver_due, DELIVERY_BATCH) or 0
         finally:
             _refresh_connection()
