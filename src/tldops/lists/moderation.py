@@ -110,7 +110,7 @@ def hold(post: Post) -> None:
 # --- Deciding --------------------------------------------------------------------------------------
 
 
-def _check_moderator(actor: Actor) -> None:
+def check_moderator(actor: Actor) -> None:
     """Moderators decide; the command line (operator access) and the system also may."""
     if actor.person is not None:
         if actor.person.role not in MODERATOR_ROLES:
@@ -162,7 +162,7 @@ def approve(post: Post | int, *, actor: Actor) -> Post:
     """Distribute a held post to the members (handlers, fan-out, archive) and tell its sender."""
     from tldops.lists.pipeline import accept
 
-    _check_moderator(actor)
+    check_moderator(actor)
     with transaction.atomic():
         post = _lock_held(post)
         accept(post, original_message(post))
@@ -173,7 +173,7 @@ def approve(post: Post | int, *, actor: Actor) -> Post:
 
 def reject(post: Post | int, reason: str, *, actor: Actor) -> Post:
     """Refuse a held post; the sender is told the reason."""
-    _check_moderator(actor)
+    check_moderator(actor)
     reason = " ".join((reason or "").split())
     if not reason:
         raise InvalidInput(
@@ -188,7 +188,7 @@ def reject(post: Post | int, reason: str, *, actor: Actor) -> Post:
 
 def discard(post: Post | int, *, actor: Actor) -> Post:
     """Drop a held post without telling anyone (for spam: answering it would feed the spammer)."""
-    _check_moderator(actor)
+    check_moderator(actor)
     with transaction.atomic():
         post = _lock_held(post)
         _decided(post, Post.Status.DISCARDED, actor)

@@ -1,0 +1,63 @@
+"""Per-sender DMARC overrides: the moderators' exceptions to "rewrite From by the author's policy".
+
+``always``: rewrite this author's From even without a strict DMARC policy (a domain known to
+filter list mail); ``never``: keep it (a domain whose policy record is wrong but which accepts
+list mail); ``auto``: back to the policy (the same as no override). Read by
+:mod:`tldops.lists.handlers.dmarc`; every change is audited.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from tldops.directory.audit import Actor, record
+from tldops.directory.errors import InvalidInput, NotFound
+from tldops.directory.validation import clean_email
+from tldops.lists.models import SenderOverride
+from tldops.lists.moderation import check_moderator
+
+CHOICES = tuple(SenderOverride.Dmarc.values)
+
+
+def all_overrides() -> QuerySet[SenderOverride]:
+    return SenderOverride.objects.order_by("address")
+
+
+def set_override(address: str, dmarc: str, *, note: str = "", actor: Actor) -> SenderOverride:
+    """Set ``address``'s DMARC treatment; ``auto`` removes the exception."""
+    check_moderator(actor)
+    address = clean_email(address).lower()
+    if dmarc not in CHOICES:
+        raise InvalidInput(
+            _("Choose one of %(choices)s, not “%(value)s”.")
+            % {"choices": ", ".join(CHOICES), "value": dmarc},
+            field="dmarc",
+        )
+    with transaction.atomic():
+        row = SenderOverride.objects.select_for_update().filter(address=address).first()
+        before = {"dmarc": row.dmarc, "note": row.note} if row else {"dmarc": "auto"}
+        if dmarc == SenderOverride.Dmarc.AUTO:
+            if row is not None:
+                row.delete()
+            row = SenderOverride(address=address, dmarc=dmarc, note=note)
+        else:
+            row = row or SenderOverride(address=address)
+            row.dmarc, row.note = dmarc, note[:300]
+            row.save()
+        record(
+            actor,
+            "sender-override",
+            f"DMARC treatment of {address}: {before['dmarc']} → {dmarc}",
+            before=before,
+            after={"dmarc": dmarc, "note": row.note},
+        )
+    return row
+
+
+def get_override(address: str) -> SenderOverride:
+    row = SenderOverride.objects.filter(address__iexact=address.strip()).first()
+    if row is None:
+        raise NotFound(_("No override for %(a)s.") % {"a": address}, field="address")
+    return row
