@@ -8,8 +8,8 @@ For each N, three measurements against a fresh ``smtp-sink`` on 127.0.0.1 (Debia
 1. **ceiling**: ``smtp-source`` sends N messages of the post's size to distinct recipients over
    ``--concurrency`` reused connections: what this machine's loopback SMTP can take.
 2. **tldops**: a fresh data directory with N active members (bulk-created rows, see
-   :func:`seed`), ``tldops mail`` (the intake) and one or more ``tldops worker`` processes (the
-   outbox; ``--workers 1 2`` measures each), ``TLDOPS_SMARTHOST`` = the sink. The clock starts when the post is handed to the intake by LMTP
+   :func:`seed`), ``tldops mail`` (the intake) and one ``tldops worker`` (the outbox), with
+   ``TLDOPS_WORKER_PROCESSES`` delivering processes (``--workers 1 2`` measures each), ``TLDOPS_SMARTHOST`` = the sink. The clock starts when the post is handed to the intake by LMTP
    and stops when the sink has counted N messages: rules, handlers, fan-out, archive and every
    VERP copy.
 3. **Mailman**: GNU Mailman 3 core, pip-installed into its own virtualenv (``--mailman-venv``),
@@ -189,6 +189,29 @@ def lmtp_submit(port: int, sender: str, data: bytes) -> None:
             raise SystemExit(f"the LMTP intake on {port} refused the post: {refused}")
 
 
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of process group ``pgid``."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:  # fields[0] is the state; pgrp is the 5th field of stat
+                ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def settle(pgid: int, timeout: float = 120) -> None:
+    """Wait until process group ``pgid`` is idle: under 0.05 s of CPU in half a second."""
+    deadline = time.monotonic() + timeout
+    before = group_cpu(pgid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = group_cpu(pgid)
+        if now - before < 0.05:
+            return
+        before = now
+
+
 def result(name: str, n: int, seconds: float | None, **extra: object) -> dict:
     row = {"setup": name, "members": n, "seconds": seconds, **extra}
     row["per_second"] = round(n / seconds) if seconds else None
@@ -270,6 +293,15 @@ def seed(n: int) -> None:
         ],
         batch_size=1000,
     )
+    # The month's repository edition and the quarter's reachability challenges are due in a
+    # fresh installation, and the worker would send them to every member first: run them here
+    # and mark their mail as gone, so that the sink counts the post's copies only.
+    from tldops.lists.models import Delivery
+    from tldops.repository import editions, reachability
+
+    editions.run_due()
+    reachability.run_due()
+    Delivery.objects.update(status=Delivery.Status.SENT, sent_at=now)
 
 
 def stats() -> None:
@@ -328,26 +360,32 @@ def run_tldops(n: int, size: int, args: argparse.Namespace, work: Path, processe
     )
     profile = Path(f"{stem}-worker.pyspy.txt")
     spy = ["py-spy", "record", "--format", "raw", "--rate", "250", "-o", str(profile), "--"]
+    # One `tldops worker`; it starts processes - 1 delivery-only helpers (WORKER_PROCESSES), in
+    # its process group, so the group's CPU time is theirs too.
     workers = [
         subprocess.Popen(
             [
-                *(spy if args.profile and i == 0 else []),
+                *(spy if args.profile else []),
                 *(tldops, "worker", "--interval", str(args.worker_interval)),
             ],
-            env=env,
+            env={**env, "TLDOPS_WORKER_PROCESSES": str(processes)},
             stdout=logs[1],
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        for i in range(processes)
     ]
     try:
         wait_port(lmtp, 30, mail)
-        time.sleep(1)  # let the worker finish its first (empty) round
+        # Let the worker finish its first round: in a fresh data directory that includes the
+        # month's repository edition (a PDF, several seconds), which is not list delivery.
+        settle(workers[0].pid)
+        groups = [mail.pid, *(w.pid for w in workers)]
+        cpu0 = [group_cpu(g) for g in groups]
         t0_wall, t0 = time.time(), time.monotonic()
         lmtp_submit(lmtp, member_address(0), make_post(member_address(0), size))
         done = sink.wait_for(n, args.timeout)
         first = sink.first
+        cpu = [group_cpu(g) - c for g, c in zip(groups, cpu0, strict=True)]
     finally:
         stop(mail)
         for worker in workers:  # SIGINT: py-spy writes its profile on SIGINT
@@ -373,8 +411,11 @@ def run_tldops(n: int, size: int, args: argparse.Namespace, work: Path, processe
         first=round(first - t0, 3) if first else None,
         fan_out=round(fan_out - t0_wall, 3) if fan_out else None,
         deliveries=db.get("deliveries"),
+        cpu_ms=round(1000 * sum(cpu) / n, 2),
+        cpu_detail=f"intake {cpu[0]:.2f} s, workers {sum(cpu[1:]):.2f} s",
         note=(
-            f"{processes} worker process(es), concurrency {args.concurrency} each, "
+            f"{processes} delivering process(es) (TLDOPS_WORKER_PROCESSES), "
+            f"concurrency {args.concurrency} each, "
             f"worker interval {args.worker_interval} s"
         ),
     )
@@ -550,8 +591,9 @@ def machine() -> str:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| N | setup | time to last copy (s) | deliveries/s | first copy (s) | load | notes |",
-        "|---:|---|---:|---:|---:|---:|---|",
+        "| N | setup | time to last copy (s) | deliveries/s | first copy (s) | CPU ms/copy | load "
+        "| notes |",
+        "|---:|---|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         secs = f"{r['seconds']:.2f}" if r["seconds"] else "timed out"
@@ -561,8 +603,10 @@ def table(rows: list[dict]) -> str:
         if r.get("fan_out") is not None:
             note += f"; post fanned out at {r['fan_out']:.2f} s"
         load = r.get("load", "–")
+        cpu = f"{r['cpu_ms']:.2f}" if r.get("cpu_ms") is not None else "–"
         lines.append(
-            f"| {r['members']:,} | {r['setup']} | {secs} | {rate} | {first} | {load} | {note} |"
+            f"| {r['members']:,} | {r['setup']} | {secs} | {rate} | {first} | {cpu} | {load} "
+            f"| {note} |"
         )
     return "\n".join(lines)
 
@@ -597,7 +641,8 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         nargs="+",
         default=[1, 2],
-        help="tldops worker processes; one tldops run for each number given",
+        help="delivering processes (TLDOPS_WORKER_PROCESSES of one `tldops worker`); "
+        "one run for each number given",
     )
     parser.add_argument("--size", type=int, default=2000, help="body size of the post (bytes)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per run at most")

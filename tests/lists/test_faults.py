@@ -77,6 +77,9 @@ def test_sigkill_mid_fan_out_loses_nothing_and_repeats_only_what_was_in_flight(t
         TLDOPS_DATA_DIR=str(tmp_path / "data"),
         TLDOPS_SMARTHOST=f"127.0.0.1:{port}",
         TLDOPS_DELIVERY_CONCURRENCY=str(CONCURRENCY),
+        # One delivering process: the test kills it and counts what it had in flight (with
+        # helpers, they would go on sending until they notice their worker is gone).
+        TLDOPS_WORKER_PROCESSES="1",
         TLDOPS_DELIVERY_RETRY_BASE="0.02",  # retries after 40 ms, 80 ms … instead of minutes
         TLDOPS_DELIVERY_LEASE="1",  # a killed worker's claims are due again after a second
         TLDOPS_LOG_LEVEL="ERROR",

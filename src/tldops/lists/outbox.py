@@ -6,10 +6,12 @@ is never forgotten. :func:`deliver_due` is idempotent and safe to run from sever
 - **Claim.** A batch of due deliveries is claimed by one conditional update that pushes their next
   attempt ``DELIVERY_LEASE`` seconds forward (the lease), so a parallel worker skips them. A worker
   killed after claiming leaves them leased; the next round after the lease delivers them.
-- **Send.** With a smarthost, ``DELIVERY_CONCURRENCY`` asyncio sessions (aiosmtplib) each hold one
-  SMTP connection and reuse it for delivery after delivery; list posts get their per-recipient VERP
-  envelope sender (:func:`envelope_sender`). Without a smarthost, each copy is written to the sink
-  folder.
+- **Send.** With a smarthost, a :class:`Deliverer` runs ``DELIVERY_CONCURRENCY`` asyncio sessions,
+  each holding one SMTP connection (:mod:`tldops.lists.smtpclient`, pipelined when the MTA offers
+  PIPELINING) and reusing it for delivery after delivery, batch after batch; a running worker
+  keeps its Deliverer, so connections outlive a call. Each message is escaped for DATA once and
+  shared by its copies; list posts get their per-recipient VERP envelope sender
+  (:func:`envelope_sender`). Without a smarthost, each copy is written to the sink folder.
 - **Record.** 2xx: sent. 5xx (or an address that can never be sent): failed for good. 4xx and
   connection errors: retried after ``DELIVERY_RETRY_BASE * 2**attempts`` seconds, at most
   ``MAX_ATTEMPTS`` times. Results are committed in groups as they come; at most
@@ -20,25 +22,28 @@ is never forgotten. :func:`deliver_due` is idempotent and safe to run from sever
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import logging
 import queue
 import random
 import threading
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid, parseaddr
 from pathlib import Path
-from typing import Any
 
 import aiosmtplib
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from tldops.lists import smtpclient
 from tldops.lists.models import Delivery, OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -163,6 +168,18 @@ def _claim(now: timezone.datetime, limit: int) -> list[Delivery]:
     return claimed
 
 
+def has_due(now: timezone.datetime) -> bool:
+    """Whether any delivery is due: one indexed query, written by hand because a worker asks
+    every ``DELIVERY_POLL`` seconds and the ORM's query compilation would cost more than it."""
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE status = %s AND next_attempt_at <= %s LIMIT 1",  # noqa: S608 - the table name is ours
+            [Delivery.Status.PENDING.value, connection.ops.adapt_datetimefield_value(now)],
+        )
+        return cursor.fetchone() is not None
+
+
 def envelope_sender(delivery: Delivery) -> str:
     """The envelope sender of one delivery: per-recipient VERP for list posts."""
     if delivery.message.verp:
@@ -179,8 +196,9 @@ class _Job:
     pk: int
     sender: str
     recipient: str
-    data: bytes
+    data: bytes  # SMTP: the wire form shared by every copy of the message; sink: the raw bytes
     attempts: int
+    eight_bit: bool = False
 
 
 @dataclass(frozen=True)
@@ -199,15 +217,6 @@ def _describe(exc: BaseException) -> str:
     return text
 
 
-def _mail_options(job: _Job, smtp: aiosmtplib.SMTP) -> list[str]:
-    options = []
-    if not (job.sender.isascii() and job.recipient.isascii()):
-        options.append("SMTPUTF8")
-    if not job.data.isascii() and smtp.supports_extension("8bitmime"):
-        options.append("BODY=8BITMIME")
-    return options
-
-
 def in_flight_limit(concurrency: int) -> int:
     """The most deliveries that can be sent but not yet recorded at any moment: what a crash can
     send twice. Each session may start its next copy while the previous result is being committed.
@@ -215,184 +224,261 @@ def in_flight_limit(concurrency: int) -> int:
     return 2 * max(1, concurrency)
 
 
-class _SmtpSessions:
-    """``concurrency`` SMTP sessions to one smarthost; each reuses its connection for job after job.
+KEEP_IDLE = 10.0  # seconds an unused SMTP connection is kept open for the next deliveries
+ROUND_SECONDS = 10.0  # one deliver_due call stops claiming more after this long
 
-    A session takes a slot of ``window`` before it sends, and the slot is given back (by
-    :meth:`release`, from the recording thread) once the result is committed: so at most
-    ``window`` copies are ever sent but unrecorded.
-    """
 
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        concurrency: int,
-        report: Callable[[_Result], None],
-    ) -> None:
-        self.host, self.port = host, port
-        self.concurrency = max(1, concurrency)
-        self.report = report
-        self.window = asyncio.Semaphore(in_flight_limit(concurrency))
+class _Run:
+    """One :meth:`Deliverer.deliver_due` call on the event loop's side: ``concurrency`` sessions
+    take jobs from a queue the calling thread feeds, and end when it sends :meth:`finish`."""
+
+    def __init__(self, deliverer: Deliverer, concurrency: int) -> None:
+        self.deliverer = deliverer
+        self.todo: asyncio.Queue[_Job | None] = asyncio.Queue()
+        self.sessions = concurrency
+        # Each call has its own results queue and window: nothing of a call that ended with an
+        # error (results never recorded, slots never given back) reaches the next one.
+        self.results: queue.Queue[_Result | None] = queue.Queue()
+        self.window: asyncio.Semaphore | None = None
+
+    def feed(self, jobs: Sequence[_Job]) -> None:
+        for job in jobs:
+            self.todo.put_nowait(job)
+
+    def finish(self) -> None:
+        for _ in range(self.sessions):
+            self.todo.put_nowait(None)
 
     def release(self, n: int) -> None:
         for _ in range(n):
-            self.window.release()
+            self.window.release()  # type: ignore[union-attr]
 
-    async def run(self, jobs: Sequence[_Job]) -> None:
-        todo: asyncio.Queue[_Job] = asyncio.Queue()
-        for job in jobs:
-            todo.put_nowait(job)
-        sessions = min(self.concurrency, len(jobs))
-        await asyncio.gather(*(self._session(todo) for _ in range(sessions)))
+    async def main(self) -> None:
+        self.window = asyncio.Semaphore(in_flight_limit(self.deliverer.concurrency))
+        await asyncio.gather(*(self._session() for _ in range(self.sessions)))
 
-    async def _session(self, todo: asyncio.Queue[_Job]) -> None:
-        smtp: aiosmtplib.SMTP | None = None
+    async def _session(self) -> None:
+        d = self.deliverer
+        conn: smtpclient.Connection | None = None
         try:
-            while not todo.empty():
-                job = todo.get_nowait()
-                await self.window.acquire()
-                smtp, result = await self._send(smtp, job)
-                self.report(result)
+            while (job := await self.todo.get()) is not None:
+                if conn is None:
+                    conn = d.pooled()
+                await self.window.acquire()  # type: ignore[union-attr]
+                conn, result = await d.send(conn, job)
+                self.results.put(result)
+        except BaseException:
+            if conn is not None:
+                conn.abort()
+                conn = None
+            raise
         finally:
-            if smtp is not None:
-                await _close(smtp, polite=True)
+            if conn is not None:
+                d.pool.append(conn)
 
-    async def _connect(self) -> aiosmtplib.SMTP:
-        smtp = aiosmtplib.SMTP(
-            hostname=self.host,
-            port=self.port,
-            timeout=SMTP_TIMEOUT,
-            start_tls=False,
-            local_hostname=settings.MAIL_DOMAIN,
+
+class Deliverer:
+    """Delivers the outbox through the smarthost; long-lived, so that its SMTP connections and
+    its event loop serve round after round (the worker keeps one; :func:`deliver_due` makes one
+    for a single call).
+
+    The event loop runs in a helper thread and only talks SMTP; the database work (claims,
+    results) stays in the calling thread, with its connection and transactions. Sessions hand
+    each result over a queue, and results that arrive together are committed together, after
+    which their window slots are given back: at most :func:`in_flight_limit` copies are ever
+    sent but not yet recorded, whatever the number of batches. The next batch is claimed while
+    the current one is still being sent, so the sessions never wait for the database.
+    """
+
+    def __init__(self, concurrency: int | None = None) -> None:
+        self.concurrency = max(1, concurrency or settings.DELIVERY_CONCURRENCY)
+        host, _, port = settings.SMARTHOST.partition(":")
+        self.host, self.port = host, int(port or 25)
+        self.pool: list[smtpclient.Connection] = []  # idle connections, kept for KEEP_IDLE
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- the event loop's side -------------------------------------------------------------
+
+    def _start(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            loop = asyncio.new_event_loop()
+            ready = threading.Event()
+
+            def run() -> None:
+                asyncio.set_event_loop(loop)
+                loop.call_soon(ready.set)
+                loop.run_forever()
+
+            self._thread = threading.Thread(target=run, name="outbox-smtp", daemon=True)
+            self._thread.start()
+            ready.wait()
+            self._loop = loop
+        return self._loop
+
+    def pooled(self) -> smtpclient.Connection | None:
+        """An idle connection to reuse, if one is still fresh; stale ones are closed."""
+        now = asyncio.get_running_loop().time()
+        while self.pool:
+            conn = self.pool.pop()
+            if conn.is_connected and now - conn.last_used < KEEP_IDLE:
+                return conn
+            asyncio.ensure_future(conn.quit())
+        return None
+
+    async def _close_idle(self, everything: bool = False) -> None:
+        now = asyncio.get_running_loop().time()
+        keep = [c for c in self.pool if not everything and now - c.last_used < KEEP_IDLE]
+        stale = [c for c in self.pool if c not in keep]
+        self.pool[:] = keep
+        await asyncio.gather(*(c.quit() for c in stale))
+
+    async def _connect(self) -> smtpclient.Connection:
+        return await smtpclient.Connection.open(
+            self.host, self.port, local_hostname=settings.MAIL_DOMAIN, timeout=SMTP_TIMEOUT
         )
-        await smtp.connect()
-        if not smtp.esmtp_extensions:
-            await smtp.ehlo()
-        return smtp
 
-    async def _send(
-        self, smtp: aiosmtplib.SMTP | None, job: _Job
-    ) -> tuple[aiosmtplib.SMTP | None, _Result]:
+    async def send(
+        self, conn: smtpclient.Connection | None, job: _Job
+    ) -> tuple[smtpclient.Connection | None, _Result]:
         """Send one job; return the connection to reuse (``None`` if it broke) and the result."""
         for retry in (False, True):
-            reused = smtp is not None
+            reused = conn is not None
             try:
-                if smtp is None:
-                    smtp = await self._connect()
-                await smtp.sendmail(
-                    job.sender, [job.recipient], job.data, mail_options=_mail_options(job, smtp)
-                )
-                return smtp, _Result(job)
-            except aiosmtplib.SMTPRecipientsRefused as exc:
-                refused = exc.recipients[0]
-                return smtp, _Result(
-                    job, f"{refused.code} {refused.message}", permanent=refused.code >= 500
+                if conn is None:
+                    conn = await self._connect()
+                reply = await conn.send(
+                    job.sender, job.recipient, job.data, eight_bit=job.eight_bit
                 )
             except aiosmtplib.SMTPResponseException as exc:
-                # 421 (the server is closing) or a refusal at the greeting: start afresh next time.
-                if exc.code == 421 or isinstance(exc, aiosmtplib.SMTPConnectResponseError):
-                    await _close(smtp)
-                    smtp = None
-                return smtp, _Result(job, f"{exc.code} {exc.message}", permanent=exc.code >= 500)
+                # A refusal at the greeting or EHLO: start afresh next time.
+                if conn is not None:
+                    conn.abort()
+                return None, _Result(job, f"{exc.code} {exc.message}", permanent=exc.code >= 500)
             except (aiosmtplib.SMTPNotSupported, ValueError) as exc:
                 # An address this MTA can never take (SMTPUTF8 needed, malformed): do not retry.
-                return smtp, _Result(job, _describe(exc), permanent=True)
+                return conn, _Result(job, _describe(exc), permanent=True)
             except (OSError, aiosmtplib.SMTPException) as exc:
-                await _close(smtp)
-                smtp = None
+                if conn is not None:
+                    conn.abort()
+                conn = None
                 if reused and not retry:
                     continue  # the server closed an idle connection: once more on a fresh one
                 return None, _Result(job, _describe(exc))
+            if reply.code == 250:
+                return conn, _Result(job)
+            if reply.code == 421:  # the server is closing the connection
+                conn.abort()
+                conn = None
+            return conn, _Result(job, str(reply), permanent=reply.code >= 500)
         raise AssertionError("unreachable")
 
+    # --- the calling thread's side ---------------------------------------------------------
 
-async def _close(smtp: aiosmtplib.SMTP | None, *, polite: bool = False) -> None:
-    if smtp is None:
-        return
-    if polite and smtp.is_connected:
+    def deliver_due(self, limit: int = 200, *, stop: threading.Event | None = None) -> int:
+        """Deliver what is due now, ``limit`` deliveries a claim, claiming again while there is
+        more (for at most ``ROUND_SECONDS``, and not once ``stop`` is set); return how many the
+        MTA accepted."""
+        now = timezone.now()
+        claimed = _claim(now, limit) if has_due(now) else []
+        if not claimed:
+            if self.pool and self._loop is not None:
+                asyncio.run_coroutine_threadsafe(self._close_idle(), self._loop).result()
+            return 0
+        if not settings.SMARTHOST:
+            return _deliver_to_sink(_jobs(claimed, smtp=False))
+        loop = self._start()
+        run = _Run(
+            self, min(self.concurrency, len(claimed)) if len(claimed) < limit else self.concurrency
+        )
+        future = asyncio.run_coroutine_threadsafe(run.main(), loop)
+        results = run.results
+        future.add_done_callback(lambda _f: results.put(None))
+        outstanding = len(claimed)
+        loop.call_soon_threadsafe(run.feed, _jobs(claimed, smtp=True))
+        more = len(claimed) == limit
+        stop_claiming = time.monotonic() + ROUND_SECONDS
+        if not more:
+            loop.call_soon_threadsafe(run.finish)
+        sent = 0
         try:
-            await smtp.quit()
-            return
-        except (OSError, aiosmtplib.SMTPException):
-            pass
-    smtp.close()
-
-
-def _job(delivery: Delivery, data: dict[int, bytes]) -> _Job:
-    raw = data.get(delivery.message_id)
-    if raw is None:
-        raw = data[delivery.message_id] = bytes(delivery.message.raw)
-    return _Job(
-        pk=delivery.pk,
-        sender=envelope_sender(delivery),
-        recipient=delivery.recipient,
-        data=raw,
-        attempts=delivery.attempts,
-    )
-
-
-def _deliver_smtp(jobs: list[_Job], concurrency: int) -> int:
-    """Send ``jobs`` from an event loop in a helper thread; record results in this thread.
-
-    The database work stays in the calling thread (its connection, its transaction); the sessions
-    hand each result over a queue, and results that arrive together are committed together, after
-    which their window slots are given back (see :class:`_SmtpSessions`).
-    """
-    host, _, port = settings.SMARTHOST.partition(":")
-    results: queue.Queue[_Result | None] = queue.Queue()
-    state: dict[str, Any] = {}
-
-    async def main() -> None:
-        state["loop"] = asyncio.get_running_loop()
-        state["task"] = asyncio.current_task()
-        state["sessions"] = _SmtpSessions(host, int(port or 25), concurrency, results.put)
-        await state["sessions"].run(jobs)
-
-    def run() -> None:
-        try:
-            asyncio.run(main())
-        except asyncio.CancelledError:
-            pass
-        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
-            state["error"] = exc
+            while True:
+                item = results.get()
+                batch = []
+                while item is not None:
+                    batch.append(item)
+                    try:
+                        item = results.get_nowait()
+                    except queue.Empty:
+                        break
+                if batch:
+                    sent += _record(batch)
+                    loop.call_soon_threadsafe(run.release, len(batch))
+                    outstanding -= len(batch)
+                if item is None:
+                    break  # every session has ended
+                if more and outstanding <= limit // 2:
+                    # Claim the next batch while the sessions still have half of this one.
+                    claimed = (
+                        _claim(timezone.now(), limit)
+                        if time.monotonic() < stop_claiming and not (stop and stop.is_set())
+                        else []
+                    )
+                    if claimed:
+                        outstanding += len(claimed)
+                        loop.call_soon_threadsafe(run.feed, _jobs(claimed, smtp=True))
+                    more = len(claimed) == limit
+                    if not more:
+                        loop.call_soon_threadsafe(run.finish)
+        except BaseException:
+            future.cancel()
+            raise
         finally:
-            results.put(None)
+            # Let cancelled sessions finish (their unrecorded copies stay leased: sent again
+            # after the lease, at most the window's worth).
+            with contextlib.suppress(concurrent.futures.CancelledError, Exception):
+                future.result(SMTP_TIMEOUT * 3)
+        if future.exception() is not None:
+            raise future.exception()  # type: ignore[misc]
+        return sent
 
-    thread = threading.Thread(target=run, name="outbox-smtp", daemon=True)
-    thread.start()
-    sent = 0
-    finished = False
-    try:
-        while not finished:
-            batch = []
-            item = results.get()
-            while item is not None:
-                batch.append(item)
-                try:
-                    item = results.get_nowait()
-                except queue.Empty:
-                    break
-            finished = item is None
-            if batch:
-                sent += _record(batch)
-                _call_in_loop(state, state["sessions"].release, len(batch))
-    except BaseException:
-        if "task" in state:
-            _call_in_loop(state, state["task"].cancel)
-        raise
-    finally:
-        thread.join(SMTP_TIMEOUT * 3)
-    if "error" in state:
-        raise state["error"]
-    return sent
+    def close(self) -> None:
+        """Close the idle connections politely and stop the event loop."""
+        loop, self._loop = self._loop, None
+        if loop is None:
+            return
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(self._close_idle(everything=True), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+        if not loop.is_running():
+            loop.close()
 
 
-def _call_in_loop(state: dict[str, Any], fn: Callable[..., object], *args: object) -> None:
-    try:
-        state["loop"].call_soon_threadsafe(fn, *args)
-    except RuntimeError:
-        pass  # the loop has finished: every session is done, nobody waits for this any more
+def _jobs(claimed: Sequence[Delivery], *, smtp: bool) -> list[_Job]:
+    """The jobs for ``claimed``; each message is encoded once however many copies it has."""
+    data: dict[int, tuple[bytes, bool]] = {}
+    jobs = []
+    for delivery in claimed:
+        encoded = data.get(delivery.message_id)
+        if encoded is None:
+            raw = bytes(delivery.message.raw)
+            encoded = data[delivery.message_id] = (
+                smtpclient.wire(raw) if smtp else raw,
+                not raw.isascii(),
+            )
+        jobs.append(
+            _Job(
+                pk=delivery.pk,
+                sender=envelope_sender(delivery),
+                recipient=delivery.recipient,
+                data=encoded[0],
+                attempts=delivery.attempts,
+                eight_bit=encoded[1],
+            )
+        )
+    return jobs
 
 
 def _record(results: Sequence[_Result]) -> int:
@@ -428,19 +514,7 @@ def _write_to_sink(job: _Job) -> None:
     tmp.rename(sink / f"{stamp}-{job.pk:08d}.eml")
 
 
-def deliver_due(limit: int = 200, *, concurrency: int | None = None) -> int:
-    """Deliver what is due now; return how many deliveries were handed over successfully.
-
-    ``limit`` bounds the batch claimed by this call; ``concurrency`` (default
-    ``DELIVERY_CONCURRENCY``) the number of SMTP connections used in parallel.
-    """
-    claimed = _claim(timezone.now(), limit)
-    if not claimed:
-        return 0
-    data: dict[int, bytes] = {}
-    jobs = [_job(delivery, data) for delivery in claimed]
-    if settings.SMARTHOST:
-        return _deliver_smtp(jobs, concurrency or settings.DELIVERY_CONCURRENCY)
+def _deliver_to_sink(jobs: Sequence[_Job]) -> int:
     sent = 0
     for job in jobs:
         try:
@@ -450,6 +524,20 @@ def deliver_due(limit: int = 200, *, concurrency: int | None = None) -> int:
         else:
             sent += _record([_Result(job)])
     return sent
+
+
+def deliver_due(limit: int = 200, *, concurrency: int | None = None) -> int:
+    """Deliver what is due now; return how many deliveries were handed over successfully.
+
+    ``limit`` bounds each batch claimed; ``concurrency`` (default ``DELIVERY_CONCURRENCY``) the
+    number of SMTP connections used in parallel. The connections are closed before it returns:
+    a long-running process keeps a :class:`Deliverer` instead.
+    """
+    deliverer = Deliverer(concurrency)
+    try:
+        return deliverer.deliver_due(limit)
+    finally:
+        deliverer.close()
 
 
 def _retry_delay(attempts: int) -> timedelta:
