@@ -292,7 +292,7 @@ def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"Python": platform.python_version(), "SQLite": sqlite3.sqlite_version}
-    for dist in ("Django", "django-ninja", "uvicorn", "tldops"):
+    for dist in ("Django", "django-ninja", "gunicorn", "tldops"):
         try:
             out[dist] = version(dist)
         except PackageNotFoundError:

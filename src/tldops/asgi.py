@@ -1,4 +1,5 @@
-"""ASGI entry point, served by uvicorn in ``tldops run`` and ``tldops web``."""
+"""ASGI entry point, for an ASGI server of your own; ``tldops run`` and ``tldops web`` serve
+the WSGI application (:mod:`tldops.wsgi`) with gunicorn workers."""
 
 import os
 

@@ -118,6 +118,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:coverage"
+# Database sessions; the per-request read in plain SQL (tldops/web/sessions.py).
+SESSION_ENGINE = "tldops.web.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
@@ -161,6 +163,8 @@ LMTP_LISTEN = SOURCE.get("LMTP_LISTEN", "127.0.0.1:8024")
 WEB_LISTEN = SOURCE.get("WEB_LISTEN", "127.0.0.1:8000")
 # Web server processes (Django answers one request at a time in each); 0: one per CPU.
 WEB_WORKERS = SOURCE.int("WEB_WORKERS", 0)
+# Processes delivering the outbox (the worker and delivery-only helpers); 0: one per CPU.
+WORKER_PROCESSES = SOURCE.int("WORKER_PROCESSES", 0)
 # Largest message the SMTP/LMTP intake accepts (bytes); bigger ones are refused with 552.
 MAX_MESSAGE_SIZE = SOURCE.int("MAX_MESSAGE_SIZE", 25 * 1024 * 1024)
 
@@ -186,7 +190,9 @@ DMARC_MITIGATION = SOURCE.bool("DMARC_MITIGATION", True)
 DNS_RESOLVER = SOURCE.get("DNS_RESOLVER", "")  # host[:port]; empty: the system's resolvers
 DKIM_SELECTOR = SOURCE.get("DKIM_SELECTOR", "")
 DKIM_KEY_FILE = SOURCE.get("DKIM_KEY_FILE", "")  # PEM private key; DKIM signing when both are set
-DKIM_DOMAIN = SOURCE.get("DKIM_DOMAIN", "")  # d= of the signature; empty: the domain of LIST_ADDRESS
+DKIM_DOMAIN = SOURCE.get(
+    "DKIM_DOMAIN", ""
+)  # d= of the signature; empty: the domain of LIST_ADDRESS
 # authserv-id of our own MTA's Authentication-Results headers (e.g. Postfix+OpenDMARC's hostname);
 # the spoofing rule trusts only those. Empty: no Authentication-Results header is trusted.
 LIST_TRUSTED_AUTHSERV_ID = SOURCE.get("LIST_TRUSTED_AUTHSERV_ID", "")

@@ -6,10 +6,14 @@ starts, so a port in use is reported at once and clearly. SIGINT and SIGTERM sto
 order: no new mail, web requests finished, the worker's round completed.
 
 The web server runs in ``web_workers`` processes (``TLDOPS_WEB_WORKERS``, default: one per CPU).
-Django answers one request at a time per process, so one process uses one CPU at most. With more
-than one, the supervisor starts that many web worker processes on the listening socket it bound
-itself (:class:`WebWorkers`), starts another when one dies, and stops them all on SIGINT/SIGTERM.
-The intake and the worker stay one each, in the supervisor's process.
+Django's code holds Python's GIL, so one process uses one CPU at most. The supervisor binds the
+listening socket itself, starts that many web worker processes on it (:class:`WebWorkers`), starts
+another when one dies, and stops them all on SIGINT/SIGTERM. Each web worker process is a gunicorn
+threaded worker (``gthread``) serving Django's WSGI application: measured cheaper per request than
+uvicorn with a WSGI adapter (docs/benchmarks.md). Idle keep-alive connections wait in its poller,
+but a client slow to send its request or to read the answer holds one of its ``WEB_THREADS``
+threads meanwhile: facing the Internet, put a buffering reverse proxy (nginx) in front, as
+gunicorn advises. The intake and the worker stay one each, in the supervisor's process.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
@@ -71,7 +75,10 @@ def parse_listen(value: str, *, what: str) -> tuple[str, int]:
 
 
 BACKLOG = 1024  # connections the kernel queues while every web worker is busy
-WSGI_THREADS = 10  # requests one web process works on at once (its database waits overlap)
+WEB_THREADS = 8  # requests one web process works on at once (its database waits overlap)
+KEEPALIVE = 5  # seconds an idle keep-alive connection stays open
+GRACEFUL_TIMEOUT = 10  # seconds a stopping web worker gives the requests in progress
+ACCEPT_PAUSE = 0.002  # seconds a web worker waits after taking a new connection (see accept)
 
 
 def bind(address: tuple[str, int], *, what: str, setting: str) -> socket.socket:
@@ -117,20 +124,6 @@ class Plan:
                 sock.close()
 
 
-class _SharedSocket(socket.socket):
-    """The listening socket inherited by a web worker process.
-
-    ``listen()`` is a no-op: the supervisor set the kernel's queue length once. asyncio accepts up
-    to ``backlog`` connections each time the socket is ready; uvicorn passes the same number to
-    ``listen()``. With the queue length left alone, a backlog of 1 makes each process accept one
-    connection at a time, so a burst of new connections (20 keep-alive clients connecting at
-    once) is shared among the processes instead of all landing in the first one to wake up.
-    """
-
-    def listen(self, backlog: int = 0) -> None:  # noqa: ARG002 - see the class docstring
-        return None
-
-
 def with_web_workers(banner: list[str], plan: Plan) -> list[str]:
     """The banner with, under its ``Web:`` line, how many web processes serve."""
     from django.utils.translation import ngettext
@@ -145,92 +138,64 @@ def with_web_workers(banner: list[str], plan: Plan) -> list[str]:
     return [*banner[:at], "          " + text % {"n": n}, *banner[at:]]
 
 
-def wsgi_application(threads: int = WSGI_THREADS):
-    """Django's WSGI handler as an ASGI application for uvicorn (a2wsgi, a thread pool).
+class _Application:
+    """What a gunicorn worker asks of its application: the WSGI callable, loaded in the worker."""
 
-    Measured faster than Django's ASGI handler for tldops' views, which are all synchronous: the
-    ASGI handler hops between the event loop and a thread several times a request
-    (docs/benchmarks.md). Header values are stripped on the way: Django's WSGI handler writes
-    ``Set-Cookie`` values with a leading space (``Morsel.output(header="")``), which WSGI
-    servers strip and uvicorn's HTTP parser refuses.
-    """
-    from a2wsgi import WSGIMiddleware
+    def wsgi(self):  # type: ignore[no-untyped-def]
+        from tldops.wsgi import application
 
-    from tldops.wsgi import application as django
-
-    def app(environ, start_response):  # type: ignore[no-untyped-def]
-        def start(status, headers, exc_info=None):  # type: ignore[no-untyped-def]
-            return start_response(status, [(k, v.strip()) for k, v in headers], exc_info)
-
-        return django(environ, start)
-
-    return WSGIMiddleware(app, workers=threads)
+        return application
 
 
-def _web_server(
-    sock: socket.socket,
-    *,
-    access_log: bool,
-    own_signals: bool = False,
-    parent: int | None = None,
-    backlog: int = BACKLOG,
-):
-    import uvicorn
+def gunicorn_config(*, access_log: bool):  # type: ignore[no-untyped-def]
+    """The settings of a web worker (gunicorn's ``Config``): threads, keep-alive, logs."""
+    from gunicorn.config import Config
 
-    application = wsgi_application()
-
-    class Server(uvicorn.Server):
-        @contextlib.contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            if not own_signals:
-                # The supervisor owns the signals: it stops every piece, not only the web server.
-                yield
-                return
-
-            # A web worker process: SIGTERM or SIGINT finishes the requests in progress; a second
-            # SIGINT (Ctrl+C again, or the supervisor insisting) drops slow clients. Unlike
-            # uvicorn's own handler, the signal is not raised again afterwards: exit status 0.
-            def on_signal(signum: int, _frame: object) -> None:
-                if self.should_exit and signum == signal.SIGINT:
-                    self.force_exit = True
-                self.should_exit = True
-
-            previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-            try:
-                yield
-            finally:
-                for s, handler in previous.items():
-                    signal.signal(s, handler)
-
-        async def on_tick(self, counter: int) -> bool:
-            if parent is not None and os.getppid() != parent:
-                log.warning("the tldops supervisor is gone; web worker %d stopping", os.getpid())
-                self.should_exit = True
-            return await super().on_tick(counter)
-
-    config = uvicorn.Config(
-        application,
-        lifespan="off",
-        log_config=None,
-        access_log=access_log,
-        server_header=False,
-        timeout_graceful_shutdown=10,
-        backlog=backlog,
-        interface="asgi3",
-    )
-    return Server(config)
+    cfg = Config()
+    for name, value in {
+        "threads": WEB_THREADS,
+        "keepalive": KEEPALIVE,
+        "graceful_timeout": GRACEFUL_TIMEOUT,
+        "accesslog": "-" if access_log else None,
+        "errorlog": "-",
+        "proc_name": "tldops-web",
+        "control_socket_disable": True,
+    }.items():
+        cfg.set(name, value)
+    return cfg
 
 
 def serve_web_worker(fd: int, access_log: bool, parent: int) -> None:
-    """The body of one web worker process: uvicorn on the listening socket inherited as ``fd``.
+    """The body of one web worker process: a gunicorn ``gthread`` worker on the socket ``fd``.
 
     Started by :class:`WebWorkers` as ``python -c`` with the supervisor's environment, so it reads
-    the same settings; it stops on SIGTERM/SIGINT, or by itself when the supervisor is gone.
+    the same settings. The supervisor plays the part of gunicorn's arbiter (start, replace, stop):
+    SIGTERM or a first SIGINT finishes the requests in progress (``GRACEFUL_TIMEOUT``); a second
+    SIGINT, or SIGQUIT, drops them; the worker stops by itself within a second when its supervisor
+    ``parent`` is gone.
     """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tldops.settings")
-    sock = _SharedSocket(fileno=fd)
-    server = _web_server(sock, access_log=access_log, own_signals=True, parent=parent, backlog=1)
-    asyncio.run(server.serve(sockets=[sock]))
+    from gunicorn.glogging import Logger
+    from gunicorn.workers.gthread import ThreadWorker
+
+    class WebWorker(ThreadWorker):
+        def handle_quit(self, sig: int, frame: object) -> None:
+            if sig == signal.SIGINT and self.alive:  # Ctrl+C: like SIGTERM, the first time
+                self.handle_exit(sig, frame)
+                return
+            super().handle_quit(sig, frame)
+
+        def accept(self, listener: socket.socket) -> None:
+            # A burst of new connections (20 keep-alive clients connecting at once) would all be
+            # taken by the first process to wake, and stay with it; a pause after each lets the
+            # other processes take their share. Keep-alive makes new connections rare.
+            super().accept(listener)
+            time.sleep(ACCEPT_PAUSE)
+
+    cfg = gunicorn_config(access_log=access_log)
+    sock = socket.socket(fileno=fd)
+    worker = WebWorker(1, parent, [sock], _Application(), 30, cfg, Logger(cfg))
+    worker.init_process()  # serves until told to stop, or the supervisor is gone
 
 
 _WORKER_MAIN = (
@@ -249,7 +214,9 @@ class WebWorkers:
 
     QUICK = 5.0  # seconds: a process that dies sooner than this after its start "failed to start"
     GIVE_UP_AFTER = 5  # quick failures in a row
-    STOP_TIMEOUT = 20.0  # seconds for a worker to finish its requests (uvicorn allows itself 10)
+    STOP_TIMEOUT = (
+        20.0  # seconds for a worker to finish its requests (each allows itself GRACEFUL_TIMEOUT)
+    )
     PAUSE = 0.5  # seconds before the n-th quick restart in a row: PAUSE * 2**n, 10 s at most
 
     def __init__(self, sock: socket.socket, count: int, *, access_log: bool) -> None:
@@ -357,8 +324,6 @@ async def supervise(plan: Plan, *, on_ready: Callable[[], None] | None = None) -
         log.info("%s received, stopping", signal.Signals(signum).name)
         stop.set()
         if signals > 1:  # a second signal: don't wait for slow clients
-            if web is not None:
-                web.force_exit = True
             if web_workers is not None:
                 web_workers.force()
 
@@ -367,17 +332,13 @@ async def supervise(plan: Plan, *, on_ready: Callable[[], None] | None = None) -
             loop.add_signal_handler(signum, on_signal, signum)
 
     tasks: list[asyncio.Future[object]] = []
-    web = None
     web_workers = None
-    if plan.web is not None and plan.web_workers > 1:
+    if plan.web is not None:
         from django.db import connections
 
         connections.close_all()  # nothing of the supervisor's database session goes to them
         web_workers = WebWorkers(plan.web, plan.web_workers, access_log=plan.access_log)
         tasks.append(asyncio.ensure_future(web_workers.run(stop)))
-    elif plan.web is not None:
-        web = _web_server(plan.web, access_log=plan.access_log)
-        tasks.append(asyncio.ensure_future(web.serve(sockets=[plan.web])))
 
     handler = intake.IntakeHandler()
     servers: list[asyncio.base_events.Server] = []
@@ -408,8 +369,6 @@ async def supervise(plan: Plan, *, on_ready: Callable[[], None] | None = None) -
         for server in servers:
             await server.wait_closed()
         await handler.drain()
-        if web is not None:
-            web.should_exit = True
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         worker_stop.set()

@@ -18,7 +18,7 @@ from tldops.directory import permissions, queries
 from tldops.directory.audit import Actor
 from tldops.directory.errors import DirectoryError
 from tldops.web.access import forbidden, member_required
-from tldops.web.fragments import cached_fragment
+from tldops.web.fragments import cached_fragment, cached_page
 
 SEARCH_MAX = 100
 
@@ -60,10 +60,17 @@ def directory(request: HttpRequest) -> HttpResponse:
         }
         return render_to_string("web/partials/directory_results.html", context, request=request)
 
-    html = cached_fragment("directory", (q, page_number, staff), results)
+    parts = (q, page_number, staff)
     if _wants_fragment(request):
-        return HttpResponse(html)
-    return render(request, "web/directory.html", {"q": q, "results": html})
+        return HttpResponse(cached_fragment("directory", parts, results))
+    # The whole page is cached too, with the CSRF token and its address filled in per request.
+    return cached_page(
+        request,
+        "web/directory.html",
+        lambda: {"q": q, "results": cached_fragment("directory", parts, results)},
+        name="directory",
+        parts=parts,
+    )
 
 
 def _catalog_queryset():

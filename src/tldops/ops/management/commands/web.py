@@ -11,9 +11,9 @@ from tldops.ops.management.common import add_listen_arguments, build_plan, descr
 
 class Command(BaseCommand):
     help = (
-        "Run the web server alone (uvicorn, one process per CPU by default): the portal, the REST "
-        "API and static files. For production behind a reverse proxy; `tldops run` starts "
-        "everything at once."
+        "Run the web server alone (gunicorn worker processes, one per CPU by default): the "
+        "portal, the REST API and static files. For production behind a reverse proxy; "
+        "`tldops run` starts everything at once."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
