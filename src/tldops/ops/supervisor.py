@@ -31,6 +31,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tldops.ops.processes import terminate
+
 log = logging.getLogger(__name__)
 
 
@@ -294,17 +296,7 @@ class WebWorkers:
                 proc.send_signal(signal.SIGINT)
 
     async def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + self.STOP_TIMEOUT
-        for proc in self.procs:
-            try:
-                await asyncio.to_thread(proc.wait, max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                log.warning("web worker %d did not stop in time; killing it", proc.pid)
-                proc.kill()
-                await asyncio.to_thread(proc.wait)
+        await asyncio.to_thread(terminate, self.procs, self.STOP_TIMEOUT, "web worker")
 
 
 async def supervise(plan: Plan, *, on_ready: Callable[[], None] | None = None) -> None:

@@ -268,17 +268,6 @@ class DeliveryHelpers:
                 self.started[slot] = time.monotonic()
 
     def stop(self) -> None:
-        import signal
-        import subprocess
+        from tldops.ops.processes import terminate
 
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + self.STOP_TIMEOUT
-        for proc in self.procs:
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                log.warning("delivery process %d did not stop in time; killing it", proc.pid)
-                proc.kill()
-                proc.wait()
+        terminate(self.procs, self.STOP_TIMEOUT, "delivery process")

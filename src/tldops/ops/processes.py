@@ -1,0 +1,27 @@
+"""What the supervisor and the worker share about their child processes."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+
+log = logging.getLogger(__name__)
+
+
+def terminate(procs: Sequence[subprocess.Popen], timeout: float, what: str) -> None:
+    """SIGTERM every live process, wait up to ``timeout`` seconds for all of them together, then
+    SIGKILL the ones still running (logged, naming ``what`` they were)."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for proc in procs:
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.warning("%s %d did not stop in time; killing it", what, proc.pid)
+            proc.kill()
+            proc.wait()
