@@ -70,6 +70,23 @@ def _archived(world: Any, role: str) -> int:
     return archive_msg().pk
 
 
+def _challenge_token(world: Any, role: str) -> str:
+    """The link token of the member's reachability check (a round started by hand)."""
+    from tldops.repository import reachability
+    from tldops.repository.models import Challenge, ChallengeRound
+
+    if not ChallengeRound.objects.filter(period="roles").exists():
+        reachability.start_round("roles", trigger="cli")
+    return reachability.challenge_token(Challenge.objects.get(person=world.member))
+
+
+def _edition(world: Any, role: str) -> str:
+    """A contact repository edition already sent (see tests/api/test_repository_api.py)."""
+    from tests.api.test_repository_api import published_edition
+
+    return published_edition()
+
+
 # (method, path) -> (path parameters, body or query, expected status per role).
 # A path parameter or body may be a callable of (world, role).
 Case = tuple[dict[str, Any], Any, dict[str, int]]
@@ -134,6 +151,18 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/moderation/posts/{post_id}/discard"): ({"post_id": _held_post}, {}, staff(200)),
     ("POST", "/manage-links"): ({}, {"tld": "fr"}, public(202)),
+    ("GET", "/reachability/report"): ({}, None, staff(200)),
+    ("GET", "/reachability/me"): ({}, None, members(200)),
+    ("POST", "/reachability/answer/{token}"): ({"token": _challenge_token}, {}, public(200)),
+    ("GET", "/repository/editions"): ({}, None, members(200)),
+    ("GET", "/repository/editions/{period}"): ({"period": _edition}, None, members(200)),
+    ("GET", "/repository/editions/{period}/{fmt}"): (
+        {"period": _edition, "fmt": "txt"},
+        None,
+        members(200),
+    ),
+    ("GET", "/repository/current/{fmt}"): ({"fmt": "csv"}, None, members(200)),
+    ("POST", "/repository/editions/{period}/resend"): ({"period": _edition}, {}, staff(200)),
 }
 
 

@@ -33,6 +33,8 @@ MEMBER_OPERATIONS = {
     ("POST", "/api/v1/authorisations/{token}"),
     ("POST", "/api/v1/confirmations/{token}"),
     ("POST", "/api/v1/manage-links"),
+    ("GET", "/api/v1/reachability/me"),
+    ("POST", "/api/v1/reachability/answer/{token}"),
 }
 
 

@@ -350,8 +350,11 @@ def test_sweep_counts_deliveries_our_outbox_saw_refused_once(settings, world, sm
     assert Delivery.objects.get(pk=deliveries[RCPT].pk).status == Delivery.Status.FAILED
     assert Delivery.objects.get(pk=deliveries["marc@nic.fr"].pk).status == Delivery.Status.SENT
     Worker().run_once()  # the worker's hourly job sweeps
-    event = BounceEvent.objects.get()
+    # (The same round may send the month's contact repository, which Ana's server refuses too;
+    # that is a later delivery, swept by a later round.)
+    event = BounceEvent.objects.get(delivery=deliveries[RCPT])
     assert (event.address, event.kind, event.status_code) == (RCPT, "hard", "5.1.1")
-    assert event.delivery_id == deliveries[RCPT].pk
+    bounces.sweep()
     assert bounces.sweep() == 0  # counted once
+    assert BounceEvent.objects.filter(delivery=deliveries[RCPT]).count() == 1
     assert OutboundMessage.objects.filter(purpose="bounce-unreachable").count() == 0

@@ -130,6 +130,9 @@ class ContactOut(Schema):
         description="List mail to the main address keeps bouncing (see docs/bounces.md); the "
         "contact is still a member.",
     )
+    last_reachable: datetime | None = Field(
+        None, description="When the contact last proved reachable (see docs/reachability.md)."
+    )
 
 
 class PagedContactOut(Schema):
@@ -161,6 +164,7 @@ def _contact(m: Membership) -> dict[str, Any]:
         "languages": list(person.languages),
         "confirmed_at": m.confirmed_at,
         "unreachable": bool(getattr(m, "unreachable", False)),
+        "last_reachable": getattr(m, "last_reachable", None),
     }
 
 

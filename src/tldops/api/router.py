@@ -35,6 +35,8 @@ api.add_router("", catalog.router)
 api.add_router("", me.router)
 api.add_router("", vetting.router)
 api.add_router("", lists.router)
+api.add_router("", "tldops.api.reachability.router")
+api.add_router("", "tldops.api.repository.router")
 
 
 def _error(

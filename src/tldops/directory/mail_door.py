@@ -22,12 +22,10 @@ import email.policy
 import html
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tldops.directory import actions, links
@@ -36,7 +34,7 @@ from tldops.directory.models import Invitation
 from tldops.directory.validation import ContactInput
 from tldops.lists import outbox
 from tldops.lists.intake import Outcome
-from tldops.lists.models import Delivery, InboundMessage
+from tldops.lists.models import InboundMessage
 
 REPLY_PURPOSE = "authorise-reply"
 # At most this many replies to one address per hour, in case an auto-responder without
@@ -221,13 +219,6 @@ def automatic_reason(msg: EmailMessage, envelope_from: str, sender: str) -> str:
     return ""
 
 
-def _recent_replies(address: str) -> int:
-    since = timezone.now() - timedelta(hours=1)
-    return Delivery.objects.filter(
-        message__purpose=REPLY_PURPOSE, recipient__iexact=address, message__created_at__gte=since
-    ).count()
-
-
 def _invitation_from_subject(subject: str) -> tuple[Invitation | None, str]:
     m = re.search(links.REF_PATTERN, subject, re.IGNORECASE)
     if m is None:
@@ -294,16 +285,9 @@ def _reply(
     cc: list[str] | None = None,
 ) -> str:
     """Queue the answer to the sender; returns a note for the message's result."""
-    if _recent_replies(sender) >= MAX_REPLIES_PER_HOUR:
-        return f"no reply: {MAX_REPLIES_PER_HOUR} replies to {sender} within the hour"
-    subject = str(original.get("Subject", "")).strip() or "TLD-OPS"
-    if not subject.lower().startswith("re:"):
-        subject = f"Re: {subject}"
-    headers = {}
-    if message_id := str(original.get("Message-ID", "")).strip():
-        headers["In-Reply-To"] = message_id
-        headers["References"] = (str(original.get("References", "")) + " " + message_id).strip()
-    outbox.send_template(
+    return outbox.answer(
+        original,
+        sender,
         "directory/email/authorise_reply.txt",
         {
             "error": error,
@@ -313,11 +297,8 @@ def _reply(
             "rule": rule,
             "authorise_address": settings.AUTHORISE_ADDRESS,
         },
-        subject=subject[:250],
-        to=[sender],
-        cc=[c for c in (cc or []) if c.lower() != sender.lower()],
-        reply_to=settings.AUTHORISE_ADDRESS,
         purpose=REPLY_PURPOSE,
-        headers=headers,
+        limit=MAX_REPLIES_PER_HOUR,
+        cc=cc or [],
+        reply_to=settings.AUTHORISE_ADDRESS,
     )
-    return f"replied to {sender}"

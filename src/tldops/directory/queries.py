@@ -87,8 +87,10 @@ def coverage() -> Coverage:
 
 def directory_memberships(*, tld: Tld | None = None, search: str = "") -> QuerySet[Membership]:
     """Active contacts with their person and phones, in ccTLD then contact-number order; each has
-    ``unreachable`` (list mail to the main address bounces)."""
+    ``unreachable`` (list mail to the main address bounces) and ``last_reachable`` (when the
+    contact last proved reachable: :mod:`tldops.repository.reachability`)."""
     from tldops.lists.models import BounceScore
+    from tldops.repository.reachability import last_reachable_expression
 
     qs = (
         Membership.objects.filter(status=Membership.Status.ACTIVE, tld__delegated=True)
@@ -100,7 +102,8 @@ def directory_memberships(*, tld: Tld | None = None, search: str = "") -> QueryS
                 BounceScore.objects.filter(
                     address=Lower(OuterRef("person__email")), unreachable_since__isnull=False
                 )
-            )
+            ),
+            last_reachable=last_reachable_expression(),
         )
         .prefetch_related(
             Prefetch("person__phones", queryset=Phone.objects.order_by("position", "id"))

@@ -134,6 +134,11 @@ def routes() -> list[Route]:
     """The routing table, first match wins. Built on each call so settings changes apply."""
     return [
         Route("authorise", exact(settings.AUTHORISE_ADDRESS), "tldops.directory.mail_door.process"),
+        Route(
+            "reachability",
+            exact(settings.REACHABILITY_ADDRESS),
+            "tldops.repository.mail_door.process",
+        ),
         *_added.values(),
     ]
 

@@ -124,6 +124,49 @@ def send_template(
     return enqueue(msg, purpose=purpose)
 
 
+def answer(
+    original: EmailMessage,
+    to: str,
+    template: str,
+    context: dict[str, object],
+    *,
+    purpose: str,
+    limit: int,
+    default_subject: str = "TLD-OPS",
+    cc: Sequence[str] = (),
+    reply_to: str | None = None,
+) -> str:
+    """Answer a mail a door received: ``Re:`` its subject, thread it (In-Reply-To, References),
+    queue ``template`` to ``to`` in the site language. At most ``limit`` answers with this
+    ``purpose`` go to one address an hour, so an auto-responder that does not say so
+    (Auto-Submitted) cannot make us loop. Returns a note for the inbound message's result."""
+    since = timezone.now() - timedelta(hours=1)
+    recent = Delivery.objects.filter(
+        message__purpose=purpose, recipient__iexact=to, message__created_at__gte=since
+    ).count()
+    if recent >= limit:
+        return f"no reply: {limit} replies to {to} within the hour"
+    subject = str(original.get("Subject", "")).strip() or default_subject
+    if not subject.lower().startswith("re:"):
+        subject = f"Re: {subject}"
+    headers = {}
+    if message_id := str(original.get("Message-ID", "")).strip():
+        headers["In-Reply-To"] = message_id
+        headers["References"] = (str(original.get("References", "")) + " " + message_id).strip()
+    with mail_language():
+        send_template(
+            template,
+            context,
+            subject=subject[:250],
+            to=[to],
+            cc=[c for c in cc if c.lower() != to.lower()],
+            reply_to=reply_to,
+            purpose=purpose,
+            headers=headers,
+        )
+    return f"replied to {to}"
+
+
 def mail_language() -> translation.override:
     """Mail is written in the site's language (English), never in the language of whoever
     triggered it: a secretariat member using the French portal must not send an invitation in

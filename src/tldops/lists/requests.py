@@ -16,11 +16,9 @@ Automatic messages (auto-replies, bounces, list mail, our own) are never answere
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from email.message import EmailMessage
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tldops.directory.audit import Actor
@@ -30,7 +28,7 @@ from tldops.directory.models import Person, Role
 from tldops.lists import moderation, outbox
 from tldops.lists.intake import Outcome
 from tldops.lists.membership import is_subscriber
-from tldops.lists.models import Delivery, InboundMessage
+from tldops.lists.models import InboundMessage
 from tldops.lists.pipeline import parse, sender_of
 
 REPLY_PURPOSE = "list-request-reply"
@@ -92,34 +90,17 @@ def command_of(msg: EmailMessage) -> tuple[str, str]:
     return "", (written.split() or [""])[0][:40]
 
 
-def _recent_replies(address: str) -> int:
-    since = timezone.now() - timedelta(hours=1)
-    return Delivery.objects.filter(
-        message__purpose=REPLY_PURPOSE, recipient__iexact=address, message__created_at__gte=since
-    ).count()
-
-
 def _reply(original: EmailMessage, to: str, template: str, context: dict[str, object]) -> str:
-    if _recent_replies(to) >= MAX_REPLIES_PER_HOUR:
-        return f"no reply: {MAX_REPLIES_PER_HOUR} replies to {to} within the hour"
-    subject = str(original.get("Subject", "")).strip() or settings.LIST_NAME
-    if not subject.lower().startswith("re:"):
-        subject = f"Re: {subject}"
-    headers = {}
-    if message_id := str(original.get("Message-ID", "")).strip():
-        headers["In-Reply-To"] = message_id
-        headers["References"] = message_id
-    with outbox.mail_language():
-        outbox.send_template(
-            template,
-            {**_addresses(), **context},
-            subject=subject[:250],
-            to=[to],
-            reply_to=_addresses()["request_address"],
-            purpose=REPLY_PURPOSE,
-            headers=headers,
-        )
-    return f"replied to {to}"
+    return outbox.answer(
+        original,
+        to,
+        template,
+        {**_addresses(), **context},
+        purpose=REPLY_PURPOSE,
+        limit=MAX_REPLIES_PER_HOUR,
+        default_subject=settings.LIST_NAME,
+        reply_to=_addresses()["request_address"],
+    )
 
 
 # --- -request ---------------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ class ChallengeRound(models.Model):
 
 
 class Challenge(models.Model):
-    """"Are you still there?" sent to one person; answered by one click or one reply."""
+    """A challenge ("are you still there?") sent to one person; answered by a click or a reply."""
 
     class Via(models.TextChoices):
         CLICK = "click", _("link")

@@ -5,6 +5,8 @@ from django.urls import path
 
 from tldops.web import views
 from tldops.web.views import lists as list_views
+from tldops.web.views import reachability as reach_views
+from tldops.web.views import repository as repository_views
 
 app_name = "web"
 
@@ -47,4 +49,19 @@ urlpatterns = [
         name="archive_attachment",
     ),
     path("moderation/", list_views.moderation_queue, name="moderation"),
+    # Reachability checks (tldops.web.views.reachability).
+    path("reachable/<str:token>/", reach_views.answer, name="reachable"),
+    path("reachability/", reach_views.report, name="reachability"),
+    # The monthly contact repository (tldops.web.views.repository).
+    path("repository/", repository_views.repository, name="repository"),
+    path(
+        "repository/current.<str:fmt>",
+        repository_views.repository_current,
+        name="repository_current",
+    ),
+    path(
+        "repository/<str:period>.<str:fmt>",
+        repository_views.repository_edition,
+        name="repository_edition",
+    ),
 ]

@@ -17,13 +17,13 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from tldops.directory import actions, links, queries
+from tldops.directory import actions, links, permissions, queries
 from tldops.directory.audit import Actor
 from tldops.directory.errors import DirectoryError, InvalidInput, LinkInvalid
 from tldops.directory.models import Invitation, Membership
 from tldops.directory.validation import ContactInput, clean_contact, resolve_tld
 from tldops.web.forms import PHONE_LABEL_CHOICES, ConfirmForm, ManageForm, add_directory_error
-from tldops.web.fragments import cached_fragment
+from tldops.web.fragments import cached_fragment, cached_page
 
 PHONES_PER_CONTACT = 3
 #: How many contact rows a posted authorisation form may carry; more are ignored as junk.
@@ -43,7 +43,23 @@ def coverage(request: HttpRequest) -> HttpResponse:
             "web/partials/coverage_body.html", {"coverage": cov, "regions": regions}
         )
 
-    return render(request, "web/coverage.html", {"body": cached_fragment("coverage", (), body)})
+    def context() -> dict[str, object]:
+        context = {"body": cached_fragment("coverage", (), body)}
+        if permissions.is_member(request.user):
+            # Members only, in a fragment of its own: the public fragment above never contains it.
+            context["at_risk"] = cached_fragment("coverage-at-risk", (), _at_risk_section)
+        return context
+
+    # The whole page is cached (per language and role), CSRF token and address filled per request.
+    return cached_page(request, "web/coverage.html", context, name="coverage", parts=())
+
+
+def _at_risk_section() -> str:
+    """Member ccTLDs with no reachable contact (:mod:`tldops.repository.reachability`)."""
+    from tldops.repository.reachability import at_risk_tlds
+
+    tlds = at_risk_tlds()
+    return render_to_string("web/partials/coverage_at_risk.html", {"tlds": tlds}) if tlds else ""
 
 
 def link_invalid(request: HttpRequest, exc: LinkInvalid, *, kind: str) -> HttpResponse:

@@ -1,0 +1,637 @@
+"""A small, fast PDF typesetter for line-oriented documents in any script (the edition's PDF).
+
+Why it exists (measured, docs/benchmarks.md "Contact repository edition"): WeasyPrint needs
+2.5–3 CPU seconds for the 1,000-contact edition, cold or warm, whatever the template; fpdf2
+with text shaping 15–17 s (its line breaking shapes every prefix of every line), without
+shaping 5 s (and then Arabic is not joined). This module does the same job in a fraction:
+HarfBuzz (``uharfbuzz``) shapes each line once — joining Arabic, reordering Devanagari, kerning —
+and subsets the fonts; the PDF is written directly.
+
+What it supports, and no more: lines of text in one of a few styles (:class:`Style`), wrapped at
+spaces when too long (continuation lines indented), headings that are kept with the line after
+them, a rule under a heading, a footer on every page (``{page}`` and ``{pages}``), A4.
+
+- **Fonts**: a stack of families (fontconfig's ``fc-list`` says where their files are); each
+  character takes the first family that has it, so Latin, Greek and Cyrillic come from DejaVu
+  Sans, Arabic from Noto Sans Arabic, CJK from Noto Sans CJK … Only the glyphs used are embedded
+  (HarfBuzz subsetter), with a ToUnicode map so text can be copied and searched (pdftotext).
+- **Bidirectional text**: lines are left-to-right paragraphs. Right-to-left letters (Arabic,
+  Hebrew …) form right-to-left runs; text between FSI (U+2068) and PDI (U+2069) is an isolate
+  whose direction is that of its first strong letter (Unicode bidi rules X5c, W/N and L2,
+  simplified: numbers and Latin letters inside a right-to-left isolate keep their own order).
+
+Font files, HarfBuzz faces and character maps are loaded once per process (a long-running worker
+pays for them once).
+"""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+import unicodedata
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import uharfbuzz as hb
+
+MM = 72 / 25.4
+A4 = (595.28, 841.89)
+FSI, LRI, RLI, PDI = "\u2068", "\u2066", "\u2067", "\u2069"
+_STRONG_RTL = ("R", "AL")
+_NUMBER = ("EN", "AN")
+
+#: Families in fallback order: the first one that has a character draws it.
+FAMILIES = (
+    "DejaVu Sans",
+    "Noto Sans",
+    "Noto Sans Arabic",
+    "Noto Sans Hebrew",
+    "Noto Sans CJK SC",
+    "Noto Sans Thai",
+    "Noto Sans Devanagari",
+    "Noto Sans Bengali",
+    "Noto Sans Tamil",
+    "Noto Sans Telugu",
+    "Noto Sans Kannada",
+    "Noto Sans Malayalam",
+    "Noto Sans Gujarati",
+    "Noto Sans Gurmukhi",
+    "Noto Sans Oriya",
+    "Noto Sans Sinhala",
+    "Noto Sans Georgian",
+    "Noto Sans Armenian",
+    "Noto Sans Ethiopic",
+    "Noto Sans Khmer",
+    "Noto Sans Lao",
+    "Noto Sans Myanmar",
+    "Noto Sans Thaana",
+    "Noto Sans Syriac",
+    "Noto Sans Mongolian",
+    "Noto Sans Tibetan",
+)
+
+
+# --- Fonts -------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _installed() -> dict[tuple[str, bool], tuple[str, int]]:
+    """(family, bold) -> (file, face index) for every font fontconfig knows (one ``fc-list``)."""
+    out = subprocess.run(
+        ["fc-list", "--format", "%{family}|%{style}|%{weight}|%{file}|%{index}\n"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    found: dict[tuple[str, bool], tuple[str, int]] = {}
+    for line in out.splitlines():
+        try:
+            families, style, weight, path, index = line.rsplit("|", 4)
+            weight_value = int(weight.split()[0].strip("[]"))
+        except ValueError:
+            continue
+        if "italic" in style.lower() or "oblique" in style.lower():
+            continue
+        bold = {80: False, 200: True}.get(weight_value)
+        if bold is None or "condensed" in style.lower() or "mono" in families.lower():
+            continue
+        for family in families.split(","):
+            found.setdefault((family.strip(), bold), (path, int(index)))
+    return found
+
+
+class Face:
+    """One font face: HarfBuzz face and font, its character set, metrics, and what a document
+    used of it (glyphs and the text each glyph stands for)."""
+
+    def __init__(self, path: str, index: int) -> None:
+        blob = hb.Blob.from_file_path(path)
+        self.face = hb.Face(blob, index)
+        self.font = hb.Font(self.face)
+        self.upem = self.face.upem
+        self.chars = frozenset(self.face.unicodes)
+        self.cff = "CFF " in self.face.table_tags or "CFF2" in self.face.table_tags
+        ps_name = self.face.get_name(hb.OTNameIdPredefined.POSTSCRIPT_NAME) or "Font"
+        self.name = "".join(ch for ch in ps_name if ch.isalnum() or ch in "-_") or "Font"
+        extents = self.font.get_font_extents("ltr")
+        self.ascent = round(extents.ascender * 1000 / self.upem)
+        self.descent = round(extents.descender * 1000 / self.upem)
+        self.widths: dict[int, int] = {}  # glyph -> nominal advance, font units
+
+    def advance(self, gid: int) -> int:
+        width = self.widths.get(gid)
+        if width is None:
+            width = self.widths[gid] = self.font.get_glyph_h_advance(gid)
+        return width
+
+
+@functools.cache
+def _face(path: str, index: int) -> Face:
+    return Face(path, index)
+
+
+@functools.cache
+def font_stack(bold: bool) -> tuple[Face, ...]:
+    """The installed faces of :data:`FAMILIES`, in order (the regular face when no bold one)."""
+    installed = _installed()
+    faces = []
+    for family in FAMILIES:
+        where = installed.get((family, bold)) or installed.get((family, False))
+        if where:
+            faces.append(_face(*where))
+    if not faces:
+        raise RuntimeError(
+            "No font found for the PDF: install fonts-dejavu-core and fonts-noto-core."
+        )
+    return tuple(faces)
+
+
+# --- Bidi ----------------------------------------------------------------------------------------------
+
+
+def _levels(text: str) -> list[int]:
+    """An embedding level per character (isolate marks get -1: they are not drawn)."""
+    classes = [unicodedata.bidirectional(ch) for ch in text]
+    levels = [0] * len(text)
+    base = [0] * len(text)  # the base level of the isolate each character is in
+    stack: list[int] = []
+    for i, ch in enumerate(text):
+        if ch in (FSI, LRI, RLI):
+            rtl = ch == RLI
+            if ch == FSI:
+                depth = 0
+                for later, cls in zip(text[i + 1 :], classes[i + 1 :], strict=True):
+                    if later in (FSI, LRI, RLI):
+                        depth += 1
+                    elif later == PDI:
+                        if depth == 0:
+                            break
+                        depth -= 1
+                    elif depth == 0 and cls in ("L", "R", "AL"):
+                        rtl = cls in _STRONG_RTL
+                        break
+            level = stack[-1] if stack else 0
+            # The least odd (right-to-left) or even (left-to-right) level above the current one.
+            stack.append(level + 1 if (level % 2 == 0) == rtl else level + 2)
+            levels[i] = -1
+            continue
+        if ch == PDI and stack:
+            stack.pop()
+            levels[i] = -1
+            continue
+        current = stack[-1] if stack else 0
+        base[i] = current
+        cls = classes[i]
+        if current % 2 == 0:  # left-to-right context: right-to-left letters go up one level
+            levels[i] = current + 1 if cls in _STRONG_RTL else current
+        else:  # right-to-left context: Latin letters and numbers go up one level
+            levels[i] = current + 1 if cls == "L" or cls in _NUMBER else current
+    # Neutrals between two characters of the same raised level take that level (rule N1).
+    n = len(text)
+    i = 0
+    while i < n:
+        if (
+            levels[i] >= 0
+            and levels[i] == base[i]
+            and classes[i] not in ("L", "R", "AL", "EN", "AN")
+        ):
+            j = i
+            while (
+                j < n
+                and levels[j] >= 0
+                and levels[j] == base[j]
+                and classes[j] not in ("L", "R", "AL", "EN", "AN")
+            ):
+                j += 1
+            before = levels[i - 1] if i > 0 else -1
+            after = levels[j] if j < n else -1
+            if before == after and before > base[i]:
+                for k in range(i, j):
+                    levels[k] = before
+            i = j
+        else:
+            i += 1
+    return levels
+
+
+def visual_runs(text: str) -> list[tuple[str, bool, list[int]]]:
+    """``text`` as runs in visual order: (run text, right-to-left?, index in ``text`` of each of
+    its characters). Isolate marks are dropped."""
+    if not any(unicodedata.bidirectional(ch) in _STRONG_RTL for ch in text):
+        kept = [i for i, ch in enumerate(text) if ch not in (FSI, LRI, RLI, PDI)]
+        return [("".join(text[i] for i in kept), False, kept)] if kept else []
+    levels = _levels(text)
+    runs: list[tuple[int, list[int]]] = []
+    for i, level in enumerate(levels):
+        if level < 0:
+            continue
+        if runs and runs[-1][0] == level:
+            runs[-1][1].append(i)
+        else:
+            runs.append((level, [i]))
+    # Rule L2: from the highest level down to the lowest odd one, reverse every sequence of runs
+    # at that level or higher.
+    top = max((level for level, _ in runs), default=0)
+    lowest_odd = min((level for level, _ in runs if level % 2), default=top + 1)
+    for level in range(top, lowest_odd - 1, -1):
+        i = 0
+        while i < len(runs):
+            if runs[i][0] >= level:
+                j = i
+                while j < len(runs) and runs[j][0] >= level:
+                    j += 1
+                runs[i:j] = runs[i:j][::-1]
+                i = j
+            else:
+                i += 1
+    return [("".join(text[i] for i in idx), level % 2 == 1, idx) for level, idx in runs]
+
+
+# --- Shaping -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Glyphs:
+    """A shaped piece of a line in one face, in visual order; units are the face's."""
+
+    face: Face
+    gids: list[int]
+    advances: list[int]
+    offsets: list[tuple[int, int]]
+    sources: list[int]  # index in the line's text of the cluster each glyph starts, or -1
+    texts: list[str]  # what each glyph stands for ("" for a glyph continuing a cluster)
+
+
+def _face_for(ch: str, stack: tuple[Face, ...], previous: Face | None) -> Face:
+    cp = ord(ch)
+    if previous is not None and (
+        cp in previous.chars and unicodedata.category(ch) in ("Mn", "Mc", "Me", "Zs", "Cf")
+    ):
+        return previous  # marks and spaces stay with the letters they belong to
+    for face in stack:
+        if cp in face.chars:
+            return face
+    return previous or stack[0]
+
+
+def shape(text: str, bold: bool = False) -> list[Glyphs]:
+    """``text`` as glyphs, in visual order, ready to draw from left to right."""
+    stack = font_stack(bold)
+    pieces: list[Glyphs] = []
+    for run, rtl, index in visual_runs(text):
+        # Split the run by face, in logical order.
+        parts: list[tuple[Face, int, int]] = []
+        previous: Face | None = None
+        for k, ch in enumerate(run):
+            face = _face_for(ch, stack, previous)
+            if parts and parts[-1][0] is face:
+                parts[-1] = (face, parts[-1][1], k + 1)
+            else:
+                parts.append((face, k, k + 1))
+            previous = face
+        if rtl:
+            parts.reverse()
+        for face, start, end in parts:
+            chunk = run[start:end]
+            buf = hb.Buffer()
+            buf.add_codepoints([ord(ch) for ch in chunk])
+            buf.guess_segment_properties()
+            buf.direction = "rtl" if rtl else "ltr"
+            hb.shape(face.font, buf, {})
+            infos, positions = buf.glyph_infos, buf.glyph_positions
+            clusters = [info.cluster for info in infos]
+            # The text of each cluster: from its start to the next cluster start (logical order).
+            starts = sorted(set(clusters))
+            ends = dict(zip(starts, [*starts[1:], len(chunk)], strict=True))
+            seen: set[int] = set()
+            texts, sources = [], []
+            for cluster in clusters:
+                if cluster in seen:
+                    texts.append("")
+                    sources.append(-1)
+                else:
+                    seen.add(cluster)
+                    texts.append(chunk[cluster : ends[cluster]])
+                    sources.append(index[start + cluster])
+            pieces.append(
+                Glyphs(
+                    face,
+                    [info.codepoint for info in infos],
+                    [p.x_advance for p in positions],
+                    [(p.x_offset, p.y_offset) for p in positions],
+                    sources,
+                    texts,
+                )
+            )
+    return pieces
+
+
+def width(pieces: Iterable[Glyphs], size: float) -> float:
+    return sum(sum(g.advances) * size / g.face.upem for g in pieces)
+
+
+# --- Document --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Style:
+    size: float = 8.0
+    bold: bool = False
+    leading: float = 1.3  # line height, times the size
+    before: float = 0.0  # space above, points
+    after: float = 0.0  # space below, points
+    gray: float = 0.0  # 0 black … 1 white
+    rule: bool = False  # a thin line under it
+    keep_with_next: bool = False
+    indent: float = 12.0  # continuation lines, points
+
+
+@dataclass
+class _Line:
+    x: float
+    y: float  # baseline
+    size: float
+    gray: float
+    pieces: list[Glyphs]
+
+
+@dataclass
+class _Page:
+    lines: list[_Line] = field(default_factory=list)
+    rules: list[tuple[float, float, float]] = field(default_factory=list)  # x1, x2, y
+
+
+class Document:
+    """Lines flowed onto A4 pages; :meth:`render` returns the PDF."""
+
+    def __init__(
+        self,
+        title: str,
+        footer: str = "",
+        margins: tuple[float, float, float, float] = (14 * MM, 12 * MM, 16 * MM, 12 * MM),
+    ) -> None:
+        self.title = title
+        self.footer = footer
+        self.top, self.right, self.bottom, self.left = margins
+        self.pages: list[_Page] = [_Page()]
+        self.y = A4[1] - self.top  # top of the next line
+        self.measure = A4[0] - self.left - self.right
+
+    def _room(self, height: float) -> None:
+        if self.y - height < self.bottom and self.pages[-1].lines:
+            self.pages.append(_Page())
+            self.y = A4[1] - self.top
+
+    def add(self, text: str, style: Style, *, keep: float = 0.0) -> None:
+        """One paragraph: ``text`` wrapped at spaces to the page width. ``keep``: height that
+        must fit under it on the same page (a heading's first following line)."""
+        line_height = style.size * style.leading
+        lines = self._wrap(text, style)
+        if self.pages[-1].lines:
+            self.y -= style.before
+        self._room(line_height * min(len(lines), 1) + keep + style.after)
+        for n, pieces in enumerate(lines):
+            self._room(line_height)
+            baseline = self.y - style.size * (style.leading - 1) / 2 - style.size * 0.8
+            x = self.left + (style.indent if n else 0.0)
+            self.pages[-1].lines.append(_Line(x, baseline, style.size, style.gray, pieces))
+            self.y -= line_height
+        if style.rule:
+            self.pages[-1].rules.append((self.left, A4[0] - self.right, self.y - 0.6))
+        self.y -= style.after
+
+    def _wrap(self, text: str, style: Style) -> list[list[Glyphs]]:
+        lines: list[list[Glyphs]] = []
+        available = self.measure
+        while True:
+            pieces = shape(text, style.bold)
+            if width(pieces, style.size) <= available:
+                lines.append(pieces)
+                return lines
+            # Width of each character in logical order, from the clusters that start there.
+            per_char = [0.0] * len(text)
+            for g in pieces:
+                scale = style.size / g.face.upem
+                last = -1
+                for source, advance in zip(g.sources, g.advances, strict=True):
+                    if source >= 0:
+                        last = source
+                    if last >= 0:
+                        per_char[last] += advance * scale
+            total, cut = 0.0, -1
+            for i, w in enumerate(per_char):
+                total += w
+                if total > available:
+                    break
+                if text[i] == " ":
+                    cut = i
+            if cut <= 0:  # one word longer than the line: cut it where it overflows
+                cut = max(1, i)
+                head, text = text[:cut], text[cut:]
+            else:
+                head, text = text[:cut], text[cut + 1 :]
+            lines.append(shape(head, style.bold))
+            available = self.measure - style.indent
+
+    # --- PDF output ----------------------------------------------------------------------------------
+
+    def render(self) -> bytes:
+        footer_style = 7.0
+        pages = self.pages
+        footers = [
+            shape(self.footer.format(page=n, pages=len(pages))) if self.footer else []
+            for n in range(1, len(pages) + 1)
+        ]
+        for page, pieces in zip(pages, footers, strict=True):
+            if pieces:
+                x = (A4[0] - width(pieces, footer_style)) / 2
+                page.lines.append(_Line(x, self.bottom / 2, footer_style, 0.33, pieces))
+        faces: dict[int, Face] = {}
+        used: dict[int, dict[int, str]] = {}  # face id -> glyph -> text
+        for page in pages:
+            for line in page.lines:
+                for g in line.pieces:
+                    faces[id(g.face)] = g.face
+                    glyphs = used.setdefault(id(g.face), {0: ""})
+                    for gid, text in zip(g.gids, g.texts, strict=True):
+                        if not glyphs.get(gid):  # the first text a glyph stands for
+                            glyphs[gid] = text
+        writer = _Writer()
+        font_refs: dict[int, tuple[str, int, dict[int, int]]] = {}
+        for n, (key, face) in enumerate(faces.items()):
+            resource = f"F{n + 1}"
+            ref, mapping = writer.font(face, used[key])
+            font_refs[key] = (resource, ref, mapping)
+        page_refs = []
+        pages_ref = writer.reserve()
+        font_dict = " ".join(f"/{name} {ref} 0 R" for name, ref, _m in font_refs.values())
+        for page in pages:
+            content = _content(page, font_refs)
+            stream = writer.stream(content)
+            page_refs.append(
+                writer.add(
+                    f"<< /Type /Page /Parent {pages_ref} 0 R /MediaBox [0 0 {A4[0]} {A4[1]}] "
+                    f"/Resources << /Font << {font_dict} >> >> /Contents {stream} 0 R >>".encode()
+                )
+            )
+        kids = " ".join(f"{ref} 0 R" for ref in page_refs)
+        writer.set(pages_ref, f"<< /Type /Pages /Kids [{kids}] /Count {len(page_refs)} >>".encode())
+        catalog = writer.add(f"<< /Type /Catalog /Pages {pages_ref} 0 R >>".encode())
+        info = writer.add(b"<< /Title " + _pdf_text(self.title) + b" /Producer (tldops) >>")
+        return writer.output(catalog, info)
+
+
+def _pdf_text(text: str) -> bytes:
+    return b"<feff" + text.encode("utf-16-be").hex().encode() + b">"
+
+
+def _num(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".") or "0"
+
+
+def _content(page: _Page, fonts: dict[int, tuple[str, int, dict[int, int]]]) -> bytes:
+    out: list[str] = []
+    for x1, x2, y in page.rules:
+        out.append(f"0.533 G 0.4 w {_num(x1)} {_num(y)} m {_num(x2)} {_num(y)} l S")
+    out.append("BT")
+    for line in page.lines:
+        out.append(f"{_num(line.gray)} g")
+        x = line.x
+        for g in line.pieces:
+            name, _ref, mapping = fonts[id(g.face)]
+            scale = line.size / g.face.upem
+            out.append(f"/{name} {_num(line.size)} Tf 1 0 0 1 {_num(x)} {_num(line.y)} Tm")
+            tj: list[str] = []
+            for gid, advance, (dx, dy) in zip(g.gids, g.advances, g.offsets, strict=True):
+                new = mapping.get(gid, 0)
+                if dx or dy:
+                    if tj:
+                        out.append(f"[{''.join(tj)}] TJ")
+                        tj = []
+                    out.append(
+                        f"1 0 0 1 {_num(x + dx * scale)} {_num(line.y + dy * scale)} Tm "
+                        f"<{new:04x}> Tj 1 0 0 1 {_num(x + advance * scale)} {_num(line.y)} Tm"
+                    )
+                else:
+                    tj.append(f"<{new:04x}>")
+                    nominal = g.face.advance(gid)
+                    if nominal != advance:
+                        tj.append(_num((nominal - advance) * 1000 / g.face.upem))
+                x += advance * scale
+            if tj:
+                out.append(f"[{''.join(tj)}] TJ")
+    out.append("ET")
+    return "\n".join(out).encode()
+
+
+class _Writer:
+    """The PDF file: numbered objects, then the cross-reference table."""
+
+    def __init__(self) -> None:
+        self.objects: list[bytes | None] = []
+
+    def reserve(self) -> int:
+        self.objects.append(None)
+        return len(self.objects)
+
+    def set(self, ref: int, body: bytes) -> None:
+        self.objects[ref - 1] = body
+
+    def add(self, body: bytes) -> int:
+        self.objects.append(body)
+        return len(self.objects)
+
+    def stream(self, data: bytes, extra: str = "", compress: bool = True) -> int:
+        if compress:
+            data = zlib.compress(data, 6)
+            extra += " /Filter /FlateDecode"
+        return self.add(
+            f"<< /Length {len(data)}{extra} >>\nstream\n".encode() + data + b"\nendstream"
+        )
+
+    def font(self, face: Face, glyphs: dict[int, str]) -> tuple[int, dict[int, int]]:
+        """Embed the subset of ``face`` with ``glyphs``; (Type0 font object, old -> new glyph)."""
+        old = sorted(glyphs)
+        inp = hb.SubsetInput()
+        inp.glyph_set.update(old)
+        flags = hb.SubsetFlags.DESUBROUTINIZE | hb.SubsetFlags.NO_HINTING
+        if face.cff:
+            flags |= hb.SubsetFlags.CFF_IDENTITY_CHARSET
+        inp.flags = flags
+        for tag in ("GSUB", "GPOS", "GDEF", "BASE", "JSTF", "DSIG", "kern", "vhea", "vmtx", "VORG"):
+            inp.drop_table_tag_set.add(int.from_bytes(tag.encode(), "big"))
+        plan = hb.SubsetPlan(face.face, inp)
+        subset = plan.execute()
+        if subset is not None:
+            data = subset.blob.data
+            mapping = dict(plan.old_to_new_glyph_mapping)
+        else:  # cannot subset: embed the whole face
+            data, mapping = face.face.blob.data, {gid: gid for gid in old}
+        tag = "".join(
+            chr(65 + (abs(hash((face.name, len(old)))) >> (4 * k)) % 26) for k in range(6)
+        )
+        base = f"{tag}+{face.name}"
+        if face.cff:
+            file_ref = self.stream(data, " /Subtype /OpenType")
+            file_key, cid_type = "FontFile3", 0
+        else:
+            file_ref = self.stream(data, f" /Length1 {len(data)}")
+            file_key, cid_type = "FontFile2", 2
+        scale = 1000 / face.upem
+        widths = [f"{mapping[g]} [{round(face.advance(g) * scale)}]" for g in old]
+        descriptor = self.add(
+            (
+                f"<< /Type /FontDescriptor /FontName /{base} /Flags 4 "
+                f"/FontBBox [0 {face.descent} 1000 {face.ascent}] /ItalicAngle 0 "
+                f"/Ascent {face.ascent} /Descent {face.descent} /CapHeight {face.ascent} "
+                f"/StemV 80 /{file_key} {file_ref} 0 R >>"
+            ).encode()
+        )
+        cid_font = self.add(
+            (
+                f"<< /Type /Font /Subtype /CIDFontType{cid_type} /BaseFont /{base} "
+                "/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> "
+                f"/FontDescriptor {descriptor} 0 R /W [{' '.join(widths)}]"
+                + (" /CIDToGIDMap /Identity" if cid_type == 2 else "")
+                + " >>"
+            ).encode()
+        )
+        entries = [
+            f"<{mapping[g]:04x}> <{text.encode('utf-16-be').hex()}>"
+            for g, text in glyphs.items()
+            if text
+        ]
+        cmap = [
+            "/CIDInit /ProcSet findresource begin 12 dict begin begincmap",
+            "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
+            "/CMapName /Adobe-Identity-UCS def /CMapType 2 def",
+            "1 begincodespacerange <0000> <ffff> endcodespacerange",
+        ]
+        for i in range(0, len(entries), 100):
+            batch = entries[i : i + 100]
+            cmap += [f"{len(batch)} beginbfchar", *batch, "endbfchar"]
+        cmap += ["endcmap CMapName currentdict /CMap defineresource pop end end"]
+        to_unicode = self.stream("\n".join(cmap).encode())
+        ref = self.add(
+            (
+                f"<< /Type /Font /Subtype /Type0 /BaseFont /{base} /Encoding /Identity-H "
+                f"/DescendantFonts [{cid_font} 0 R] /ToUnicode {to_unicode} 0 R >>"
+            ).encode()
+        )
+        return ref, mapping
+
+    def output(self, catalog: int, info: int) -> bytes:
+        out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+        offsets = []
+        for n, body in enumerate(self.objects, start=1):
+            offsets.append(len(out))
+            out += f"{n} 0 obj\n".encode() + (body or b"null") + b"\nendobj\n"
+        xref = len(out)
+        out += f"xref\n0 {len(self.objects) + 1}\n0000000000 65535 f \n".encode()
+        out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
+        out += (
+            f"trailer\n<< /Size {len(self.objects) + 1} /Root {catalog} 0 R /Info {info} 0 R >>\n"
+            f"startxref\n{xref}\n%%EOF\n"
+        ).encode()
+        return bytes(out)
