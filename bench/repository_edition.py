@@ -73,17 +73,11 @@ def make_key(home: str) -> str:
 
 def seed() -> dict[str, int]:
     from django.core.management import call_command
-    from django.db import transaction
-    from django.utils import timezone
-    from seed import LANGUAGES, TIMEZONES, example_phones, person_name
+    from seed import vet
 
     from tldops.catalog.baseline import load_baseline
     from tldops.catalog.models import Tld
-    from tldops.directory import actions, links
-    from tldops.directory.audit import Actor
     from tldops.directory.models import Membership
-    from tldops.directory.validation import ContactInput
-    from tldops.lists.models import Delivery
 
     call_command("migrate", verbosity=0, interactive=False)
     load_baseline()
@@ -98,32 +92,7 @@ def seed() -> dict[str, int]:
     per_tld: dict[int, list[int]] = {}
     for i in range(CONTACTS):
         per_tld.setdefault(i % len(tlds), []).append(i)
-    system = Actor.system()
-    with transaction.atomic():
-        for index, people in sorted(per_tld.items()):
-            tld = tlds[index]
-            phones = example_phones(tld.iso_code)
-            contacts = [
-                ContactInput(
-                    name=person_name(i),
-                    email=f"contact{i}@nic.{tld.alabel}",
-                    phones=phones,
-                    timezone=TIMEZONES[i % len(TIMEZONES)],
-                    languages=LANGUAGES[i % len(LANGUAGES)],
-                )
-                for i in people
-            ]
-            invitation = actions.invite_cctld(tld, actor=system, batch="bench")
-            added = actions.authorise_contacts(
-                links.invitation_token(invitation), contacts, door="web"
-            ).added
-            for membership in added:
-                actions.confirm_contact(
-                    links.confirmation_token(membership), door="web", password=None
-                )
-        Delivery.objects.filter(status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.SENT, sent_at=timezone.now()
-        )
+    vet(tlds, per_tld)
     return {
         "contacts": Membership.objects.filter(status="active").count(),
         "cctlds": len(per_tld),

@@ -94,21 +94,57 @@ def setup_django(members: int) -> None:
     django.setup()
 
 
+def vet(tlds: list, per_tld: dict[int, list[int]]) -> None:
+    """Invite, authorise and confirm member i in ccTLD ``tlds[index]`` for every
+    ``index: [i, …]`` of ``per_tld``, through the real vetting flow, in one transaction (SQLite
+    fsyncs once); the invitation and confirmation mails are marked sent, not delivered."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from tldops.directory import actions, links
+    from tldops.directory.audit import Actor
+    from tldops.directory.validation import ContactInput
+    from tldops.lists.models import Delivery
+
+    system = Actor.system()
+    with transaction.atomic():
+        for t_index, people in sorted(per_tld.items()):
+            tld = tlds[t_index]
+            phones = example_phones(tld.iso_code)
+            contacts = [
+                ContactInput(
+                    name=person_name(i),
+                    email=f"contact{i}@nic.{tld.alabel}",
+                    phones=phones,
+                    timezone=TIMEZONES[i % len(TIMEZONES)],
+                    languages=LANGUAGES[i % len(LANGUAGES)],
+                )
+                for i in people
+            ]
+            invitation = actions.invite_cctld(tld, actor=system, batch="bench")
+            added = actions.authorise_contacts(
+                links.invitation_token(invitation), contacts, door="web"
+            ).added
+            for membership in added:
+                actions.confirm_contact(
+                    links.confirmation_token(membership), door="web", password=None
+                )
+        Delivery.objects.filter(status=Delivery.Status.PENDING).update(
+            status=Delivery.Status.SENT, sent_at=timezone.now()
+        )
+
+
 def seed(members: int) -> dict[str, object]:
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.db import transaction
     from django.test import Client
-    from django.utils import timezone
 
     from tldops.catalog.baseline import load_baseline
     from tldops.catalog.models import Region, Tld
-    from tldops.directory import actions, links, tokens
+    from tldops.directory import tokens
     from tldops.directory.audit import Actor
     from tldops.directory.models import Membership, Person
-    from tldops.directory.validation import ContactInput
-    from tldops.lists.models import Delivery
 
     started = time.monotonic()
     call_command("migrate", verbosity=0, interactive=False)
@@ -147,32 +183,7 @@ def seed(members: int) -> dict[str, object]:
     for i in range(members):
         per_tld.setdefault(i % len(tlds), []).append(i)
 
-    system = Actor.system()
-    with transaction.atomic():  # one commit for the whole seed: SQLite fsyncs once
-        for t_index, people in sorted(per_tld.items()):
-            tld = tlds[t_index]
-            phones = example_phones(tld.iso_code)
-            contacts = [
-                ContactInput(
-                    name=person_name(i),
-                    email=f"contact{i}@nic.{tld.alabel}",
-                    phones=phones,
-                    timezone=TIMEZONES[i % len(TIMEZONES)],
-                    languages=LANGUAGES[i % len(LANGUAGES)],
-                )
-                for i in people
-            ]
-            invitation = actions.invite_cctld(tld, actor=system, batch="bench")
-            added = actions.authorise_contacts(
-                links.invitation_token(invitation), contacts, door="web"
-            ).added
-            for membership in added:
-                actions.confirm_contact(
-                    links.confirmation_token(membership), door="web", password=None
-                )
-        Delivery.objects.filter(status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.SENT, sent_at=timezone.now()
-        )
+    vet(tlds, per_tld)
 
     active = Membership.objects.filter(status=Membership.Status.ACTIVE).count()
     member = Person.objects.filter(memberships__status="active").order_by("pk").first()
