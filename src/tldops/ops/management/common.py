@@ -84,7 +84,10 @@ def describe(plan: Plan) -> list[str]:
         lines.append(f"LMTP in:  {supervisor.bound_address(plan.lmtp)}")
     if plan.smtp is not None or plan.lmtp is not None:
         local, _at, domain = settings.LIST_ADDRESS.rpartition("@")
-        lines.append(f"          accepting mail for {settings.AUTHORISE_ADDRESS}")
+        lines.append(
+            f"          accepting mail for {settings.AUTHORISE_ADDRESS}, "
+            f"{settings.REACHABILITY_ADDRESS}"
+        )
         lines.append(
             f"          and the list {settings.LIST_ADDRESS} "
             f"({local}-request@, {local}-owner@, {local}-bounces@{domain})"
