@@ -13,7 +13,7 @@ from tests.web.conftest import sign_in
 from tldops.directory.models import AuditEntry, Person
 from tldops.lists import bounces
 from tldops.repository import reachability
-from tldops.repository.models import Challenge
+from tldops.repository.models import Challenge, ChallengeRound
 
 
 @pytest.fixture
@@ -100,3 +100,29 @@ def test_at_risk_is_shown_to_members_only(client, catalog, make_member, settings
     assert ".nl" in section.split("</section>")[0] and ".fr" not in section.split("</section>")[0]
     # The public page stays free of it, even right after a member's visit.
     assert "at risk" not in Client().get("/").content.decode().lower()
+
+
+def test_staff_start_a_round_from_the_report_once(staff_client, catalog, make_member, outbox):
+    make_member(catalog["nl"], name="Jan Jansen", email="jan@nic.nl")
+    staff_client = staff_client()
+    page = staff_client.get("/reachability/")
+    assert 'id="start-round-form"' in page.content.decode()
+
+    done = staff_client.post("/reachability/", {"period": "2026-extra"}, follow=True)
+    assert "Round 2026-extra started: 1 contact(s)" in done.content.decode()
+    rnd = ChallengeRound.objects.get(period="2026-extra")
+    assert rnd.trigger == "web"
+    assert [to for to, _msg in outbox("reachability")] == ["jan@nic.nl"]
+    assert AuditEntry.objects.filter(door="web", action__startswith="reachability").exists()
+
+    again = staff_client.post("/reachability/", {"period": "2026-extra"})
+    assert again.status_code == 409
+    assert "already been started" in again.content.decode()
+    assert ChallengeRound.objects.count() == 1
+    assert len(outbox("reachability")) == 1
+
+
+def test_members_cannot_start_a_round(member_client):
+    response = member_client.post("/reachability/", {"period": "2026-extra"})
+    assert response.status_code in (302, 403)
+    assert not ChallengeRound.objects.exists()

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
-from tldops.directory.errors import LinkInvalid
-from tldops.repository import reachability
+from tldops.directory import permissions
+from tldops.directory.audit import Actor
+from tldops.directory.errors import DirectoryError, LinkInvalid
+from tldops.repository import reachability, schedule
 from tldops.repository.models import Challenge
 from tldops.web.access import staff_required
 
@@ -95,11 +101,33 @@ def trend_chart(
 
 
 @staff_required
+@require_http_methods(["GET", "POST"])
 def report(request: HttpRequest) -> HttpResponse:
-    """Per ccTLD and per region, the oldest unverified contacts, and the trend over the rounds."""
+    """Per ccTLD and per region, the oldest unverified contacts, and the trend over the rounds.
+
+    A POST starts a round by hand (:func:`tldops.repository.reachability.start_round`): the one
+    that is due now unless a name for an extra round is given."""
+    due = schedule.due_round(timezone.now())[0]
+    status = 200
+    if request.method == "POST":
+        period = request.POST.get("period", "").strip() or due
+        actor = Actor.of(permissions.person_of(request.user), "web")
+        try:
+            rnd = reachability.start_round(period, trigger="web", actor=actor)
+        except DirectoryError as exc:
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(
+                request,
+                _("Round %(period)s started: %(n)d contact(s) were sent a check.")
+                % {"period": rnd.period, "n": rnd.challenges.count()},
+            )
+            return redirect("web:reachability")
     rep = reachability.report()
     return render(
         request,
         "web/reachability/report.html",
-        {"report": rep, "chart": trend_chart(rep.trend) if rep.trend else None},
+        {"report": rep, "chart": trend_chart(rep.trend) if rep.trend else None, "due": due},
+        status=status,
     )
