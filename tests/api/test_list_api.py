@@ -65,7 +65,8 @@ def test_moderation_queue_and_decisions(world, outbox):
     rejected = client.post(f"/moderation/posts/{second}/reject", {"reason": "Spam"})
     assert rejected.data["status"] == "rejected" and rejected.data["decision_reason"] == "Spam"
 
-    assert client.post(f"/moderation/posts/{third}/discard").data["status"] == "discarded"
+    silently = client.post(f"/moderation/posts/{third}/discard?silent=true").data
+    assert silently["status"] == "discarded" and silently["decision_reason"] == "silently"
     again = client.post(f"/moderation/posts/{third}/approve")
     assert again.status_code == 400 and "not waiting" in again.data["detail"]
     assert client.post("/moderation/posts/999999/approve").status_code == 404

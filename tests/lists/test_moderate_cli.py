@@ -75,8 +75,15 @@ def test_reject_requires_a_reason(held):
     assert held.status == Post.Status.REJECTED and held.decision_reason == "Off topic."
 
 
+def test_discard_silent_tells_nobody(held, outbox):
+    assert "discarded silently" in run("discard", str(held.pk), "--silent")
+    held.refresh_from_db()
+    assert held.status == Post.Status.DISCARDED
+    assert outbox("list-moderated") == []
+
+
 def test_discard_then_again_fails(held):
-    run("discard", str(held.pk))
+    assert "the sender is told" in run("discard", str(held.pk))
     with pytest.raises(CommandError, match="already discarded"):
         run("approve", str(held.pk))
     assert run("list").strip() == "No post is waiting for moderation."

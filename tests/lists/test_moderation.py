@@ -81,13 +81,24 @@ def test_reject_needs_a_reason_and_tells_it_to_the_sender(held, sec, outbox):
     assert AuditEntry.objects.filter(action="list-rejected", door="api").count() == 1
 
 
-def test_discard_tells_nobody(held, sec, outbox):
+def test_discard_tells_the_sender_and_sends_nothing_to_the_list(held, sec, outbox):
     moderation.discard(held, actor=Actor.of(sec, "cli"))
     held.refresh_from_db()
     assert held.status == Post.Status.DISCARDED
     assert copies() == [] and not ArchivedMessage.objects.exists()
-    assert outbox("list-moderated") == []
+    ((to, told),) = outbox("list-moderated")
+    assert to == held.sender
+    assert "was discarded" in str(told["Subject"])
+    assert "not sent to the members" in told.get_content()
     assert AuditEntry.objects.filter(action="list-discarded").count() == 1
+
+
+def test_silent_discard_tells_nobody(held, sec, outbox):
+    moderation.discard(held, actor=Actor.of(sec, "cli"), silent=True)
+    held.refresh_from_db()
+    assert held.status == Post.Status.DISCARDED and held.decision_reason == "silently"
+    assert copies() == [] and not ArchivedMessage.objects.exists()
+    assert outbox("list-moderated") == []
 
 
 def test_a_decided_post_cannot_be_decided_again(held, sec):
@@ -169,10 +180,18 @@ def test_email_reject_with_reason(held, outbox):
     assert "ask your admin contact" in told.get_content()
 
 
-def test_email_discard(held):
+def test_email_discard(held, outbox):
     reply_to_notice(held, "discard")
     held.refresh_from_db()
     assert held.status == Post.Status.DISCARDED
+    assert [to for to, _m in outbox("list-moderated")] == [held.sender]
+
+
+def test_email_discard_silently(held, outbox):
+    reply_to_notice(held, "discard silently")
+    held.refresh_from_db()
+    assert held.status == Post.Status.DISCARDED and held.decision_reason == "silently"
+    assert outbox("list-moderated") == []
 
 
 def test_email_from_a_non_moderator_is_refused(held, outbox):

@@ -205,8 +205,8 @@ def test_discard_and_unknown_post(staff_client, held):
     client = staff_client()
     assert client.post("/moderation/", {"post": 9999, "decision": "approve"}).status_code == 404
     assert client.post("/moderation/", {"post": held.pk, "decision": "eat"}).status_code == 400
-    response = client.post("/moderation/", {"post": held.pk, "decision": "discard"})
+    response = client.post("/moderation/", {"post": held.pk, "decision": "discard-silently"})
     assert response.status_code == 302
     held.refresh_from_db()
-    assert held.status == Post.Status.DISCARDED
+    assert held.status == Post.Status.DISCARDED and held.decision_reason == "silently"
     assert not ArchivedMessage.objects.filter(post=held).exists()

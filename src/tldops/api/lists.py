@@ -277,9 +277,10 @@ def reject(request: HttpRequest, post_id: int, body: RejectPostIn) -> dict[str, 
     "/moderation/posts/{post_id}/discard",
     response={200: HeldPostOut, **errors(400, 404, *AUTH_ERRORS)},
     tags=["moderation"],
-    summary="Discard a held post silently (staff)",
+    summary="Discard a held post (staff)",
 )
-def discard(request: HttpRequest, post_id: int) -> dict[str, Any]:
-    """Drop it without telling anyone (for spam)."""
+def discard(request: HttpRequest, post_id: int, silent: bool = False) -> dict[str, Any]:
+    """Drop it; its sender is told, unless `silent=true` (for spam: nobody is told)."""
     require_staff(request)
-    return _post(moderation.discard(moderation.get_post(post_id), actor=actor(request)))
+    post = moderation.get_post(post_id)
+    return _post(moderation.discard(post, actor=actor(request), silent=silent))

@@ -167,7 +167,7 @@ def approve(post: Post | int, *, actor: Actor) -> Post:
         post = _lock_held(post)
         accept(post, original_message(post))
         _decided(post, Post.Status.ACCEPTED, actor)
-        _tell_sender(post, approved=True)
+        _tell_sender(post, outcome="approved")
     return post
 
 
@@ -182,20 +182,23 @@ def reject(post: Post | int, reason: str, *, actor: Actor) -> Post:
     with transaction.atomic():
         post = _lock_held(post)
         _decided(post, Post.Status.REJECTED, actor, reason)
-        _tell_sender(post, approved=False, reason=reason)
+        _tell_sender(post, outcome="rejected", reason=reason)
     return post
 
 
-def discard(post: Post | int, *, actor: Actor) -> Post:
-    """Drop a held post without telling anyone (for spam: answering it would feed the spammer)."""
+def discard(post: Post | int, *, actor: Actor, silent: bool = False) -> Post:
+    """Drop a held post; its sender is told, unless ``silent`` — for spam, where an answer would
+    only reach a forged address or confirm a live one to the spammer."""
     check_moderator(actor)
     with transaction.atomic():
         post = _lock_held(post)
-        _decided(post, Post.Status.DISCARDED, actor)
+        _decided(post, Post.Status.DISCARDED, actor, "silently" if silent else "")
+        if not silent:
+            _tell_sender(post, outcome="discarded")
     return post
 
 
-def _tell_sender(post: Post, *, approved: bool, reason: str = "") -> None:
+def _tell_sender(post: Post, *, outcome: str, reason: str = "") -> None:
     from tldops.directory.mail_door import automatic_reason
 
     if not post.sender or automatic_reason(
@@ -203,10 +206,11 @@ def _tell_sender(post: Post, *, approved: bool, reason: str = "") -> None:
     ):
         return
     with outbox.mail_language():
-        if approved:
-            subject = _("Your message to %(list)s was approved: %(subject)s")
-        else:
-            subject = _("Your message to %(list)s was rejected: %(subject)s")
+        subject = {
+            "approved": _("Your message to %(list)s was approved: %(subject)s"),
+            "rejected": _("Your message to %(list)s was rejected: %(subject)s"),
+            "discarded": _("Your message to %(list)s was discarded: %(subject)s"),
+        }[outcome]
         subject = subject % {
             "list": settings.LIST_NAME,
             "subject": post.subject or _("(no subject)"),
@@ -215,7 +219,7 @@ def _tell_sender(post: Post, *, approved: bool, reason: str = "") -> None:
             "lists/email/moderated.txt",
             {
                 "post": post,
-                "approved": approved,
+                "outcome": outcome,
                 "reason": reason,
                 "list_address": settings.LIST_ADDRESS,
             },

@@ -198,8 +198,9 @@ def moderation_reply(msg: EmailMessage, sender: str) -> Outcome:
             post = moderation.approve(post, actor=actor)
         elif action == "reject":
             post = moderation.reject(post, reason, actor=actor)
-        else:
-            post = moderation.discard(post, actor=actor)
+        else:  # "discard" tells the sender; "discard silently" / "discard: spam" tells nobody
+            silent = bool(re.match(r"(silent(ly)?|spam)\b", reason, re.I))
+            post = moderation.discard(post, actor=actor, silent=silent)
     except DirectoryError as exc:
         replied = _reply(msg, sender, "lists/email/moderation_reply.txt", {"error": exc.message})
         return Outcome.rejected(f"moderation reply refused: {exc.message} ({replied})")

@@ -194,9 +194,18 @@ def moderation_queue(request: HttpRequest) -> HttpResponse:
                 )
             elif decision == "discard":
                 moderation.discard(post, actor=actor)
-                messages.success(request, _("Post %(pk)s was discarded.") % {"pk": post.pk})
+                messages.success(
+                    request, _("Post %(pk)s was discarded; its sender is told.") % {"pk": post.pk}
+                )
+            elif decision == "discard-silently":
+                moderation.discard(post, actor=actor, silent=True)
+                messages.success(
+                    request, _("Post %(pk)s was discarded silently.") % {"pk": post.pk}
+                )
             else:
-                raise InvalidInput(_("Choose approve, reject or discard."), field="decision")
+                raise InvalidInput(
+                    _("Choose approve, reject, discard or discard silently."), field="decision"
+                )
             return redirect("web:moderation")
         except DirectoryError as exc:
             status = exc.status

@@ -28,7 +28,8 @@ def _row(post: Post) -> dict[str, object]:
 class Command(BaseCommand):
     help = (
         "Moderate the list: list the held posts, show one, approve it (it goes to the members), "
-        "reject it with a reason (the sender is told), or discard it (nobody is told)."
+        "reject it with a reason (the sender is told), or discard it (the sender is told; "
+        "--silent for spam: nobody is told)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -51,8 +52,13 @@ class Command(BaseCommand):
         p.add_argument("id", help="The post's number.")
         p.add_argument("--reason", required=True, help="Why, as the sender will read it.")
 
-        p = sub.add_parser("discard", help="Drop a held post silently (spam).")
+        p = sub.add_parser("discard", help="Drop a held post; the sender is told it was not sent.")
         p.add_argument("id", help="The post's number.")
+        p.add_argument(
+            "--silent",
+            action="store_true",
+            help="Tell nobody (spam: an answer would reach a forged address or confirm a live one).",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         try:
@@ -105,5 +111,10 @@ class Command(BaseCommand):
         self.stdout.write(_("Post %(pk)s rejected; the sender is told why.") % {"pk": post.pk})
 
     def do_discard(self, options: dict) -> None:
-        post = moderation.discard(moderation.get_post(options["id"]), actor=cli_actor())
-        self.stdout.write(_("Post %(pk)s discarded.") % {"pk": post.pk})
+        post = moderation.discard(
+            moderation.get_post(options["id"]), actor=cli_actor(), silent=options["silent"]
+        )
+        if options["silent"]:
+            self.stdout.write(_("Post %(pk)s discarded silently.") % {"pk": post.pk})
+        else:
+            self.stdout.write(_("Post %(pk)s discarded; the sender is told.") % {"pk": post.pk})
