@@ -4,3 +4,4 @@ from tests.lists import smtp
 
 intake_server = smtp.intake_server
 smarthost = smtp.smarthost
+sink_smarthost = smtp.sink_smarthost

@@ -112,3 +112,22 @@ def smarthost(settings):
     settings.SMARTHOST = f"127.0.0.1:{servers.ports[0]}"
     yield handler
     servers.stop()
+
+
+@pytest.fixture
+def sink_smarthost(settings):
+    """``start(handler)`` runs a :mod:`tests.lists.sinks` handler on loopback as the smarthost and
+    returns it; every sink started is stopped after the test."""
+    from tests.lists import sinks
+
+    started = []
+
+    def start(handler):
+        servers = ServersThread(sinks.factory(handler)).start()
+        started.append(servers)
+        settings.SMARTHOST = f"127.0.0.1:{servers.ports[0]}"
+        return handler
+
+    yield start
+    for servers in started:
+        servers.stop()

@@ -13,26 +13,14 @@ import pytest
 from django.utils import timezone
 
 from tests.lists import sinks
-from tests.lists.smtp import ServersThread
 from tldops.lists import outbox, verp
 from tldops.lists.models import Delivery, OutboundMessage
 
 
 @pytest.fixture
-def faulty(settings):
+def faulty(sink_smarthost):
     """Start a :class:`~tests.lists.sinks.FaultySink` as the smarthost: ``faulty(**behaviour)``."""
-    started = []
-
-    def start(**behaviour) -> sinks.FaultySink:
-        handler = sinks.FaultySink(**behaviour)
-        servers = ServersThread(sinks.factory(handler)).start()
-        started.append(servers)
-        settings.SMARTHOST = f"127.0.0.1:{servers.ports[0]}"
-        return handler
-
-    yield start
-    for servers in started:
-        servers.stop()
+    return lambda **behaviour: sink_smarthost(sinks.FaultySink(**behaviour))
 
 
 def queue(recipients: list[str], *, verp_: bool = False, body: str = "Hello.") -> OutboundMessage:

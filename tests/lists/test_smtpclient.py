@@ -11,7 +11,6 @@ import pytest
 from django.utils import timezone
 
 from tests.lists import sinks
-from tests.lists.smtp import ServersThread
 from tldops.lists import outbox, smtpclient
 from tldops.lists.models import Delivery, OutboundMessage
 
@@ -26,19 +25,8 @@ class PipeliningSink(sinks.FaultySink):
 
 
 @pytest.fixture
-def pipelining(settings):
-    started = []
-
-    def start(**behaviour) -> PipeliningSink:
-        handler = PipeliningSink(**behaviour)
-        servers = ServersThread(sinks.factory(handler)).start()
-        started.append(servers)
-        settings.SMARTHOST = f"127.0.0.1:{servers.ports[0]}"
-        return handler
-
-    yield start
-    for servers in started:
-        servers.stop()
+def pipelining(sink_smarthost):
+    return lambda **behaviour: sink_smarthost(PipeliningSink(**behaviour))
 
 
 def queue(recipients: list[str], body: str = "Hello.") -> OutboundMessage:

@@ -98,11 +98,14 @@ def describe(plan: Plan) -> list[str]:
 
 
 def serve(plan: Plan, *, on_ready=None) -> None:
-    """Run the plan until a signal; ``on_ready`` (no database access: it runs in the event loop)."""
+    """Run the plan until a signal; ``on_ready`` (no database access: it runs in the event loop).
+    Web workers that keep dying at start end the command with their explanation."""
     if plan.web is not None:
         # WhiteNoise serves static files from the apps' folders; it warns when STATIC_ROOT is missing.
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
     try:
         asyncio.run(supervisor.supervise(plan, on_ready=on_ready))
+    except supervisor.WebWorkersFailed as exc:
+        raise fail(str(exc)) from None
     finally:
         plan.close()

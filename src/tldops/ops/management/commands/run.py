@@ -56,10 +56,7 @@ class Command(BaseCommand):
                 self.stdout.write(line)
             self.stdout.flush()
 
-        try:
-            serve(plan, on_ready=ready)
-        except supervisor.WebWorkersFailed as exc:
-            raise fail(str(exc)) from None
+        serve(plan, on_ready=ready)
         self.stdout.write("tldops stopped.")
 
     def _load_catalog(self) -> None:
