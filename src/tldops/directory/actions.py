@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tldops.catalog.models import Tld
-from tldops.directory import links
+from tldops.directory import links, queries
 from tldops.directory.audit import Actor, record
 from tldops.directory.errors import InvalidInput, LimitReached, NotAuthorised, NotFound
 from tldops.directory.models import (
@@ -585,11 +585,7 @@ def update_profile(person: Person, change: ProfileChange, *, actor: Actor) -> Pe
 def _tell_colleagues(person: Person, before: dict, after: dict) -> None:
     memberships = person.memberships.filter(status=Membership.Status.ACTIVE).select_related("tld")
     for m in memberships:
-        colleagues = list(
-            Membership.objects.filter(tld=m.tld, status=Membership.Status.ACTIVE)
-            .exclude(person=person)
-            .values_list("person__email", flat=True)
-        )
+        colleagues = queries.colleague_addresses(person, [m.tld])
         if not colleagues:
             continue
         outbox.send_template(

@@ -1,4 +1,4 @@
-"""Reads of the directory: coverage, the member directory, invitation tracking.
+"""Reads of the directory: coverage, the member directory, invitation tracking, whom to tell.
 
 Every function here issues a fixed number of queries whatever the number of members (no N+1): the
 benchmark in ``bench/`` and ``tests/directory/test_queries.py`` hold it to that.
@@ -7,6 +7,7 @@ benchmark in ``bench/`` and ``tests/directory/test_queries.py`` hold it to that.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
@@ -14,7 +15,7 @@ from django.db.models.functions import Lower
 
 from tldops.catalog.models import Region, Tld
 from tldops.directory.audit import current_version
-from tldops.directory.models import Invitation, Membership, Phone
+from tldops.directory.models import Invitation, Membership, Person, Phone, Role
 
 
 @dataclass
@@ -156,4 +157,26 @@ def invitation_candidates(first: str, last: str, *, include_invited: bool = Fals
     return sorted(
         (t for t in qs.distinct() if first <= t.alabel and t.alabel[: len(last)] <= last),
         key=lambda t: t.alabel,
+    )
+
+
+def colleague_addresses(person: Person, tlds: Iterable[Tld | int]) -> list[str]:
+    """The main addresses of the other active contacts of these ccTLDs, each once: whom to tell
+    when something happens to ``person`` (a profile change, bounces, an unanswered check)."""
+    return list(
+        dict.fromkeys(
+            Membership.objects.filter(tld__in=list(tlds), status=Membership.Status.ACTIVE)
+            .exclude(person=person)
+            .order_by("tld__alabel", "number")
+            .values_list("person__email", flat=True)
+        )
+    )
+
+
+def secretariat_addresses() -> list[str]:
+    """The secretariat members' addresses, in address order."""
+    return list(
+        Person.objects.filter(role=Role.SECRETARIAT)
+        .order_by("email")
+        .values_list("email", flat=True)
     )

@@ -48,8 +48,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tldops.directory import queries
 from tldops.directory.audit import Actor, record
-from tldops.directory.models import Membership, Person, Role
+from tldops.directory.models import Membership, Person
 from tldops.lists import outbox, verp
 from tldops.lists.intake import Outcome
 from tldops.lists.models import BounceEvent, BounceScore, Delivery, InboundMessage
@@ -402,14 +403,8 @@ def _notify(
     """One mail: to the member's other addresses and the other contacts of their ccTLDs, copied to
     the secretariat (everyone, if the member has no other address and no colleague)."""
     own = [a for a in [person.email, *person.alt_emails] if a.lower() != row.address]
-    colleagues = list(
-        Membership.objects.filter(
-            tld__in=[m.tld_id for m in memberships], status=Membership.Status.ACTIVE
-        )
-        .exclude(person=person)
-        .values_list("person__email", flat=True)
-    )
-    secretariat = list(Person.objects.filter(role=Role.SECRETARIAT).values_list("email", flat=True))
+    colleagues = queries.colleague_addresses(person, [m.tld_id for m in memberships])
+    secretariat = queries.secretariat_addresses()
     to = list(dict.fromkeys([*own, *colleagues]))
     cc = [a for a in secretariat if a not in to]
     if not to:

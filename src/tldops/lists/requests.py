@@ -21,10 +21,10 @@ from email.message import EmailMessage
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from tldops.directory import queries
 from tldops.directory.audit import Actor
 from tldops.directory.errors import DirectoryError, InvalidInput, NotAuthorised
 from tldops.directory.mail_door import automatic_reason, body_text
-from tldops.directory.models import Person, Role
 from tldops.lists import moderation, outbox
 from tldops.lists.intake import Outcome
 from tldops.lists.membership import is_subscriber
@@ -219,11 +219,7 @@ def handle_owner(inbound: InboundMessage) -> Outcome:
     loops = [str(v).strip().lower() for v in msg.get_all("X-Loop", [])]
     if addresses["owner_address"].lower() in loops or _own_list_address(sender):
         return Outcome.rejected("not forwarded: it came from the list itself (a loop)")
-    to = list(
-        Person.objects.filter(role=Role.SECRETARIAT)
-        .order_by("email")
-        .values_list("email", flat=True)
-    )
+    to = queries.secretariat_addresses()
     if not to:
         return Outcome.rejected("not forwarded: the directory has no secretariat member")
     from django.template.loader import render_to_string

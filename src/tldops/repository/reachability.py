@@ -57,9 +57,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tldops.catalog.models import Region, Tld
+from tldops.directory import queries
 from tldops.directory.audit import Actor, record
 from tldops.directory.errors import DirectoryError, InvalidInput, LinkInvalid, NotAuthorised
-from tldops.directory.models import Membership, Person, Role
+from tldops.directory.models import Membership, Person
 from tldops.lists import outbox
 from tldops.repository import schedule
 from tldops.repository.models import Challenge, ChallengeRound
@@ -343,15 +344,10 @@ def _escalate(challenge: Challenge, memberships: list[Membership]) -> None:
     """Tell the person's colleagues and the secretariat (one mail), and record it."""
     person = challenge.person
     tlds = [m.tld for m in memberships]
-    colleagues = list(
-        Membership.objects.filter(tld__in=tlds, status=Membership.Status.ACTIVE)
-        .exclude(person=person)
-        .values_list("person__email", flat=True)
-        .distinct()
-    )
-    secretariat = list(Person.objects.filter(role=Role.SECRETARIAT).values_list("email", flat=True))
+    colleagues = queries.colleague_addresses(person, tlds)
+    secretariat = queries.secretariat_addresses()
     own = [person.email, *person.alt_emails]
-    to = list(dict.fromkeys(colleagues)) or list(dict.fromkeys(secretariat))
+    to = colleagues or secretariat
     cc = [a for a in dict.fromkeys([*secretariat, *own]) if a not in to]
     if not to:  # no colleague and no secretariat account: the person at least is told
         to, cc = cc, []
