@@ -130,7 +130,11 @@ def test_a_reminder_after_the_grace_period_then_escalation_nobody_removed(people
     assert reminder["Subject"].strip().startswith("Reminder: ")
     original = next(m for t, m in outbox("reachability") if t == "ana@nic.fr")
     assert subject_ref(reminder) == subject_ref(original)
-    assert link_token(reminder) == link_token(original)
+    # The same check behind the link (the token itself carries its signing time, so two mails
+    # made a second apart differ in their bytes).
+    assert reachability.open_challenge(link_token(reminder)) == reachability.open_challenge(
+        link_token(original)
+    )
 
     reminded = now + timedelta(days=14)
     assert reachability.run_due(reminded + timedelta(days=7) - timedelta(seconds=1)) == 0
