@@ -26,16 +26,28 @@ def new_nonce() -> str:
     return secrets.token_hex(16)
 
 
+def sign(salt: str, key: str, pk: int, nonce: str) -> str:
+    """A link token over a row id (under ``key``) and its nonce: every kind of link here and in
+    the other apps (reachability checks) is made by this and read by :func:`unsign`."""
+    return signing.dumps({key: pk, "n": nonce}, salt=salt, compress=True)
+
+
+def unsign(token: str, salt: str, key: str, invalid: str) -> tuple[int, str]:
+    """The (row id, nonce) a token signed by :func:`sign` carries; :class:`LinkInvalid` with the
+    message ``invalid`` if it was forged, altered or cut short."""
+    try:
+        data = signing.loads(token.strip(), salt=salt)
+        return int(data[key]), str(data["n"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise LinkInvalid(invalid) from None
+
+
 def invitation_token(invitation: Invitation) -> str:
-    return signing.dumps(
-        {"i": invitation.pk, "n": invitation.nonce}, salt=INVITATION_SALT, compress=True
-    )
+    return sign(INVITATION_SALT, "i", invitation.pk, invitation.nonce)
 
 
 def confirmation_token(membership: Membership) -> str:
-    return signing.dumps(
-        {"m": membership.pk, "n": membership.confirm_nonce}, salt=CONFIRMATION_SALT, compress=True
-    )
+    return sign(CONFIRMATION_SALT, "m", membership.pk, membership.confirm_nonce)
 
 
 def invitation_ref(invitation: Invitation) -> str:
@@ -60,11 +72,9 @@ def token_from_ref(ref_pk: int, ref_nonce: str) -> str:
 
 def open_invitation(token: str, *, for_update: bool = False) -> Invitation:
     """The invitation a token names, if it is still usable; otherwise :class:`LinkInvalid`."""
-    try:
-        data = signing.loads(token.strip(), salt=INVITATION_SALT)
-        pk, nonce = int(data["i"]), str(data["n"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise LinkInvalid(_("This link is not valid. Check that it was copied whole.")) from None
+    pk, nonce = unsign(
+        token, INVITATION_SALT, "i", _("This link is not valid. Check that it was copied whole.")
+    )
     qs = Invitation.objects.select_related("tld")
     if for_update:
         qs = qs.select_for_update()
@@ -83,11 +93,7 @@ def open_invitation(token: str, *, for_update: bool = False) -> Invitation:
 
 
 def open_confirmation(token: str) -> Membership:
-    try:
-        data = signing.loads(token.strip(), salt=CONFIRMATION_SALT)
-        pk, nonce = int(data["m"]), str(data["n"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise LinkInvalid(_("This confirmation link is not valid.")) from None
+    pk, nonce = unsign(token, CONFIRMATION_SALT, "m", _("This confirmation link is not valid."))
     membership = (
         Membership.objects.select_for_update().select_related("person", "tld").filter(pk=pk).first()
     )
