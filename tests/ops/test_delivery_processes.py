@@ -73,3 +73,26 @@ def test_helpers_deliver_beside_the_worker_and_stop_with_it(env, tmp_path):  # n
         ("sent", MEMBERS)
     ]
     assert "Traceback" not in log.read_text()
+
+
+def test_helpers_stop_when_the_worker_is_killed(env, tmp_path):  # noqa: F811
+    """A SIGKILLed worker cannot stop its helpers; they notice their parent is gone and stop."""
+    env.update(TLDOPS_WORKER_PROCESSES="3", DJANGO_SETTINGS_MODULE="tldops.settings")
+    subprocess.run([str(TLDOPS), "migrate", "-v0"], env=env, check=True, timeout=WAIT)
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(TLDOPS), "worker", "--interval", "60"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    helpers = wait_for(
+        lambda: children(proc.pid) if len(children(proc.pid)) == 2 else None,
+        "2 delivery helpers",
+        proc,
+        log,
+    )
+    proc.kill()
+    proc.wait(timeout=WAIT)
+    wait_for(lambda: not [pid for pid in helpers if alive(pid)], "helpers to stop", None, log)
