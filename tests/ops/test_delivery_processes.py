@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from tests.lists import sinks
 from tests.lists.smtp import ServersThread
@@ -36,30 +37,33 @@ def test_worker_processes_default_to_one_per_cpu(settings):
     assert worker.worker_processes() == 3
 
 
+def start_worker(environ: dict[str, str], log: Path) -> tuple[subprocess.Popen, set[int]]:
+    """``tldops worker`` with TLDOPS_WORKER_PROCESSES=3, once its 2 delivery helpers run."""
+    environ.update(TLDOPS_WORKER_PROCESSES="3", DJANGO_SETTINGS_MODULE="tldops.settings")
+    subprocess.run([str(TLDOPS), "migrate", "-v0"], env=environ, check=True, timeout=WAIT)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(TLDOPS), "worker", "--interval", "60"],  # only the poll can deliver
+            env=environ,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    helpers = wait_for(
+        lambda: children(proc.pid) if len(children(proc.pid)) == 2 else None,
+        "2 delivery helpers",
+        proc,
+        log,
+    )
+    return proc, helpers
+
+
 def test_helpers_deliver_beside_the_worker_and_stop_with_it(env, tmp_path):  # noqa: F811
     handler = sinks.FaultySink()
     servers = ServersThread(sinks.factory(handler)).start()
     try:
-        env.update(
-            TLDOPS_SMARTHOST=f"127.0.0.1:{servers.ports[0]}",
-            TLDOPS_WORKER_PROCESSES="3",
-            DJANGO_SETTINGS_MODULE="tldops.settings",
-        )
-        subprocess.run([str(TLDOPS), "migrate", "-v0"], env=env, check=True, timeout=WAIT)
+        env.update(TLDOPS_SMARTHOST=f"127.0.0.1:{servers.ports[0]}")
         log = tmp_path / "worker.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [str(TLDOPS), "worker", "--interval", "60"],  # only the poll can deliver
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        helpers = wait_for(
-            lambda: children(proc.pid) if len(children(proc.pid)) == 2 else None,
-            "2 delivery helpers",
-            proc,
-            log,
-        )
+        proc, helpers = start_worker(env, log)
         subprocess.run([sys.executable, "-c", SETUP], env=env, check=True, timeout=WAIT)
         wait_for(lambda: len(handler.messages) >= MEMBERS, f"{MEMBERS} copies", proc, log)
         proc.send_signal(signal.SIGTERM)
@@ -77,22 +81,8 @@ def test_helpers_deliver_beside_the_worker_and_stop_with_it(env, tmp_path):  # n
 
 def test_helpers_stop_when_the_worker_is_killed(env, tmp_path):  # noqa: F811
     """A SIGKILLed worker cannot stop its helpers; they notice their parent is gone and stop."""
-    env.update(TLDOPS_WORKER_PROCESSES="3", DJANGO_SETTINGS_MODULE="tldops.settings")
-    subprocess.run([str(TLDOPS), "migrate", "-v0"], env=env, check=True, timeout=WAIT)
     log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(TLDOPS), "worker", "--interval", "60"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    helpers = wait_for(
-        lambda: children(proc.pid) if len(children(proc.pid)) == 2 else None,
-        "2 delivery helpers",
-        proc,
-        log,
-    )
+    proc, helpers = start_worker(env, log)
     proc.kill()
     proc.wait(timeout=WAIT)
     wait_for(lambda: not [pid for pid in helpers if alive(pid)], "helpers to stop", None, log)
