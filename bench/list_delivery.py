@@ -44,8 +44,9 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
+import report  # bench/report.py: this script's folder is on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "benchmarks.md"
 VENV_BIN = Path(sys.executable).parent
 DOMAIN = "bench.test"
 LIST_ADDRESS = f"tld-ops@{DOMAIN}"
@@ -576,12 +577,7 @@ def run_mailman(n: int, size: int, args: argparse.Namespace, work: Path) -> dict
 
 
 def machine() -> str:
-    cpu = "?"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = report.cpu_model() or "?"
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
         f"{os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}, "
@@ -612,14 +608,7 @@ def table(rows: list[dict]) -> str:
 
 
 def write_docs(body: str) -> None:
-    text = DOCS.read_text()
-    block = f"{BEGIN}\n{body}\n{END}"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    DOCS.write_text(text)
+    report.write_section(BEGIN, END, body)
 
 
 def main(argv: list[str] | None = None) -> int:

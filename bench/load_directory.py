@@ -40,7 +40,6 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-DOCS = ROOT / "docs" / "benchmarks.md"
 LUA = BENCH / "wrk_report.lua"
 P95_BUDGET_MS = 100.0
 SEQUENTIAL = 5  # requests timed one at a time before the load
@@ -49,6 +48,7 @@ START = "<!-- directory-load:start (written by bench/load_directory.py) -->"
 END = "<!-- directory-load:end -->"
 
 sys.path.insert(0, str(BENCH))
+import report  # noqa: E402
 from queries import PAGES  # noqa: E402  (the same pages, counted in-process)
 
 
@@ -266,14 +266,7 @@ def ensure_wrk() -> None:
 
 
 def machine() -> dict[str, str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = report.cpu_model() or "unknown"
     ram = "unknown"
     try:
         kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
@@ -323,7 +316,6 @@ LABELS = {
 def render(results: dict) -> str:
     cfg = results["config"]
     lines = [
-        START,
         "## Directory, coverage and API under load",
         "",
         "**Requirement** (issue 2): with 1,000 members across the 309 delegated ccTLDs, the public "
@@ -416,29 +408,13 @@ def render(results: dict) -> str:
         "",
         "Reproduce: `.venv/bin/python bench/load_directory.py` (see `bench/README.md`); raw "
         "numbers: `--json FILE`.",
-        END,
     ]
     return "\n".join(lines) + "\n"
 
 
 def write_docs(section: str) -> None:
-    if DOCS.exists():
-        text = DOCS.read_text()
-    else:
-        text = (
-            "# Benchmarks\n\n"
-            "What the quality bars of the specification measure, how, and the latest numbers. "
-            "Performance is measured here, by the scripts in `bench/`, never asserted by timing "
-            "in tests. Each section is written by its script; rerun the script to refresh it.\n\n"
-        )
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        text = before + section + ("\n" + after if after else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOCS.write_text(text)
-    log(f"wrote {DOCS.relative_to(ROOT)}")
+    report.write_section(START, END, section)
+    log(f"wrote {report.DOCS.relative_to(ROOT)}")
 
 
 # --- Main ------------------------------------------------------------------------------------------

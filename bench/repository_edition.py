@@ -42,13 +42,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "benchmarks.md"
 START = "<!-- repository-edition:start (written by bench/repository_edition.py) -->"
 END = "<!-- repository-edition:end -->"
 BUDGET = 2.0
 CONTACTS, ASCII_TLDS, IDN_TLDS = 1000, 240, 60
 
 sys.path.insert(0, str(ROOT / "bench"))
+import report  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -212,8 +212,7 @@ def section(result: dict[str, object], seeded: dict[str, int], cpu_name: str) ->
         )
     )
     sizes = result["sizes"]
-    return f"""{START}
-## Contact repository edition
+    return f"""## Contact repository edition
 
 **Requirement** (issue 4): generating one edition — text body, CSV, vCard, PDF and the OpenPGP
 signature — for 1,000 contacts across 300 ccTLDs takes at most 2 s on one core.
@@ -268,30 +267,17 @@ and bidi isolates itself, and subsets the faces with HarfBuzz; its PDF has the s
 
 Reproduce: `.venv/bin/python bench/repository_edition.py` (`--runs N`, `--no-docs`,
 `--data-dir DIR` to keep the seeded data).
-{END}
 """
 
 
 def write_docs(text_section: str) -> None:
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        text = before + text_section + ("\n" + after if after else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + text_section
-    DOCS.write_text(text)
-    log(f"wrote {DOCS.relative_to(ROOT)}")
+    report.write_section(START, END, text_section)
+    log(f"wrote {report.DOCS.relative_to(ROOT)}")
 
 
 def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{os.cpu_count()} CPUs ({line.split(':', 1)[1].strip()})"
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs"
+    model = report.cpu_model()
+    return f"{os.cpu_count()} CPUs ({model})" if model else f"{os.cpu_count()} CPUs"
 
 
 def main(argv: list[str] | None = None) -> int:
