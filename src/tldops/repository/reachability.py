@@ -288,6 +288,17 @@ def _still_contacts(challenges: Iterable[Challenge]) -> dict[int, list[Membershi
     return result
 
 
+def _claim(challenge: Challenge, step: str, now: datetime) -> bool:
+    """Stamp ``step`` (``reminded_at`` or ``escalated_at``) on a still unanswered challenge that
+    has not had that step yet; False when it has, or another worker took it first, so each step
+    is sent once however many workers run."""
+    return bool(
+        Challenge.objects.filter(
+            pk=challenge.pk, answered_at__isnull=True, **{f"{step}__isnull": True}
+        ).update(**{step: now})
+    )
+
+
 def send_due_reminders(*, now: datetime | None = None) -> tuple[int, int]:
     """Remind and escalate the latest round's unanswered challenges that are due; returns
     (reminders, escalations). Each step is claimed by a conditional update in the transaction
@@ -314,9 +325,7 @@ def send_due_reminders(*, now: datetime | None = None) -> tuple[int, int]:
         if not memberships:
             continue
         with transaction.atomic():
-            if not Challenge.objects.filter(
-                pk=challenge.pk, reminded_at__isnull=True, answered_at__isnull=True
-            ).update(reminded_at=now):
+            if not _claim(challenge, "reminded_at", now):
                 continue
             _send_challenge(challenge, [m.tld for m in memberships], reminder=True)
             reminders += 1
@@ -325,9 +334,7 @@ def send_due_reminders(*, now: datetime | None = None) -> tuple[int, int]:
         if not memberships:
             continue
         with transaction.atomic():
-            if not Challenge.objects.filter(
-                pk=challenge.pk, escalated_at__isnull=True, answered_at__isnull=True
-            ).update(escalated_at=now):
+            if not _claim(challenge, "escalated_at", now):
                 continue
             challenge.escalated_at = now
             _escalate(challenge, memberships)
