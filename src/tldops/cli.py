@@ -5,13 +5,14 @@ Commands are Django management commands (one per app); this module keeps their o
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
-from django.core.management.base import CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser, DjangoHelpFormatter
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -24,6 +25,11 @@ EXIT_ERROR = 1  # bad input or refused action (CommandError's default)
 EXIT_USAGE = 2  # argparse's code for a wrong command line
 EXIT_NOT_FOUND = 3
 EXIT_LINK = 4  # invalid / expired / used link
+
+
+class DescriptionHelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Django's layout for a command's --help that keeps the line breaks of its description, so
+    a description can show examples one per line."""
 
 
 def add_format_argument(parser: CommandParser) -> None:

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import argparse
-
-from django.core.management.base import BaseCommand, CommandParser, DjangoHelpFormatter
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tldops.catalog.models import Tld
-from tldops.cli import EXIT_ERROR, EXIT_USAGE, add_format_argument, fail, progress
+from tldops.cli import (
+    EXIT_ERROR,
+    EXIT_USAGE,
+    DescriptionHelpFormatter,
+    add_format_argument,
+    fail,
+    progress,
+)
 from tldops.directory import actions, queries
 from tldops.directory.errors import DirectoryError
 from tldops.directory.management.common import cli_actor, error, no_rows, tld_arg, write_rows
 from tldops.directory.models import Invitation
-
-
-class _Formatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
-
 
 USAGE = """tldops invite TLD [TLD …] [--batch NAME] [--dry-run]
        tldops invite --from A --to C [--batch NAME] [--dry-run] [--include-invited]
@@ -44,7 +44,7 @@ class Command(BaseCommand):
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: object) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.formatter_class = _Formatter
+        parser.formatter_class = DescriptionHelpFormatter
         parser.usage = USAGE
         parser.description = DESCRIPTION
         return parser

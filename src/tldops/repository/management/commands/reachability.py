@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser, DjangoHelpFormatter
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from tldops.cli import EXIT_USAGE, add_format_argument, fail
+from tldops.cli import EXIT_USAGE, DescriptionHelpFormatter, add_format_argument, fail
 from tldops.directory.errors import DirectoryError
 from tldops.directory.management.common import cli_actor, error, no_rows, write_rows
 from tldops.repository import reachability, schedule
-
-
-class _Formatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
-
 
 DESCRIPTION = """\
 Reachability checks: every REACHABILITY_INTERVAL_MONTHS months each active contact gets a short
@@ -56,7 +50,7 @@ class Command(BaseCommand):
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.formatter_class = _Formatter
+        parser.formatter_class = DescriptionHelpFormatter
         parser.description = DESCRIPTION
         return parser
 
