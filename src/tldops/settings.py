@@ -175,6 +175,10 @@ LIST_ID = SOURCE.get("LIST_ID", f"tld-ops.{MAIL_DOMAIN}")  # RFC 2919
 SUBJECT_TAG = SOURCE.get("SUBJECT_TAG", "[TLD-OPS]")
 REPLY_TO_POLICY = SOURCE.get("REPLY_TO_POLICY", "none")  # none | list | author
 LIST_MAX_SIZE = SOURCE.int("LIST_MAX_SIZE", 5 * 1024 * 1024)  # bytes; bigger posts are held
+# Moderation notices carry the held message only up to this size (bytes); above, a link.
+LIST_HOLD_ATTACH_MAX = SOURCE.int("LIST_HOLD_ATTACH_MAX", 256 * 1024)
+# Posts one sender may have waiting for moderation; a further one is refused (0: no limit).
+LIST_MAX_HELD_PER_SENDER = SOURCE.int("LIST_MAX_HELD_PER_SENDER", 10)
 LIST_ALLOWED_TYPES = SOURCE.list(
     "LIST_ALLOWED_TYPES",
     "text/plain,text/html,text/csv,multipart/*,message/rfc822,application/pdf,image/png,"

@@ -51,7 +51,7 @@ def test_moderation_queue_and_decisions(world, outbox):
     client = world.clients["secretariat"]
     first, second, third = (_held_post(world, "x") for _ in range(3))
     Post.objects.filter(pk=second).update(message_id="<h2@spam.example>")
-    queue = client.get("/moderation/posts").data
+    queue = client.get("/moderation/posts").data["items"]
     assert [p["id"] for p in queue] == [first, second, third]
     assert queue[0]["reasons"] == [{"rule": "member", "reason": "not a member"}]
     assert queue[0]["body"].strip() == "Buy now." and queue[0]["is_member"] is False
@@ -70,5 +70,21 @@ def test_moderation_queue_and_decisions(world, outbox):
     again = client.post(f"/moderation/posts/{third}/approve")
     assert again.status_code == 400 and "not waiting" in again.data["detail"]
     assert client.post("/moderation/posts/999999/approve").status_code == 404
-    assert client.get("/moderation/posts").data == []
+    assert client.get("/moderation/posts").data == {"items": [], "count": 0}
     assert not ArchivedMessage.objects.filter(post_id__in=[second, third]).exists()
+
+
+def test_moderation_listing_reads_the_stored_summary_never_the_raw_message(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tldops.lists.models import InboundMessage
+
+    client = world.clients["secretariat"]
+    pk = _held_post(world, "x")
+    InboundMessage.objects.filter(post__pk=pk).update(raw=b"unparsable \xff\x00")
+    with CaptureQueriesContext(connection) as queries:
+        queue = client.get("/moderation/posts").data
+    assert [p["id"] for p in queue["items"]] == [pk] and queue["count"] == 1
+    assert queue["items"][0]["body"].strip() == "Buy now."
+    assert not [q for q in queries.captured_queries if '"lists_inboundmessage"."raw"' in q["sql"]]

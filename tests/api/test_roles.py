@@ -58,6 +58,7 @@ def _held_post(world: Any, role: str) -> int:
         subject="Offer",
         status=Post.Status.HELD,
         reasons=[{"rule": "member", "reason": "not a member"}],
+        excerpt="Buy now.\n",  # what the pipeline stores when it holds a post
         moderation_nonce="0123456789abcdef",
     )
     return post.pk

@@ -113,3 +113,19 @@ def test_help_through_the_real_command(tmp_path):
     )
     assert wrong.returncode == 2  # argparse: --reason is required
     assert "--reason" in wrong.stderr
+
+
+def test_list_reads_the_stored_summary_never_the_raw_message(held):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tldops.lists.models import InboundMessage
+
+    InboundMessage.objects.filter(pk=held.inbound_id).update(raw=b"unparsable \xff\x00")
+    for args in (("list", "--format", "json"), ("list", "--all", "--format", "json")):
+        with CaptureQueriesContext(connection) as queries:
+            rows = json.loads(run(*args))
+        assert [r["subject"] for r in rows] == ["Botnet C2 list"]
+        assert not [
+            q for q in queries.captured_queries if '"lists_inboundmessage"."raw"' in q["sql"]
+        ]

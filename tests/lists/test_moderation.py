@@ -240,3 +240,88 @@ def test_the_whole_email_loop_from_the_notice(held, outbox):
     held.refresh_from_db()
     assert held.status == Post.Status.ACCEPTED
     assert OutboundMessage.objects.filter(purpose="list-post").count() == 1
+
+
+# --- Flooding the queue (issue 7, item 5) ---------------------------------------------------------
+
+
+def test_notice_of_a_large_post_is_a_summary_with_a_link_not_the_original(
+    members, sec, settings, outbox
+):
+    settings.LIST_HOLD_ATTACH_MAX = 10_000
+    body = "Indicators follow.\n" + "203.0.113.7 scanning port 53\n" * 2000
+    p = post(message(sender="eve@partner.test", subject="Big list", body=body))
+    assert p.status == Post.Status.HELD and p.size > 10_000
+    ((to, notice),) = outbox("list-moderation")
+    assert to == "sec@tldops.example"
+    assert [part.get_content_type() for part in notice.walk()] == ["text/plain"]
+    assert len(notice.as_bytes()) < 10_000
+    text = notice.get_content()
+    assert f"{settings.BASE_URL}/moderation/{p.pk}/" in text
+    assert "Indicators follow." in text  # a bounded excerpt of the text
+    assert "reject: <" in text and f"tldops moderate approve {p.pk}" in text
+    assert moderation.reference(p) in str(notice["Subject"])
+
+    # Under the limit the original is still attached, as before.
+    small = post(message(sender="eve@partner.test", subject="Small", body="Short.\n"))
+    (_to, notice) = outbox("list-moderation")[-1]
+    assert moderation.reference(small) in str(notice["Subject"])
+    assert "message/rfc822" in [part.get_content_type() for part in notice.walk()]
+
+
+def test_a_sender_with_too_many_held_posts_is_refused_and_told_once(members, sec, settings, outbox):
+    settings.LIST_MAX_HELD_PER_SENDER = 2
+    sent = [post(message(sender="eve@partner.test", subject=f"Offer {i}")) for i in range(4)]
+    assert [p.status for p in sent] == ["held", "held", "rejected", "rejected"]
+    assert sent[2].reasons[-1]["rule"] == "held_limit"
+    assert "2 messages waiting for a moderator" in sent[2].reasons[-1]["reason"]
+    assert len(outbox("list-moderation")) == 2  # moderators are not mailed for the refused ones
+    told = outbox("list-rejected")
+    assert [to for to, _m in told] == ["eve@partner.test"]  # once, not once per refused post
+    assert "2 messages waiting for a moderator" in told[0][1].get_content()
+    assert moderation.held_posts().count() == 2
+
+    # Another sender is not affected.
+    assert post(message(sender="bob@partner.test")).status == Post.Status.HELD
+
+    # Once a moderator decided one, the sender may be held again, and is told again when over.
+    moderation.discard(sent[0], actor=Actor.of(sec, "web"), silent=True)
+    assert post(message(sender="eve@partner.test", subject="Offer 5")).status == "held"
+    assert post(message(sender="eve@partner.test", subject="Offer 6")).status == "rejected"
+    assert len(outbox("list-rejected")) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0004_summarises_the_posts_already_held():
+    """Posts held before the summary columns existed get them, one message at a time."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("lists", "0003_archive_search")])
+    apps = executor.loader.project_state([("lists", "0003_archive_search")]).apps
+    Inbound, OldPost = apps.get_model("lists", "InboundMessage"), apps.get_model("lists", "Post")
+    held = message(sender="eve@partner.test", subject="Old\u202e one", body="Held last year.\n")
+    held.add_attachment(b"\x00" * 10, maintype="application", subtype="pdf", filename="a.pdf")
+    pks = []
+    for status, raw in (
+        ("held", held.as_bytes()),
+        ("held", b"\xff\x00 not mail"),
+        ("accepted", b""),
+    ):
+        inbound = Inbound.objects.create(mail_from="eve@partner.test", raw=raw)
+        pks.append(
+            OldPost.objects.create(
+                inbound=inbound, sender="eve@partner.test", subject="Old\u202e one", status=status
+            ).pk
+        )
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    first, unreadable, accepted = (Post.objects.get(pk=pk) for pk in pks)
+    assert first.excerpt.strip() == "Held last year." and first.subject == "Old one"
+    assert first.attachment_list == [
+        {"filename": "a.pdf", "content_type": "application/pdf", "size": 10}
+    ]
+    assert unreadable.status == "held" and unreadable.attachment_list == []
+    assert accepted.excerpt == "" and accepted.subject == "Old\u202e one"  # only held posts

@@ -10,9 +10,12 @@ import mailbox
 from email.message import EmailMessage
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from tldops.directory.models import AuditEntry
+from tldops.lists import archive
 from tldops.lists.models import ArchivedMessage, InboundMessage, Post
 from tldops.lists.pipeline import handle_post
 
@@ -130,6 +133,28 @@ def test_attachment_is_always_a_download(member_client, thread):
     assert response["Content-Disposition"] == 'attachment; filename="iocs.html"'
 
 
+def old_export_mbox(tmp_path, messages: list[ArchivedMessage]) -> bytes:
+    """The mbox as it was built before it was streamed: by the standard library, in a file."""
+    import datetime as dt
+    import email
+
+    path = tmp_path / "old.mbox"
+    path.unlink(missing_ok=True)
+    box = mailbox.mbox(str(path), create=True)
+    for m in sorted(messages, key=lambda m: (m.date, m.pk)):
+        item = mailbox.mboxMessage(email.message_from_bytes(bytes(m.raw)))
+        item.set_from(m.author_email or "MAILER-DAEMON", m.date.astimezone(dt.UTC).timetuple())
+        box.add(item)
+    box.close()
+    return path.read_bytes()
+
+
+def expected_messages(url: str, root: ArchivedMessage) -> list[ArchivedMessage]:
+    if "/thread/" in url:
+        return [m for m, _d in archive.thread(root)]
+    return list(ArchivedMessage.objects.all())
+
+
 def test_mbox_downloads(member_client, thread, tmp_path):
     root, _ = thread
     for url, expected in (
@@ -140,8 +165,11 @@ def test_mbox_downloads(member_client, thread, tmp_path):
         response = member_client.get(url)
         assert response.status_code == 200 and response["Content-Type"] == "application/mbox"
         assert "attachment" in response["Content-Disposition"]
+        assert response.streaming  # written as it is read, never whole in memory
+        data = b"".join(response.streaming_content)
+        assert data == old_export_mbox(tmp_path, expected_messages(url, root))
         path = tmp_path / "x.mbox"
-        path.write_bytes(response.content)
+        path.write_bytes(data)
         assert [m["Message-ID"] for m in mailbox.mbox(str(path))] == [
             "<p1@nic.fr>",
             "<p2@nic.fr>",
@@ -163,6 +191,7 @@ def held(db):
 def test_moderation_queue_is_for_staff(member_client, held):
     response = member_client.get("/moderation/")
     assert response.status_code == 403
+    assert member_client.get(f"/moderation/{held.pk}/").status_code == 403
     assert 'href="/moderation/"' not in member_client.get("/archive/").content.decode()
 
 
@@ -210,3 +239,29 @@ def test_discard_and_unknown_post(staff_client, held):
     held.refresh_from_db()
     assert held.status == Post.Status.DISCARDED and held.decision_reason == "silently"
     assert not ArchivedMessage.objects.filter(post=held).exists()
+
+
+def raw_loads(queries: list[dict]) -> list[str]:
+    """The queries that read a stored message's raw bytes."""
+    return [q["sql"] for q in queries if '"lists_inboundmessage"."raw"' in q["sql"]]
+
+
+def test_moderation_queue_reads_the_stored_summary_never_the_raw_message(staff_client, held):
+    client = staff_client()
+    InboundMessage.objects.filter(pk=held.inbound_id).update(raw=b"unparsable \xff\x00")
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/moderation/").content.decode()
+    assert "Cheap certificates" in html and "mallory@spam.example" in html
+    assert "Buy now." in html  # the excerpt stored when the post arrived
+    assert f'href="/moderation/{held.pk}/"' in html
+    assert raw_loads(queries.captured_queries) == []
+
+
+def test_one_held_post_has_its_own_page(staff_client, held):
+    client = staff_client()
+    page = client.get(f"/moderation/{held.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Cheap certificates" in html and "Buy now." in html
+    assert 'action="/moderation/"' in html  # the decisions go to the queue
+    assert client.get("/moderation/999999/").status_code == 404

@@ -22,7 +22,7 @@ from tldops.lists.models import ArchivedMessage, Post
 
 router = Router(auth=AUTH)
 
-BODY_PREVIEW = 4000
+BODY_PREVIEW = moderation.EXCERPT_CHARS
 
 # --- Archive ---------------------------------------------------------------------------------------
 
@@ -232,8 +232,24 @@ def _post(post: Post, *, body: bool = False) -> dict[str, Any]:
         "decision_reason": post.decision_reason,
     }
     if body:
-        out["body"] = archive.body_text(moderation.original_message(post))[:BODY_PREVIEW]
+        out["body"] = post.excerpt  # stored when the post was held: no message is parsed here
     return out
+
+
+class _HeldPage:
+    """The queue for the paginator: it counts and slices the query, then each post is shaped."""
+
+    def __init__(self, posts: QuerySet[Post]) -> None:
+        self.posts = posts
+
+    def __len__(self) -> int:
+        return self.posts.count()
+
+    def count(self) -> int:
+        return self.posts.count()
+
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
+        return [_post(p, body=True) for p in self.posts[index]]
 
 
 @router.get(
@@ -242,10 +258,14 @@ def _post(post: Post, *, body: bool = False) -> dict[str, Any]:
     tags=["moderation"],
     summary="The moderation queue (staff)",
 )
-def held_posts(request: HttpRequest) -> list[dict[str, Any]]:
-    """Posts held for a moderator, oldest first, with why they were held."""
+@paginate(Pagination)
+def held_posts(request: HttpRequest) -> _HeldPage:
+    """Posts held for a moderator, oldest first, with why they were held: `{"items", "count"}`.
+
+    Each post's `body` is the start of its text, stored when it was held.
+    """
     require_staff(request)
-    return [_post(p, body=True) for p in moderation.held_posts().select_related("inbound")]
+    return _HeldPage(moderation.held_posts())
 
 
 @router.post(

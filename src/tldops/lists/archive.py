@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import email.generator
 import email.policy
 import html
+import io
 import mailbox
 import os
 import re
-import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -205,17 +206,20 @@ def _strip_html(text: str) -> str:
 
 def attachments_of(msg: Message) -> list[tuple[str, str, bytes]]:
     """``(filename, content type, bytes)`` of every attachment; unnamed ones get a made-up name."""
-    found = []
+    return list(iter_attachments(msg))
+
+
+def iter_attachments(msg: Message) -> Iterator[tuple[str, str, bytes]]:
+    """:func:`attachments_of` one at a time, so a caller that keeps only sizes holds one in memory."""
     if not msg.is_multipart():
-        return found
+        return
     for index, part in enumerate(msg.walk()):
         if not _is_attachment(part):
             continue
         data = part.get_payload(decode=True) or b""
         name = part.get_filename() or f"attachment-{index}"
         name = os.path.basename(name.replace("\\", "/")).strip() or f"attachment-{index}"
-        found.append((name[:255], part.get_content_type()[:127], data))
-    return found
+        yield name[:255], part.get_content_type()[:127], data
 
 
 # --- Threading -------------------------------------------------------------------------------------
@@ -271,9 +275,7 @@ def _recompute_roots(old_root_id: int) -> None:
 def thread(root: ArchivedMessage) -> list[tuple[ArchivedMessage, int]]:
     """The messages of ``root``'s thread in reading order, each with its reply depth (root = 0)."""
     root = root.thread_root or root
-    messages = list(
-        ArchivedMessage.objects.filter(Q(thread_root=root) | Q(pk=root.pk)).order_by("date", "id")
-    )
+    messages = list(thread_messages(root))
     children: dict[int | None, list[ArchivedMessage]] = {}
     ids = {m.pk for m in messages}
     for m in messages:
@@ -293,6 +295,14 @@ def thread(root: ArchivedMessage) -> list[tuple[ArchivedMessage, int]]:
         for child in reversed(children.get(node.pk, [])):
             stack.append((child, depth + 1))
     return ordered
+
+
+def thread_messages(entry: ArchivedMessage) -> QuerySet[ArchivedMessage]:
+    """Every message of ``entry``'s thread, oldest first (unthreaded: for export)."""
+    root_id = entry.thread_root_id or entry.pk
+    return ArchivedMessage.objects.filter(Q(thread_root_id=root_id) | Q(pk=root_id)).order_by(
+        "date", "id"
+    )
 
 
 def threads(*, year: int | None = None, month: int | None = None) -> QuerySet[ArchivedMessage]:
@@ -388,28 +398,52 @@ def _in_order(ids: list[int]) -> list[ArchivedMessage]:
 
 # --- Export ----------------------------------------------------------------------------------------
 
+#: Messages read from the database at a time while an mbox is streamed.
+MBOX_BATCH = 16
+
 
 def export_mbox(messages: Iterable[ArchivedMessage]) -> bytes:
-    """The messages as one mbox file (``From `` lines, ``>From`` quoting), oldest first."""
-    fd, path = tempfile.mkstemp(prefix="tldops-archive-", suffix=".mbox")
-    os.close(fd)
-    try:
-        box = mailbox.mbox(path, create=True)
-        box.lock()
-        try:
-            for m in sorted(messages, key=lambda m: (m.date, m.pk)):
-                item = mailbox.mboxMessage(email.message_from_bytes(bytes(m.raw)))
-                stamp = m.date.astimezone(dt.UTC).timetuple()
-                item.set_from(m.author_email or "MAILER-DAEMON", stamp)
-                box.add(item)
-            box.flush()
-        finally:
-            box.unlock()
-            box.close()
-        with open(path, "rb") as fh:
-            return fh.read()
-    finally:
-        os.unlink(path)
+    """The messages as one mbox file (``From `` lines, ``>From`` quoting), oldest first.
+
+    For a few messages already in memory (tests, scripts); a download streams
+    :func:`stream_mbox` instead, which gives the same bytes.
+    """
+    return b"".join(mbox_entry(m) for m in sorted(messages, key=lambda m: (m.date, m.pk)))
+
+
+def stream_mbox(messages: QuerySet[ArchivedMessage]) -> Iterator[bytes]:
+    """The messages of ``messages`` as mbox, oldest first, one message at a time.
+
+    Only their ids are read up front; the raw bytes are fetched :data:`MBOX_BATCH` messages at a
+    time, so exporting the whole archive holds a few messages in memory, never the archive.
+    """
+    ids = list(messages.order_by("date", "id").values_list("pk", flat=True))
+    for start in range(0, len(ids), MBOX_BATCH):
+        batch = ids[start : start + MBOX_BATCH]
+        found = ArchivedMessage.objects.only("raw", "date", "author_email").in_bulk(batch)
+        for pk in batch:
+            if pk in found:  # deleted since the ids were read: skipped
+                yield mbox_entry(found[pk])
+
+
+def mbox_entry(m: ArchivedMessage) -> bytes:
+    """One message as the standard library's :class:`mailbox.mbox` writes it (mboxo): its ``From``
+    line, the message with body lines starting ``From `` quoted, and an empty line."""
+    item = mailbox.mboxMessage(email.message_from_bytes(bytes(m.raw)))
+    item.set_from(_mbox_sender(m.author_email), m.date.astimezone(dt.UTC).timetuple())
+    buffer = io.BytesIO()
+    email.generator.BytesGenerator(buffer, mangle_from_=True, maxheaderlen=0).flatten(item)
+    data = buffer.getvalue()
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    return b"From " + item.get_from().encode("ascii") + b"\n" + data + b"\n"
+
+
+def _mbox_sender(address: str) -> str:
+    """The address of the ``From `` line: ASCII without spaces, or ``MAILER-DAEMON``."""
+    if address and address.isascii() and not any(c.isspace() for c in address):
+        return address
+    return "MAILER-DAEMON"
 
 
 def parse(raw: bytes) -> EmailMessage:

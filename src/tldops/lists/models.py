@@ -86,6 +86,10 @@ class Post(models.Model):
     The raw bytes stay on the :class:`InboundMessage`; this row records what the pipeline decided
     (``reasons``: which rules fired and why) and what moderators did. Held, rejected and discarded
     posts are never distributed nor archived.
+
+    When a post is held, what moderators look at is stored here too (``excerpt``,
+    ``attachment_list``, beside the sanitised ``sender_name`` and ``subject``), so the moderation
+    queue in every door reads these columns and never loads nor parses the raw message.
     """
 
     class Status(models.TextChoices):
@@ -116,6 +120,10 @@ class Post(models.Model):
     outbound = models.ForeignKey(
         OutboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
     )
+    #: Held posts: the first characters of the text (``moderation.EXCERPT_CHARS``).
+    excerpt = models.TextField(blank=True)
+    #: Held posts: ``{"filename", "content_type", "size"}`` of the first attachments.
+    attachment_list = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-received_at"]

@@ -1,23 +1,31 @@
 """Moderation: held posts wait for a moderator (secretariat or committee) to decide.
 
-:func:`hold` asks the moderators, with a notice that carries the post and a reference
-``[mod:<id>-<nonce>]`` they can reply to. :func:`approve`, :func:`reject` and :func:`discard` are
-the decisions: each runs in one transaction, is audited, and tells the sender (except discard,
-which is for spam: its sender hears nothing). Every door — the portal, the API, ``tldops
-moderate``, a reply to the notice — calls these functions; none decides anything itself.
+:func:`hold` stores what moderators look at (:func:`summarise`: a bounded excerpt and the list of
+attachments, on the :class:`Post` row) and asks the moderators, with a notice that summarises the
+post, links to its page in the portal, carries a reference ``[mod:<id>-<nonce>]`` they can reply
+to, and attaches the original only when it is small (``LIST_HOLD_ATTACH_MAX``). A flood of held
+posts therefore costs each listing a few columns per post, and each notice a bounded size. One
+sender may have at most ``LIST_MAX_HELD_PER_SENDER`` posts waiting (:func:`held_limit_reason`).
+
+:func:`approve`, :func:`reject` and :func:`discard` are the decisions: each runs in one
+transaction, is audited, and tells the sender (except discard, which is for spam: its sender
+hears nothing). Every door — the portal, the API, ``tldops moderate``, a reply to the notice —
+calls these functions; none decides anything itself.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tldops.directory.audit import Actor, record
 from tldops.directory.errors import InvalidInput, NotAuthorised, NotFound
@@ -29,6 +37,34 @@ NOTICE_PURPOSE = "list-moderation"
 OUTCOME_PURPOSE = "list-moderated"
 MODERATOR_ROLES = (Role.SECRETARIAT, Role.COMMITTEE)
 REF_PATTERN = re.compile(r"\[mod:(\d+)-([0-9a-f]{8,32})\]", re.IGNORECASE)
+#: Characters of a held post's text stored for the queue (and shown there and in the API).
+EXCERPT_CHARS = 4000
+#: Characters of that excerpt quoted in the moderators' notice.
+NOTICE_EXCERPT_CHARS = 1500
+#: Attachments listed for a held post (name, type, size); more are counted, not listed.
+ATTACHMENTS_LISTED = 50
+#: Characters of a held post's text shown on its own page (which parses that one post).
+DETAIL_CHARS = 200_000
+#: The rule name recorded in ``Post.reasons`` when a post is refused for the per-sender limit.
+HELD_LIMIT_RULE = "held_limit"
+#: The columns a listing reads: never the raw message, which is on the InboundMessage.
+LISTING_FIELDS = (
+    "id",
+    "status",
+    "message_id",
+    "sender",
+    "sender_name",
+    "person",
+    "subject",
+    "size",
+    "reasons",
+    "received_at",
+    "decided_at",
+    "decision_door",
+    "decision_reason",
+    "excerpt",
+    "attachment_list",
+)
 
 
 def moderators() -> QuerySet[Person]:
@@ -50,8 +86,13 @@ def reference(post: Post) -> str:
 
 
 def held_posts() -> QuerySet[Post]:
-    """The moderation queue, oldest first."""
-    return Post.objects.filter(status=Post.Status.HELD).order_by("received_at", "id")
+    """The moderation queue, oldest first: only the summary columns (:data:`LISTING_FIELDS`)."""
+    return listing(Post.objects.filter(status=Post.Status.HELD)).order_by("received_at", "id")
+
+
+def listing(posts: QuerySet[Post]) -> QuerySet[Post]:
+    """``posts`` reading only what a listing shows, so no door loads a raw message for a list."""
+    return posts.only(*LISTING_FIELDS)
 
 
 def get_post(pk: int | str) -> Post:
@@ -62,34 +103,139 @@ def get_post(pk: int | str) -> Post:
 
 
 def original_message(post: Post) -> EmailMessage:
+    """The held message, parsed: for one post at a time (its page, a decision), never a list."""
     from tldops.lists.pipeline import parse
 
     return parse(bytes(post.inbound.raw))
 
 
+def summarise(msg: Message) -> dict[str, Any]:
+    """What the queue shows of a post, bounded: the start of its text and its attachments.
+
+    Computed once, when the post is held (and by migration 0004 for posts held before), so the
+    listings never parse a message again.
+    """
+    from tldops.lists.archive import body_text, iter_attachments
+
+    listed: list[dict[str, Any]] = []
+    more = 0
+    for name, ctype, data in iter_attachments(msg):
+        if len(listed) < ATTACHMENTS_LISTED:
+            listed.append({"filename": name, "content_type": ctype, "size": len(data)})
+        else:
+            more += 1
+    if more:
+        listed.append({"filename": f"… +{more}", "content_type": "", "size": 0})
+    return {"excerpt": body_text(msg)[:EXCERPT_CHARS], "attachment_list": listed}
+
+
+def details(post: Post) -> dict[str, Any]:
+    """One post's page: its text (up to :data:`DETAIL_CHARS`) and every attachment's name.
+
+    Parses that one message (at most ``MAX_MESSAGE_SIZE`` bytes); the queue never calls this.
+    """
+    from tldops.lists.archive import body_text
+
+    msg = original_message(post)
+    text = body_text(msg)
+    return {
+        "body": text[:DETAIL_CHARS],
+        "truncated": len(text) > DETAIL_CHARS,
+        "attachments": summarise(msg)["attachment_list"],
+    }
+
+
+def portal_url(post: Post) -> str:
+    """The post's page in the portal, for the notice."""
+    from django.urls import reverse
+
+    return settings.BASE_URL.rstrip("/") + reverse("web:moderation_post", args=[post.pk])
+
+
+# --- The per-sender limit --------------------------------------------------------------------------
+
+
+def held_limit_reason(post: Post) -> str:
+    """Why ``post`` may not be held — its sender already has ``LIST_MAX_HELD_PER_SENDER`` posts
+    waiting — for the sender to read; ``""`` when it may.
+
+    Without this one sender (or one forged address) could fill the queue and each moderator's
+    mailbox. The post is then refused instead (see :func:`tldops.lists.pipeline.handle_post`).
+    """
+    limit = settings.LIST_MAX_HELD_PER_SENDER
+    if limit <= 0:
+        return ""
+    waiting = (
+        Post.objects.filter(status=Post.Status.HELD, sender=post.sender).exclude(pk=post.pk).count()
+    )
+    if waiting < limit:
+        return ""
+    return ngettext(
+        "You already have %(n)d message waiting for a moderator's decision, the most the list "
+        "keeps from one sender. Send this one again once the moderators have decided.",
+        "You already have %(n)d messages waiting for a moderator's decision, the most the list "
+        "keeps from one sender. Send this one again once the moderators have decided.",
+        waiting,
+    ) % {"n": waiting}
+
+
+def told_of_held_limit(post: Post) -> bool:
+    """Whether ``post``'s sender was already refused for the limit since their latest held post.
+
+    The sender is told once each time their queue is full, not once per refused post: a flood
+    (perhaps from a forged address) gets one answer.
+    """
+    latest_held = (
+        Post.objects.filter(status=Post.Status.HELD, sender=post.sender)
+        .exclude(pk=post.pk)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return (
+        Post.objects.filter(
+            sender=post.sender,
+            status=Post.Status.REJECTED,
+            pk__gt=latest_held or 0,
+            reasons__icontains=HELD_LIMIT_RULE,
+        )
+        .exclude(pk=post.pk)
+        .exists()
+    )
+
+
 # --- Holding ---------------------------------------------------------------------------------------
 
 
-def hold(post: Post) -> None:
-    """Keep ``post`` for moderation and send each moderator the notice (in the caller's transaction)."""
+def hold(post: Post, msg: Message) -> None:
+    """Keep ``post`` for moderation and send each moderator the notice (in the caller's transaction).
+
+    The notice is a summary with a link to the post's page; the original is attached only up to
+    ``LIST_HOLD_ATTACH_MAX`` bytes, so a large held post is not copied into every moderator's
+    mailbox.
+    """
     post.status = Post.Status.HELD
     post.moderation_nonce = secrets.token_hex(8)
-    post.save(update_fields=["status", "moderation_nonce"])
+    for field, value in summarise(msg).items():
+        setattr(post, field, value)
+    post.save(update_fields=["status", "moderation_nonce", "excerpt", "attachment_list"])
     to = list(moderators().values_list("email", flat=True))
     if not to:
         return
     local, _at, domain = settings.LIST_ADDRESS.rpartition("@")
     request_address = f"{local}-request@{domain}"
+    attach = post.size <= settings.LIST_HOLD_ATTACH_MAX
     with outbox.mail_language():
         subject = _("%(list)s moderation: post %(pk)s from %(sender)s — %(subject)s %(ref)s") % {
             "list": settings.LIST_NAME,
             "pk": post.pk,
             "sender": post.sender,
-            "subject": post.subject or _("(no subject)"),
+            "subject": post.subject[:200] or _("(no subject)"),
             "ref": reference(post),
         }
         from django.template.loader import render_to_string
 
+        excerpt = post.excerpt[:NOTICE_EXCERPT_CHARS]
         body = render_to_string(
             "lists/email/held_notice.txt",
             {
@@ -97,14 +243,23 @@ def hold(post: Post) -> None:
                 "reasons": [r.get("reason", "") for r in post.reasons],
                 "request_address": request_address,
                 "base_url": settings.BASE_URL,
+                "url": portal_url(post),
+                "excerpt": excerpt,
+                "excerpt_cut": len(post.excerpt) > len(excerpt),
+                "attachments": post.attachment_list,
+                "attached": attach,
+                "attach_max": settings.LIST_HOLD_ATTACH_MAX,
             },
         )
+    # Reference should fit: cut the subject, never the reference at its end.
+    subject = subject if len(subject) <= 250 else subject[:200] + "… " + reference(post)
     for address in to:  # one notice each: a moderator's reply then names only them
-        msg = outbox.build_message(
-            subject=subject[:250], body=body, to=[address], reply_to=request_address
+        notice = outbox.build_message(
+            subject=subject, body=body, to=[address], reply_to=request_address
         )
-        msg.add_attachment(original_message(post), disposition="inline", filename="held-post.eml")
-        outbox.enqueue(msg, purpose=NOTICE_PURPOSE)
+        if attach:
+            notice.add_attachment(msg, disposition="inline", filename="held-post.eml")
+        outbox.enqueue(notice, purpose=NOTICE_PURPOSE)
 
 
 # --- Deciding --------------------------------------------------------------------------------------
@@ -232,12 +387,17 @@ def _tell_sender(post: Post, *, outcome: str, reason: str = "") -> None:
 
 __all__ = [
     "approve",
+    "details",
     "discard",
     "get_post",
+    "held_limit_reason",
     "held_posts",
     "hold",
+    "listing",
     "moderator_by_address",
     "moderators",
     "reference",
     "reject",
+    "summarise",
+    "told_of_held_limit",
 ]

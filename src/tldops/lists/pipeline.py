@@ -8,7 +8,9 @@
    discard > reject > hold > accept. Every hit is stored in ``Post.reasons``.
 4. The action: **accept** → :func:`accept` (the **handlers** of :mod:`tldops.lists.handlers`
    prepare the copy, :func:`tldops.lists.distribute.fan_out` queues one copy per member, the
-   archive keeps it); **hold** → :func:`tldops.lists.moderation.hold` (moderators are asked);
+   archive keeps it); **hold** → :func:`tldops.lists.moderation.hold` (moderators are asked),
+   unless the sender already has ``LIST_MAX_HELD_PER_SENDER`` posts waiting: then the post is
+   refused, the sender told once (:func:`refuse_over_held_limit`), the moderators not mailed;
    **reject** → the sender is told why; **discard** → nothing more (loops, duplicates).
 
 Held, rejected and discarded posts are never distributed nor archived. :func:`register_routes`
@@ -20,6 +22,7 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
+import unicodedata
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 
@@ -36,6 +39,8 @@ from tldops.lists.rules import RuleContext
 log = logging.getLogger(__name__)
 
 REJECT_PURPOSE = "list-rejected"
+#: Characters of one rule's reason kept in ``Post.reasons`` (a reason may quote the message).
+REASON_CHARS = 1000
 
 
 # --- Routes ----------------------------------------------------------------------------------------
@@ -76,6 +81,19 @@ def sender_of(msg: EmailMessage, envelope_from: str) -> tuple[str, str]:
     return name.strip(), address.strip().lower()
 
 
+def clean_header(value: object, limit: int) -> str:
+    """A header for display and logs: control and bidi-override characters gone, whitespace runs
+    folded to one space, at most ``limit`` characters."""
+    text = "".join(
+        " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI_CONTROLS else c
+        for c in str(value)
+    )
+    return " ".join(text.split())[:limit]
+
+
+_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 # --- The route handler -----------------------------------------------------------------------------
 
 
@@ -90,15 +108,17 @@ def handle_post(inbound: InboundMessage) -> Outcome:
         inbound=inbound,
         message_id=message_id[:998],
         sender=sender[:320],
-        sender_name=name[:300],
+        sender_name=clean_header(name, 300),
         person=person,
-        subject=" ".join(str(msg.get("Subject", "")).split())[:998],
+        subject=clean_header(msg.get("Subject", ""), 998),
         size=len(raw),
         status=Post.Status.HELD,  # until the chain decides, a few lines below
     )
     ctx = RuleContext.build(inbound=inbound, msg=msg, post=post, sender=sender, person=person)
     decision = chains.run(ctx)
-    post.reasons = [h.as_json() for h in decision.hits]
+    post.reasons = [
+        {**h.as_json(), "reason": clean_header(h.reason, REASON_CHARS)} for h in decision.hits
+    ]
     post.save(update_fields=["reasons"])
     rules = ", ".join(h.rule for h in decision.hits) or "no rule fired"
 
@@ -108,7 +128,13 @@ def handle_post(inbound: InboundMessage) -> Outcome:
             f"post {post.pk}: accepted, {out.deliveries.count()} copies queued ({rules})"
         )
     if decision.action == chains.HOLD:
-        moderation.hold(post)
+        over = moderation.held_limit_reason(post)
+        if over:
+            told = refuse_over_held_limit(post, msg, inbound.mail_from, over)
+            return Outcome.rejected(
+                f"post {post.pk}: refused, too many posts from {sender} held ({rules}; {told})"
+            )
+        moderation.hold(post, msg)
         return Outcome.done(f"post {post.pk}: held for moderation ({rules})")
     if decision.action == chains.REJECT:
         Post.objects.filter(pk=post.pk).update(status=Post.Status.REJECTED)
@@ -133,6 +159,25 @@ def accept(post: Post, msg: EmailMessage) -> OutboundMessage:
     post.outbound = out
     archive_post(post, prepared)
     return out
+
+
+def refuse_over_held_limit(post: Post, msg: EmailMessage, envelope_from: str, reason: str) -> str:
+    """Refuse a post that would be held while its sender already has the most posts waiting.
+
+    The post is kept as rejected, with the reason; the moderators are not mailed; the sender is
+    told only the first time since their latest held post (:func:`moderation.told_of_held_limit`),
+    so a flood gets one answer. What was done, for the intake's log.
+    """
+    already = moderation.told_of_held_limit(post)
+    post.reasons = [
+        *post.reasons,
+        {"rule": moderation.HELD_LIMIT_RULE, "action": chains.REJECT, "reason": reason},
+    ]
+    post.status = Post.Status.REJECTED
+    post.save(update_fields=["reasons", "status"])
+    if already:
+        return "sender not told: already told since their latest held post"
+    return tell_sender_rejected(post, msg, envelope_from, [reason])
 
 
 def tell_sender_rejected(

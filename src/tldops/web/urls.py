@@ -49,6 +49,7 @@ urlpatterns = [
         name="archive_attachment",
     ),
     path("moderation/", list_views.moderation_queue, name="moderation"),
+    path("moderation/<int:pk>/", list_views.moderation_post, name="moderation_post"),
     # Reachability checks (tldops.web.views.reachability).
     path("reachable/<str:token>/", reach_views.answer, name="reachable"),
     path("reachability/", reach_views.report, name="reachability"),

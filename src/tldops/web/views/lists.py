@@ -11,7 +11,8 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -21,10 +22,11 @@ from tldops.directory import permissions
 from tldops.directory.audit import Actor
 from tldops.directory.errors import DirectoryError, InvalidInput
 from tldops.lists import archive, moderation
-from tldops.lists.models import ArchivedMessage, Attachment
+from tldops.lists.models import ArchivedMessage, Attachment, Post
 from tldops.web.access import member_required, staff_required
 
 THREADS_PER_PAGE = 50
+HELD_PER_PAGE = 50
 SEARCH_MAX = 200
 #: Attachment types a browser could run as a page of ours: always served as plain downloads.
 ACTIVE_TYPES = {
@@ -116,30 +118,33 @@ def archive_search(request: HttpRequest) -> HttpResponse:
     return render(request, "web/archive_search.html", {"q": q, "results": results})
 
 
-def _mbox_response(messages_: list[ArchivedMessage], filename: str) -> HttpResponse:
-    response = HttpResponse(archive.export_mbox(messages_), content_type="application/mbox")
+def _mbox_response(messages_: QuerySet[ArchivedMessage], filename: str) -> StreamingHttpResponse:
+    """Stream the mbox: a message at a time, never the whole file in memory."""
+    response = StreamingHttpResponse(
+        archive.stream_mbox(messages_), content_type="application/mbox"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
 @member_required
-def archive_mbox(request: HttpRequest) -> HttpResponse:
+def archive_mbox(request: HttpRequest) -> StreamingHttpResponse:
     """The whole archive as one mbox file."""
-    return _mbox_response(list(ArchivedMessage.objects.all()), "tld-ops.mbox")
+    return _mbox_response(ArchivedMessage.objects.all(), "tld-ops.mbox")
 
 
 @member_required
-def archive_month_mbox(request: HttpRequest, year: int, month: int) -> HttpResponse:
+def archive_month_mbox(request: HttpRequest, year: int, month: int) -> StreamingHttpResponse:
     _month_or_404(year, month)
     return _mbox_response(
-        list(archive.month_messages(year, month)), f"tld-ops-{year:04d}-{month:02d}.mbox"
+        archive.month_messages(year, month), f"tld-ops-{year:04d}-{month:02d}.mbox"
     )
 
 
 @member_required
-def archive_thread_mbox(request: HttpRequest, pk: int) -> HttpResponse:
-    entry = get_object_or_404(ArchivedMessage, pk=pk)
-    return _mbox_response([m for m, _d in archive.thread(entry)], f"tld-ops-thread-{pk}.mbox")
+def archive_thread_mbox(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    entry = get_object_or_404(ArchivedMessage.objects.only("thread_root"), pk=pk)
+    return _mbox_response(archive.thread_messages(entry), f"tld-ops-thread-{pk}.mbox")
 
 
 @member_required
@@ -169,12 +174,30 @@ def _attachments_by_message(ids: list[int]) -> dict[int, list[Attachment]]:
 # --- Moderation ------------------------------------------------------------------------------------
 
 
+def _held_item(post: Post, request: HttpRequest, errors: dict[int, str]) -> dict[str, object]:
+    return {
+        "post": post,
+        "reasons": [r.get("reason", "") for r in post.reasons],
+        "body": post.excerpt,
+        "attachments": post.attachment_list,
+        "error": errors.get(post.pk, ""),
+        "reason_value": request.POST.get("reason", "")
+        if str(post.pk) == request.POST.get("post")
+        else "",
+    }
+
+
 @staff_required
 @require_http_methods(["GET", "POST"])
 def moderation_queue(request: HttpRequest) -> HttpResponse:
-    """Held posts, oldest first, each with approve / reject (with a reason) / discard."""
+    """Held posts, oldest first, each with approve / reject (with a reason) / discard.
+
+    The page reads the summary stored when each post was held (never the raw messages), a page
+    of :data:`HELD_PER_PAGE` at a time.
+    """
     status = 200
     errors: dict[int, str] = {}
+    failed = ""
     if request.method == "POST":
         pk = request.POST.get("post", "")
         decision = request.POST.get("decision", "")
@@ -209,24 +232,23 @@ def moderation_queue(request: HttpRequest) -> HttpResponse:
             return redirect("web:moderation")
         except DirectoryError as exc:
             status = exc.status
-            held = {str(p) for p in moderation.held_posts().values_list("pk", flat=True)}
-            if pk in held:
-                errors[int(pk)] = exc.message  # shown next to that post's buttons
-            else:
-                messages.error(request, exc.message)
-    posts = []
-    for post in moderation.held_posts().select_related("inbound", "person"):
-        msg = moderation.original_message(post)
-        posts.append(
-            {
-                "post": post,
-                "reasons": [r.get("reason", "") for r in post.reasons],
-                "body": archive.body_text(msg)[:4000],
-                "attachments": [(n, t, len(d)) for n, t, d in archive.attachments_of(msg)],
-                "error": errors.get(post.pk, ""),
-                "reason_value": request.POST.get("reason", "")
-                if str(post.pk) == request.POST.get("post")
-                else "",
-            }
-        )
-    return render(request, "web/moderation.html", {"posts": posts}, status=status)
+            errors = {int(pk): exc.message} if pk.isdigit() else {}
+            failed = exc.message
+    page = Paginator(moderation.held_posts(), HELD_PER_PAGE).get_page(request.GET.get("page"))
+    if failed and not any(post.pk in errors for post in page):
+        messages.error(request, failed)  # not a post on this page: said at the top
+    posts = [_held_item(post, request, errors) for post in page]
+    return render(request, "web/moderation.html", {"posts": posts, "page": page}, status=status)
+
+
+@staff_required
+@require_http_methods(["GET"])
+def moderation_post(request: HttpRequest, pk: int) -> HttpResponse:
+    """One post: its whole text (bounded) and attachments, and the decisions if it is held.
+
+    The one moderation page that parses a message: this one, once.
+    """
+    post = get_object_or_404(Post.objects.select_related("inbound"), pk=pk)
+    item = _held_item(post, request, {})
+    item.update(moderation.details(post))
+    return render(request, "web/moderation_post.html", {"item": item, "post": post})

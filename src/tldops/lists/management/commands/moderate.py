@@ -67,8 +67,12 @@ class Command(BaseCommand):
             raise error(exc) from None
 
     def do_list(self, options: dict) -> None:
-        posts = Post.objects.order_by("-received_at") if options["all"] else moderation.held_posts()
-        rows = [_row(p) for p in posts.select_related("person")]
+        # Summary columns only (moderation.listing): a list never loads nor parses a raw message.
+        if options["all"]:
+            posts = moderation.listing(Post.objects.order_by("-received_at", "-id"))
+        else:
+            posts = moderation.held_posts()
+        rows = [_row(p) for p in posts.iterator(chunk_size=500)]
         columns = ["id", "received", "sender", "member", "subject", "size", "status", "reasons"]
         if not rows and no_rows(self, options["format"], _("No post is waiting for moderation.")):
             return
