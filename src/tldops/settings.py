@@ -208,6 +208,9 @@ DELIVERY_RETRY_BASE = float(SOURCE.get("DELIVERY_RETRY_BASE", "60") or 60)
 DELIVERY_LEASE = float(SOURCE.get("DELIVERY_LEASE", "300") or 300)
 BOUNCE_THRESHOLD = float(SOURCE.get("BOUNCE_THRESHOLD", "5.0") or 5.0)
 BOUNCE_DECAY_DAYS = SOURCE.int("BOUNCE_DECAY_DAYS", 7)  # the score halves in this many days
+# A VERP bounce address (lists.verp) carries the day it was made; a bounce to one older than this
+# is not counted, so an address seen once cannot be used to forge bounces for ever.
+VERP_MAX_AGE_DAYS = SOURCE.int("VERP_MAX_AGE_DAYS", 30)
 
 # Community rules.
 MAX_CONTACTS_PER_CCTLD = SOURCE.int("MAX_CONTACTS_PER_CCTLD", 3)
@@ -253,4 +256,8 @@ GNUPG_PASSPHRASE = SOURCE.get("GNUPG_PASSPHRASE", "")  # for the signing key; ne
 REACHABILITY_INTERVAL_MONTHS = SOURCE.int("REACHABILITY_INTERVAL_MONTHS", 3)
 REACHABILITY_GRACE_DAYS = SOURCE.int("REACHABILITY_GRACE_DAYS", 14)
 REACHABILITY_ESCALATE_DAYS = SOURCE.int("REACHABILITY_ESCALATE_DAYS", 7)
+# A check can be answered (link or reply) only while its round is the latest one, and at most
+# REACHABILITY_ANSWER_DAYS after it was sent (default: the interval, 31 days a month), so a saved
+# link stops working even if no later round starts.
+REACHABILITY_ANSWER_DAYS = SOURCE.int("REACHABILITY_ANSWER_DAYS", 31 * REACHABILITY_INTERVAL_MONTHS)
 REACHABILITY_ADDRESS = SOURCE.get("REACHABILITY_ADDRESS", f"reachability@{MAIL_DOMAIN}")

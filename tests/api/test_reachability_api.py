@@ -8,6 +8,7 @@ from datetime import timedelta
 from tests.api.conftest import ApiClient, token_for, verified_session
 from tests.repository.reach import link_token, next_round
 from tldops.repository import reachability
+from tldops.repository.models import Challenge
 
 
 def test_answer_status_and_report(catalog, make_member, staff, outbox):
@@ -56,3 +57,14 @@ def test_the_directory_listing_carries_last_reachable(catalog, make_member, outb
     )
     after = client.get("/directory/contacts").data["items"][0]["last_reachable"]
     assert before != after and after.startswith((starts + timedelta(days=1)).strftime("%Y-%m-%d"))
+
+
+def test_an_old_token_answers_nothing_once_a_later_round_started(catalog, make_member, outbox):
+    make_member(catalog["fr"], name="Ana Lopez")
+    _period, starts = next_round()
+    reachability.run_due(starts)
+    token = link_token(outbox("reachability")[0][1])
+    reachability.start_round("later", now=starts + timedelta(days=90))
+    response = ApiClient().post(f"/reachability/answer/{token}")
+    assert response.status_code == 410 and "has ended" in response.data["detail"]
+    assert not Challenge.objects.filter(answered_at__isnull=False).exists()

@@ -3,6 +3,8 @@ the decaying score, the threshold's notices, and "unreachable" in the directory 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
@@ -210,6 +212,101 @@ def test_bounce_without_a_valid_token_counts_against_nobody(intake_server, bounc
     )
     assert message.status == InboundMessage.Status.REJECTED
     assert "not attributable" in message.result
+    assert not BounceEvent.objects.exists() and not BounceScore.objects.exists()
+
+
+def legacy_address(delivery_id: int) -> str:
+    """The VERP address older versions made (no day; the MAC over the delivery id only)."""
+    from django.conf import settings
+
+    mac = hmac.new(settings.SECRET_KEY.encode(), f"verp:{delivery_id}".encode(), hashlib.sha256)
+    return f"tld-ops-bounces+{delivery_id}-{mac.hexdigest()[:10]}@tldops.localhost"
+
+
+def test_a_verp_token_is_dated_and_refused_past_its_max_age(settings):
+    settings.VERP_MAX_AGE_DAYS = 30
+    now = timezone.now()
+    fresh = verp.encode(7, now=now - timedelta(days=29))
+    assert verp.check(fresh, now=now).state == verp.VALID and verp.decode(fresh, now=now) == 7
+    old = verp.encode(7, now=now - timedelta(days=31))
+    assert verp.check(old, now=now).state == verp.EXPIRED and verp.decode(old, now=now) is None
+    ahead = verp.encode(7, now=now + timedelta(days=3))
+    assert verp.check(ahead, now=now).state == verp.EXPIRED
+    # The day is covered by the MAC: re-dating an old address to today makes it a forgery.
+    local, at, domain = old.partition("@")
+    ident, day, mac = local.rsplit("+", 1)[1].split("-")
+    redated = f"tld-ops-bounces+{ident}-{verp.today(now)}-{mac}@{domain}"
+    assert verp.check(redated, now=now).state == verp.FORGED
+    assert verp.check(legacy_address(7), now=now).state == verp.LEGACY
+    assert verp.decode(legacy_address(7), now=now) is None
+    assert verp.check("tld-ops-bounces@tldops.localhost").state == verp.NONE
+
+
+def test_a_bounce_to_an_expired_verp_address_is_not_counted(
+    intake_server, bounce_route, world, settings
+):
+    settings.VERP_MAX_AGE_DAYS = 30
+    servers, handler = intake_server
+    delivery = distributed()[RCPT]
+    expired = verp.encode(delivery.pk, now=timezone.now() - timedelta(days=31))
+    raw = fixture("postfix_user_unknown.eml", verp_address=expired)
+    message = send_bounce(servers, handler, raw, expired)
+    assert message.status == InboundMessage.Status.REJECTED
+    assert "expired VERP token" in message.result and "nothing counted" in message.result
+    assert not BounceEvent.objects.exists() and not BounceScore.objects.exists()
+    # Within its max age, the same delivery's address counts.
+    recent = verp.encode(delivery.pk, now=timezone.now() - timedelta(days=29))
+    raw = fixture("postfix_user_unknown.eml", verp_address=recent)
+    message = send_bounce(servers, handler, raw, recent)
+    assert message.status == InboundMessage.Status.DONE, message.result
+    assert BounceEvent.objects.get().delivery == delivery
+
+
+def test_an_old_form_verp_address_counts_only_for_mail_still_in_flight(
+    intake_server, bounce_route, world, settings
+):
+    settings.VERP_MAX_AGE_DAYS = 30
+    servers, handler = intake_server
+    deliveries = distributed()
+    now = timezone.now()
+    old, recent = deliveries[RCPT], deliveries["marc@nic.fr"]
+    Delivery.objects.filter(pk=old.pk).update(
+        status=Delivery.Status.SENT, sent_at=now - timedelta(days=40)
+    )
+    Delivery.objects.filter(pk=recent.pk).update(
+        status=Delivery.Status.SENT, sent_at=now - timedelta(days=2)
+    )
+    to = legacy_address(old.pk)
+    message = send_bounce(
+        servers, handler, fixture("postfix_user_unknown.eml", verp_address=to), to
+    )
+    assert message.status == InboundMessage.Status.REJECTED
+    assert "old form" in message.result and "nothing counted" in message.result
+    assert not BounceEvent.objects.exists()
+    to = legacy_address(recent.pk)
+    raw = fixture("postfix_user_unknown.eml", verp_address=to, rcpt="marc@nic.fr")
+    message = send_bounce(servers, handler, raw, to)
+    assert message.status == InboundMessage.Status.DONE, message.result
+    assert BounceEvent.objects.get().address == "marc@nic.fr"
+
+
+def test_a_forged_verp_token_is_not_counted_and_recorded_as_forged(
+    intake_server, bounce_route, world
+):
+    servers, handler = intake_server
+    delivery = distributed()[RCPT]
+    # An address seen long ago, re-dated to today to get past the max age: the MAC gives it away.
+    seen = verp.encode(delivery.pk, now=timezone.now() - timedelta(days=400))
+    local, _at, domain = seen.partition("@")
+    ident, _day, mac = local.rsplit("+", 1)[1].split("-")
+    for to in (
+        f"tld-ops-bounces+{ident}-{verp.today()}-{mac}@{domain}",
+        f"tld-ops-bounces+{ident}-{verp.today()}-0123456789@{domain}",
+    ):
+        raw = fixture("postfix_user_unknown.eml", verp_address=to)
+        message = send_bounce(servers, handler, raw, to)
+        assert message.status == InboundMessage.Status.REJECTED
+        assert "forged VERP token" in message.result and "nothing counted" in message.result
     assert not BounceEvent.objects.exists() and not BounceScore.objects.exists()
 
 

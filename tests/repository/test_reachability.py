@@ -225,15 +225,64 @@ def test_a_bounce_marked_address_counts_as_unreachable_despite_an_earlier_answer
     assert reachability.at_risk_tlds() == []
 
 
-def test_an_old_link_answers_the_open_check_of_a_later_round(people, outbox):
+def test_a_round_1_token_does_not_answer_round_2(people, outbox):
     period, now = start(None)
     reachability.run_due(now)
-    old = next(m for to, m in outbox("reachability") if to == "ana@nic.fr")
+    old = link_token(next(m for to, m in outbox("reachability") if to == "ana@nic.fr"))
     reachability.start_round("later", now=now + timedelta(days=90))
-    reachability.answer(link_token(old), "click", now + timedelta(days=91))
-    assert set(
-        Challenge.objects.filter(person=people["ana"]).values_list("answered_at", flat=True)
-    ) == {now + timedelta(days=91)}
+    with pytest.raises(LinkInvalid) as exc:
+        reachability.answer(old, "click", now + timedelta(days=91))
+    assert period in exc.value.message and "has ended" in exc.value.message
+    assert not Challenge.objects.filter(answered_at__isnull=False).exists()
+    assert not AuditEntry.objects.filter(action="reachability-answered").exists()
+    # The check of the round that is open is answered by its own link only.
+    new = link_token([m for to, m in outbox("reachability") if to == "ana@nic.fr"][-1])
+    reachability.answer(new, "click", now + timedelta(days=92))
+    answered = Challenge.objects.filter(person=people["ana"], answered_at__isnull=False)
+    assert [c.round.period for c in answered] == ["later"]
+
+
+def test_a_token_is_refused_after_its_round_ends_or_its_max_age(people, outbox, settings):
+    settings.REACHABILITY_ANSWER_DAYS = 30
+    period, now = start(None)
+    reachability.run_due(now)
+    tokens = {to: link_token(m) for to, m in outbox("reachability")}
+    # Late is fine while the round lasts (after the reminder and the escalation too) ...
+    reachability.answer(tokens["marc@nic.fr"], "click", now + timedelta(days=29))
+    # ... but not beyond its maximum age, even if no later round started (a stopped worker).
+    with pytest.raises(LinkInvalid) as exc:
+        reachability.answer(tokens["ana@nic.fr"], "click", now + timedelta(days=31))
+    assert "30 days" in exc.value.message
+    with pytest.raises(LinkInvalid):
+        reachability.open_challenge(tokens["ana@nic.fr"], now=now + timedelta(days=31))
+    assert Challenge.objects.get(person=people["ana"]).answered_at is None
+    # A round ended by a later one: its unanswered checks cannot be answered any more.
+    reachability.start_round("later", now=now + timedelta(days=5))
+    with pytest.raises(LinkInvalid) as exc:
+        reachability.answer(tokens["jan@nic.nl"], "click", now + timedelta(days=6))
+    assert "has ended" in exc.value.message
+    assert not Challenge.objects.filter(person=people["jan"], answered_at__isnull=False).exists()
+
+
+def test_a_used_token_cannot_be_reused_to_answer_anything_else(people, outbox):
+    period, now = start(None)
+    reachability.run_due(now)
+    token = link_token(next(m for to, m in outbox("reachability") if to == "ana@nic.fr"))
+    first = reachability.answer(token, "click", now + timedelta(days=1))
+    # Again within its round: nothing changes (the first answer stays).
+    assert reachability.answer(token, "click", now + timedelta(days=2)).answered_at == (
+        first.answered_at
+    )
+    # Once a later round has started, the used token answers neither check.
+    reachability.start_round("later", now=now + timedelta(days=90))
+    with pytest.raises(LinkInvalid):
+        reachability.answer(token, "click", now + timedelta(days=91))
+    later = Challenge.objects.get(person=people["ana"], round__period="later")
+    assert later.answered_at is None
+    assert Challenge.objects.get(person=people["ana"], round__period=period).answered_at == (
+        first.answered_at
+    )
+    assert AuditEntry.objects.filter(action="reachability-answered").count() == 1
 
 
 def test_reports_per_tld_region_oldest_and_trend(people, outbox, settings, catalog):

@@ -5,6 +5,7 @@ ignored or answered with a short explanation."""
 from __future__ import annotations
 
 import smtplib
+from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
@@ -136,3 +137,21 @@ def test_strangers_and_automatic_answers_are_ignored_without_a_reply(
     assert bounce.status == InboundMessage.Status.REJECTED
     assert replies(outbox) == []
     assert ana_challenge().answered_at is None
+
+
+def test_a_reply_to_an_old_check_does_not_answer_a_new_one(intake_server, checked, outbox):
+    servers, handler = intake_server
+    _period, starts = next_round()
+    reachability.start_round("later", now=starts + timedelta(days=90))
+    new = [m for to, m in outbox("reachability") if to == "ana@nic.fr"][-1]
+    message = send(servers, handler, sender="ana@nic.fr", subject=f"Re: {checked['Subject']}")
+    assert message.status == InboundMessage.Status.REJECTED
+    assert "has ended" in message.result
+    assert not Challenge.objects.filter(answered_at__isnull=False).exists()
+    assert "has ended" in body_of(replies(outbox)[-1][1])
+    # A reply to the new check answers the new check.
+    message = send(servers, handler, sender="ana@nic.fr", subject=f"Re: {new['Subject']}")
+    assert message.status == InboundMessage.Status.DONE, message.result
+    assert [c.round.period for c in Challenge.objects.filter(answered_at__isnull=False)] == [
+        "later"
+    ]

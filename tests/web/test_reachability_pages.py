@@ -58,6 +58,18 @@ def test_a_broken_link_says_so_with_410(client, round_started):
     assert client.post("/reachable/garbage/").status_code == 410
 
 
+def test_a_link_of_an_ended_round_says_so_and_answers_nothing(client, round_started):
+    _period, starts = next_round()
+    reachability.start_round("later", now=starts + timedelta(days=90))
+    url = f"/reachable/{round_started['ana@nic.fr']}/"
+    for response in (client.get(url), client.post(url)):
+        assert response.status_code == 410
+        html = response.content.decode()
+        assert "has ended" in html and "answer-button" not in html
+        assert "latest check" in html
+    assert not Challenge.objects.filter(answered_at__isnull=False).exists()
+
+
 def test_the_report_is_for_staff_only(client, member_client, round_started):
     assert Client().get("/reachability/").status_code == 302  # to the login page
     assert member_client.get("/reachability/").status_code == 403

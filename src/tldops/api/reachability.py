@@ -159,7 +159,8 @@ class ReachabilityAnswerOut(Schema):
 )
 def answer(request: HttpRequest, token: str) -> dict[str, Any]:
     """The same as pressing the button behind the check's link; no account needed, the token is
-    the proof. Answering again changes nothing."""
+    the proof. It answers that check only, while its round lasts: 410 once a later round has
+    started or it is older than `REACHABILITY_ANSWER_DAYS`. Answering again changes nothing."""
     challenge = reachability.answer(token, Challenge.Via.CLICK, door="api")
     return {
         "period": challenge.round.period,

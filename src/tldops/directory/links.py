@@ -32,12 +32,26 @@ def sign(salt: str, key: str, pk: int, nonce: str) -> str:
     return signing.dumps({key: pk, "n": nonce}, salt=salt, compress=True)
 
 
-def unsign(token: str, salt: str, key: str, invalid: str) -> tuple[int, str]:
+def unsign(
+    token: str,
+    salt: str,
+    key: str,
+    invalid: str,
+    *,
+    max_age: timedelta | None = None,
+    expired: str = "",
+) -> tuple[int, str]:
     """The (row id, nonce) a token signed by :func:`sign` carries; :class:`LinkInvalid` with the
-    message ``invalid`` if it was forged, altered or cut short."""
+    message ``invalid`` if it was forged, altered or cut short.
+
+    ``max_age``: a token signed longer ago is refused too (message ``expired``, else ``invalid``).
+    The signature's own time is a backstop that costs nothing: each kind of link still checks
+    its row (expiry, single use), since a row's life is what decides."""
     try:
-        data = signing.loads(token.strip(), salt=salt)
+        data = signing.loads(token.strip(), salt=salt, max_age=max_age)
         return int(data[key]), str(data["n"])
+    except signing.SignatureExpired:
+        raise LinkInvalid(expired or invalid) from None
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise LinkInvalid(invalid) from None
 

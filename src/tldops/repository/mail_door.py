@@ -3,7 +3,9 @@
 Mail to ``REACHABILITY_ADDRESS`` (the intake's ``reachability`` route) is read here. A reply whose
 subject carries the check's ``[ref:r<id>-<12 hex>]`` and that comes from one of the challenged
 person's addresses (main or other) answers the check through
-:func:`tldops.repository.reachability.answer`; the text of the reply does not matter.
+:func:`tldops.repository.reachability.answer`; the text of the reply does not matter. It answers
+that check only, and only while its round lasts: a reply to the check of a round that has ended
+answers neither it nor the person's newer check, and the person is told to answer the latest one.
 
 Everything else is never an error: automatic messages (out-of-office answers, bounces, bulk mail,
 our own mail) are recorded and ignored — an auto-reply proves a mailbox exists, not that a

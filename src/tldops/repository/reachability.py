@@ -15,7 +15,11 @@ idempotent, so two workers, a restart or a scheduler that wakes twice change not
    ``REACHABILITY_ADDRESS``, the subject carries ``[ref:r<id>-<12 hex>]``; the reply must come from
    one of the person's addresses, :mod:`tldops.repository.mail_door`). :func:`answer` records it,
    clears a bounce mark on the address (:func:`tldops.lists.bounces.record_success`) and writes
-   an audit entry, which also refreshes the cached directory pages.
+   an audit entry, which also refreshes the cached directory pages. A link or a reference answers
+   its own challenge only, once, and only while its round lasts: until a later round starts, and
+   at most ``REACHABILITY_ANSWER_DAYS`` after it was sent (:class:`ChallengeClosed` after that).
+   So a link saved, forwarded or leaked once cannot keep a contact "reachable" for ever: each
+   round needs an answer to that round's mail.
 3. **Remind** — a challenge of the latest round unanswered ``REACHABILITY_GRACE_DAYS`` after it
    was sent gets one reminder (same link, same reference).
 4. **Escalate** — still unanswered ``REACHABILITY_ESCALATE_DAYS`` after the reminder: one mail to
@@ -82,6 +86,11 @@ class AlreadyStarted(DirectoryError):
     status = 409
 
 
+class ChallengeClosed(LinkInvalid):
+    """The challenge's round has ended (a later round started, or it is older than
+    ``REACHABILITY_ANSWER_DAYS``): its link and replies to it answer nothing any more."""
+
+
 # --- Links and references ------------------------------------------------------------------------
 
 
@@ -105,13 +114,35 @@ def token_from_ref(ref_pk: int, ref_nonce: str) -> str:
     return challenge_token(challenge)
 
 
-def open_challenge(token: str, *, for_update: bool = False) -> Challenge:
-    """The challenge a token names; :class:`LinkInvalid` if the token is forged or altered.
+def answer_window() -> timedelta:
+    """How long after it was sent a challenge can be answered at most (its round may end before:
+    when a later round starts)."""
+    return timedelta(days=settings.REACHABILITY_ANSWER_DAYS)
 
-    Challenge links do not expire: answering even an old one proves the address works today.
+
+def open_challenge(
+    token: str, *, for_update: bool = False, now: datetime | None = None
+) -> Challenge:
+    """The challenge a token names, if its round still lasts at ``now``.
+
+    :class:`LinkInvalid` if the token is forged or altered; :class:`ChallengeClosed` if a later
+    round has started since, or the challenge was sent more than ``REACHABILITY_ANSWER_DAYS``
+    ago. An answered challenge of the current round is returned as it is (answering it again
+    changes nothing).
     """
+    now = now or timezone.now()
+    days = settings.REACHABILITY_ANSWER_DAYS
+    expired = _(
+        "This reachability link has expired: a check can be answered for %(days)d days. "
+        "Answer the latest check you received."
+    ) % {"days": days}
     pk, nonce = links.unsign(
-        token, SALT, "c", _("This reachability link is not valid. Check that it was copied whole.")
+        token,
+        SALT,
+        "c",
+        _("This reachability link is not valid. Check that it was copied whole."),
+        max_age=answer_window(),
+        expired=expired,
     )
     qs = Challenge.objects.select_related("person", "round")
     if for_update:
@@ -119,7 +150,31 @@ def open_challenge(token: str, *, for_update: bool = False) -> Challenge:
     challenge = qs.filter(pk=pk).first()
     if challenge is None or not secrets.compare_digest(challenge.nonce, nonce):
         raise LinkInvalid(_("This reachability link is not valid."))
+    _check_open(challenge, now)
     return challenge
+
+
+def _check_open(challenge: Challenge, now: datetime) -> None:
+    """:class:`ChallengeClosed` unless ``challenge``'s round still lasts at ``now``."""
+    period = challenge.round.period
+    if now - challenge.sent_at > answer_window():
+        raise ChallengeClosed(
+            _(
+                "The reachability check %(period)s has ended: a check can be answered for "
+                "%(days)d days after it was sent. The next check will come by mail; answer that one."
+            )
+            % {"period": period, "days": settings.REACHABILITY_ANSWER_DAYS}
+        )
+    latest = latest_round()
+    if latest is not None and latest.pk != challenge.round_id:
+        raise ChallengeClosed(
+            _(
+                "The reachability check %(period)s has ended: a newer check (%(latest)s) was "
+                "sent since. Answer the latest check you received, by its link or by replying "
+                "to it."
+            )
+            % {"period": period, "latest": latest.period}
+        )
 
 
 # --- Starting a round ----------------------------------------------------------------------------
@@ -396,16 +451,18 @@ def answer(
 ) -> Challenge:
     """Record that the person answered the challenge ``token`` names (by ``click`` or ``reply``).
 
-    A reply must come from one of the person's addresses (:class:`NotAuthorised` otherwise).
-    Answering twice changes nothing. Answering an older round's challenge answers the person's
-    open challenge of a later round too: either way the address works today. ``door`` is the
-    audit log's door (default: ``email`` for a reply, ``web`` for a click).
+    The token answers that challenge only, and only while its round lasts
+    (:func:`open_challenge`: :class:`ChallengeClosed` once a later round started or the
+    challenge is older than ``REACHABILITY_ANSWER_DAYS``). A reply must come from one of the
+    person's addresses (:class:`NotAuthorised` otherwise). Answering twice changes nothing: the
+    first answer stays. ``door`` is the audit log's door (default: ``email`` for a reply, ``web``
+    for a click).
     """
     now = now or timezone.now()
     if via not in Challenge.Via.values:
         raise InvalidInput(_("Answer by click or by reply."), field="via")
     with transaction.atomic():
-        challenge = open_challenge(token, for_update=True)
+        challenge = open_challenge(token, for_update=True, now=now)
         person = challenge.person
         if via == Challenge.Via.REPLY:
             addresses = {a.lower() for a in [person.email, *person.alt_emails]}
@@ -419,44 +476,27 @@ def answer(
                     % {"name": person.name},
                     field="sender",
                 )
-        targets = list(
-            Challenge.objects.select_for_update()
-            .filter(person=person, answered_at__isnull=True)
-            .filter(Q(pk=challenge.pk) | Q(round__started_at__gt=challenge.round.started_at))
-        )
-        if not targets:
+        if challenge.answered_at is not None:
             return challenge
-        Challenge.objects.filter(pk__in=[c.pk for c in targets]).update(
-            answered_at=now, answered_via=via
-        )
+        Challenge.objects.filter(pk=challenge.pk).update(answered_at=now, answered_via=via)
         actor = Actor.of(person, door or ("email" if via == Challenge.Via.REPLY else "web"))
-        periods = sorted(_periods(targets))
+        period = challenge.round.period
         memberships = list(
             person.memberships.filter(status=Membership.Status.ACTIVE).select_related("tld")
         )
         record(
             actor,
             "reachability-answered",
-            f"{person.name} <{person.email}> answered the reachability check "
-            f"{', '.join(periods)} by {via}",
+            f"{person.name} <{person.email}> answered the reachability check {period} by {via}",
             tld=memberships[0].tld if memberships else None,
             person=person,
-            after={"periods": periods, "via": via, "at": now.isoformat()},
+            after={"periods": [period], "via": via, "at": now.isoformat()},
         )
         from tldops.lists import bounces
 
         bounces.record_success(person.email, why="its owner answered a reachability check", now=now)
     challenge.refresh_from_db()
     return challenge
-
-
-def _periods(challenges: list[Challenge]) -> list[str]:
-    rounds = dict(
-        ChallengeRound.objects.filter(pk__in={c.round_id for c in challenges}).values_list(
-            "pk", "period"
-        )
-    )
-    return [rounds[c.round_id] for c in challenges]
 
 
 # --- Reads ---------------------------------------------------------------------------------------

@@ -29,16 +29,23 @@ CHART_ROUNDS = 12
 
 
 def answer(request: HttpRequest, token: str) -> HttpResponse:
-    """``/reachable/<token>/``: GET shows the button, POST records the answer."""
+    """``/reachable/<token>/``: GET shows the button, POST records the answer. A link of a round
+    that has ended (or a broken one) gets 410 and a page that says so."""
+    done = False
     try:
         challenge = reachability.open_challenge(token)
+        if request.method == "POST":
+            already = challenge.answered_at is not None
+            challenge = reachability.answer(token, Challenge.Via.CLICK, door="web")
+            done = not already
     except LinkInvalid as exc:
-        return render(request, "web/reachability/answer.html", {"error": exc.message}, status=410)
-    done = False
-    if request.method == "POST":
-        already = challenge.answered_at is not None
-        challenge = reachability.answer(token, Challenge.Via.CLICK, door="web")
-        done = not already
+        closed = isinstance(exc, reachability.ChallengeClosed)
+        return render(
+            request,
+            "web/reachability/answer.html",
+            {"error": exc.message, "closed": closed},
+            status=410,
+        )
     return render(
         request,
         "web/reachability/answer.html",
