@@ -1,12 +1,14 @@
 """What every ``tldops`` command shares: output as a table, JSON or CSV, progress bars, exit codes.
 
+CSV is written through :mod:`tldops.csvcells`, like every CSV of tldops: a text cell that a
+spreadsheet would run as a formula starts with ``'``.
+
 Commands are Django management commands (one per app); this module keeps their output uniform.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -16,6 +18,8 @@ from django.core.management.base import CommandError, CommandParser, DjangoHelpF
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+
+from tldops import csvcells
 
 FORMATS = ("table", "json", "csv")
 
@@ -61,10 +65,11 @@ def emit(
         )
         out.write("\n")
     elif fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
-        writer.writeheader()
+        # Subjects, names and addresses come from people: no cell may run as a formula.
+        writer = csvcells.writer(out)
+        writer.writerow(columns)
         for r in rows:
-            writer.writerow({c: _flat(r.get(c)) for c in columns})
+            writer.writerow(_csv_value(r.get(c)) for c in columns)
     else:
         table = Table(title=title, show_lines=False)
         for c in columns:
@@ -72,6 +77,11 @@ def emit(
         for r in rows:
             table.add_row(*(_flat(r.get(c)) for c in columns))
         Console(file=out, soft_wrap=True, width=200 if not out.isatty() else None).print(table)
+
+
+def _csv_value(value: Any) -> Any:
+    """Lists joined by ``; ``; the rest as it is, so ``csvcells`` can tell numbers from text."""
+    return _flat(value) if isinstance(value, list | tuple) else value
 
 
 def _flat(value: Any) -> str:

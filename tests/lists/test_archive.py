@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from tldops.htmltext import html_to_text
 from tldops.lists import archive
 from tldops.lists.models import ArchivedMessage, InboundMessage, Post
 
@@ -174,8 +175,43 @@ def test_html_only_body_is_stripped():
     msg = make_msg()
     msg.set_content("<p>Hello&nbsp;<b>all</b></p><script>x()</script>", subtype="html")
     entry = archive.archive_post(make_post(msg), msg)
-    assert "Hello" in entry.body_text and "<b>" not in entry.body_text
-    assert "x()" not in entry.body_text
+    assert entry.body_text == "Hello all"
+
+
+def test_html_to_text_keeps_what_a_reader_sees():
+    markup = (
+        "<html><head><title>Mail</title><style>p > b { color: red }</style></head><body>"
+        "<!-- a comment > with a bracket --><div>Line one</div><div>Line two<br/>three</div>"
+        "<p title='1 < 2'>A&amp;B &lt;tag&gt; <a href='https://cert.example/adv-1'>advisory</a>"
+        "</p><pre>  dig +dnssec\n    fr. SOA</pre><ul><li>first</li><li>second</li></ul>"
+        "<script>document.write('hidden')</script><noscript>shown</noscript></body></html>"
+    )
+    assert html_to_text(markup) == (
+        "Line one\nLine two\nthree\n\nA&B <tag> advisory <https://cert.example/adv-1>\n\n"
+        "  dig +dnssec\n    fr. SOA\n\nfirst\nsecond\n\nshown"
+    )
+    # Unclosed or stray tags hide nothing a reader would see, and show nothing hidden.
+    assert html_to_text("<title>unclosed<body><p>visible</p>") == "visible"
+    assert html_to_text("<p>before</p><script>never closed <p>x") == "before"
+    assert html_to_text("</p></div>just text</a>") == "just text"
+
+
+def test_body_text_reads_every_inline_part_and_one_version_of_an_alternative():
+    msg = make_msg(body="Plain version.")
+    msg.add_alternative("<p>HTML version.</p>", subtype="html")
+    msg.make_mixed()
+    footer = EmailMessage()
+    footer.set_content("-- \nMembers only.\n", disposition="inline")
+    msg.attach(footer)
+    assert archive.body_text(msg) == "Plain version.\n\n-- \nMembers only."
+    # An alternative without a plain version (HTML with its images) is read as HTML.
+    html_only = make_msg()
+    html_only.set_content("<p>Only <i>HTML</i>.</p>", subtype="html")
+    html_only.add_related(b"\x89PNG", maintype="image", subtype="png", cid="<logo@x>")
+    html_only.make_alternative()
+    html_only.make_mixed()
+    html_only.attach(footer)
+    assert archive.body_text(html_only) == "Only HTML.\n\n-- \nMembers only."
 
 
 def test_search_uses_the_database_engine():

@@ -7,6 +7,7 @@ from email.message import EmailMessage
 import pytest
 
 from tests.lists.posting import fast_passwords, message, parse  # noqa: F401 (autouse)
+from tldops.lists import archive
 from tldops.lists.handlers import (
     HANDLERS,
     HandlerContext,
@@ -230,6 +231,8 @@ def test_footer_on_html_only_adds_a_plain_part(settings):
     parts = list(roundtrip(msg).iter_parts())
     assert [p.get_content_type() for p in parts] == ["text/html", "text/plain"]
     assert parts[1].get_content() == "-- \nMembers only.\n"
+    # The footer part is not the message's only text: the archive reads the HTML too.
+    assert archive.body_text(roundtrip(msg)) == "Alert\n\n-- \nMembers only."
 
 
 def test_no_footer_when_the_setting_is_empty(settings):

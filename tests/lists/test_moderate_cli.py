@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -47,6 +48,16 @@ def test_list_shows_the_held_posts(held):
     ]
     assert rows[0]["reasons"] == ["eve@partner.test is not an active member of the list."]
     assert "Botnet C2 list" in run("list")
+
+
+def test_csv_output_neutralises_formulas(catalog, make_member, staff):
+    """A stranger's subject lands in a spreadsheet as text, never as a formula (CSV injection)."""
+    make_member(catalog["fr"], "Ana Lopez", "ana@nic.fr")
+    subject = '=HYPERLINK("http://evil.example","x")'
+    p = post(message(sender="eve@partner.test", subject=subject, body="Click.\n"))
+    (row,) = list(csv.DictReader(StringIO(run("list", "--format", "csv"))))
+    assert row["subject"] == "'" + subject
+    assert row["id"] == str(p.pk) and row["sender"] == "eve@partner.test"
 
 
 def test_show(held):

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 
 from tests.lists.posting import fast_passwords, message, parse, post  # noqa: F401 (autouse)
-from tldops.lists import outbox, verp
+from tldops.lists import archive, outbox, verp
 from tldops.lists.models import ArchivedMessage, Delivery, InboundMessage, OutboundMessage, Post
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +66,24 @@ def test_a_members_post_goes_to_every_member_prepared_and_archived(members, mode
     assert archived.message_id == "<alert-1@nic.fr>"
     assert InboundMessage.objects.get().status == InboundMessage.Status.DONE
     assert not OutboundMessage.objects.filter(purpose="list-moderation").exists()
+
+
+def test_an_html_only_post_is_archived_with_its_text_and_found(members, moderators):
+    """The footer is added as a text/plain part; the archive must still keep the author's words."""
+    msg = message(subject="Resolver trouble", message_id="<html-1@nic.fr>")
+    msg.set_content(
+        "<html><head><title>x</title><style>p { color: red }</style></head><body>"
+        "<p>Our resolvers drop <b>EDNS</b> fragments&nbsp;since 09:00 UTC.</p>"
+        "<script>alert('boo')</script></body></html>",
+        subtype="html",
+    )
+    p = post(msg)
+    assert p.status == Post.Status.ACCEPTED
+    archived = ArchivedMessage.objects.get()
+    assert "Our resolvers drop EDNS fragments since 09:00 UTC." in archived.body_text
+    assert settings.LIST_FOOTER.strip() in archived.body_text  # as for a plain-text post
+    assert "color" not in archived.body_text and "boo" not in archived.body_text
+    assert [m.pk for m in archive.search("fragments")] == [archived.pk]
 
 
 def test_a_non_members_post_is_held_and_the_moderators_asked(members, moderators, outbox):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import email
 import email.policy
+import io
 import threading
 import time
 from datetime import UTC, datetime
@@ -232,3 +234,18 @@ def test_signed_edition_verifies_with_stock_gpg(people, signing_key, tmp_path):
     # The attachments are inside the signed part.
     names = {p.get_filename() for p in signed.iter_attachments()}
     assert "tld-ops-contacts-2026-11.pdf" in names
+
+
+@pytest.mark.parametrize(
+    "name", ['=HYPERLINK("http://evil.example","x")', "+1+cmd|' /C calc'!A0", "-1+1", "@SUM(1)"]
+)
+def test_a_formula_as_a_name_is_neutralised_in_the_edition_csv(catalog, make_member, outbox, name):
+    """CSV injection: the name a contact chose is text in a spreadsheet, never a formula."""
+    make_member(catalog["fr"], name, email="mallory@nic.fr")
+    editions.publish("2026-11", now=NOV)
+    (_to, msg), *_ = outbox("repository")
+    attachment = next(p for p in msg.iter_attachments() if p.get_filename().endswith(".csv"))
+    current, _t, _n = editions.export("csv")
+    for text in (attachment.get_content(), current.decode()):
+        (row,) = list(csv.DictReader(io.StringIO(text)))
+        assert row["name"] == "'" + name

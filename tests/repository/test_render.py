@@ -11,6 +11,7 @@ import pytest
 import vobject
 
 from tests.repository.conftest import ARABIC, CJK, CYRILLIC, HEBREW
+from tldops import csvcells
 from tldops.repository import render, snapshot
 
 
@@ -93,7 +94,10 @@ def test_key_fingerprint_is_shown_when_known(data):
 
 
 def test_csv_round_trips(data):
-    rows = list(csv.DictReader(io.StringIO(render.csv(data))))
+    rows = [
+        {k: csvcells.restore(v) for k, v in r.items()}
+        for r in csv.DictReader(io.StringIO(render.csv(data)))
+    ]
     assert list(rows[0]) == render.CSV_COLUMNS
     got = sorted(
         (
@@ -116,6 +120,44 @@ def test_csv_round_trips(data):
     assert {r["person_id"] for r in rows if r["name"] == ARABIC} == {
         str(c["person"]) for _t, c in snapshot.contacts(data) if c["name"] == ARABIC
     }
+
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example","x")',
+    '+HYPERLINK("http://evil.example";"x")',
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+def test_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas(data):
+    """OWASP's CSV injection rule: a cell starting with = + - @ tab or CR gets a leading '."""
+    names = [*FORMULAS, "Ana;=1+1"]  # the last is split at ';' where ';' is the separator
+    ana = next(c for _t, c in snapshot.contacts(data) if c["name"] == "Ana Lopez")
+    tld = data["tlds"][0]
+    tld["contacts"] += [dict(ana, name=n, number=9 + i) for i, n in enumerate(names)]
+    rows = list(csv.DictReader(io.StringIO(render.csv(data))))
+    got = [r["name"] for r in rows if r["tld"] == tld["alabel"] and r["email"] == "ana@nic.fr"]
+    assert got == [
+        '\'=HYPERLINK("http://evil.example","x")',
+        '\'+HYPERLINK("http://evil.example";"x")',
+        "'-2+3+cmd|' /C calc'!A0",
+        "'@SUM(1+1)*cmd|' /C calc'!A0",
+        "'\t'=1+1",  # the tab separates cells where the tab is the separator
+        "'\r=1+1",
+        "Ana;'=1+1",
+    ]
+    for row in rows:
+        for cell in row.values():
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+            assert not any(cell.partition(sep)[2].lstrip(" ").startswith("=") for sep in ",;\t")
+    # Phone cells are neutralised too (E.164 starts with '+'); restore() gives the value back.
+    assert {r["phones"] for r in rows if r["email"] == "ana@nic.fr"} == {
+        "'+33 1 23 45 67 89 (office); '+33 6 12 34 56 78 (24/7)"
+    }
+    assert [csvcells.restore(n) for n in got] == names
 
 
 def test_vcard_is_version_4_and_parses_with_vobject(data):

@@ -3,8 +3,9 @@
 Every accepted post is archived once, as distributed (:func:`archive_post`, called by the pipeline
 and by moderation's approve in the same transaction as the fan-out). What is kept:
 
-- the raw bytes (for mbox export: :func:`export_mbox`), the plain-text body (for reading and
-  search: :func:`body_text`) and every attachment as its own row (for download);
+- the raw bytes (for mbox export: :func:`export_mbox`), the text body (for reading and search:
+  :func:`body_text`, every inline text part, HTML reduced to its text) and every attachment as
+  its own row (for download);
 - the thread: a message's ``parent`` is the nearest ancestor named by its ``In-Reply-To`` /
   ``References`` headers that is in the archive, and ``thread_root`` the top of that chain (a root
   points at itself). A parent that arrives *after* its replies (held for moderation, say) adopts
@@ -22,7 +23,6 @@ import datetime as dt
 import email
 import email.generator
 import email.policy
-import html
 import io
 import mailbox
 import os
@@ -37,6 +37,7 @@ from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from tldops.htmltext import html_to_text
 from tldops.lists.models import ArchivedMessage, Attachment, Post
 
 MSGID_RE = re.compile(r"<[^<>\s]+>")
@@ -172,20 +173,35 @@ def _is_attachment(part: Message) -> bool:
 
 
 def body_text(msg: Message) -> str:
-    """The readable text of a message: its text/plain parts, or its HTML stripped of tags."""
-    plain: list[str] = []
-    htmls: list[str] = []
-    parts = msg.walk() if msg.is_multipart() else [msg]
-    for part in parts:
-        if part.is_multipart() or _is_attachment(part):
-            continue
-        ctype = part.get_content_type()
-        if ctype == "text/plain":
-            plain.append(_decode(part))
-        elif ctype == "text/html":
-            htmls.append(_strip_html(_decode(part)))
-    text = "\n\n".join(p.strip("\n") for p in (plain or htmls))
-    return text.replace("\r\n", "\n")
+    """The readable text of a message, for reading and search, in the order it is shown.
+
+    Every inline text part counts, not only the text/plain ones: the footer handler adds the
+    footer as a text/plain part to an HTML-only post, and reading only the plain parts kept the
+    footer alone. Of a ``multipart/alternative`` one version is read, the plain one if there is
+    one; HTML is reduced to its visible text (:func:`tldops.htmltext.html_to_text`).
+    """
+    texts = [t.strip("\n") for t in _texts(msg)]
+    return "\n\n".join(t for t in texts if t.strip()).replace("\r\n", "\n")
+
+
+def _texts(part: Message) -> list[str]:
+    if part.is_multipart():
+        children = [p for p in part.get_payload() if isinstance(p, Message)]
+        if part.get_content_type() == "multipart/alternative":
+            # RFC 2046: the versions say the same; the archive keeps text, so plain comes first.
+            versions = [(c.get_content_type(), _texts(c)) for c in children]
+            readable = [(ctype, texts) for ctype, texts in versions if "".join(texts).strip()]
+            plain = [texts for ctype, texts in readable if ctype == "text/plain"]
+            return (plain or [texts for _c, texts in readable] or [[]])[0]
+        return [text for child in children for text in _texts(child)]
+    if _is_attachment(part):
+        return []
+    ctype = part.get_content_type()
+    if ctype == "text/plain":
+        return [_decode(part)]
+    if ctype == "text/html":
+        return [html_to_text(_decode(part))]
+    return []
 
 
 def _decode(part: Message) -> str:
@@ -195,13 +211,6 @@ def _decode(part: Message) -> str:
         return data.decode(charset, errors="replace")
     except LookupError:
         return data.decode("utf-8", errors="replace")
-
-
-def _strip_html(text: str) -> str:
-    text = re.sub(r"(?is)<(script|style).*?</\1>", " ", text)
-    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>", "\n", text)
-    text = re.sub(r"<[^>]+>", "", text)
-    return html.unescape(re.sub(r"[ \t]+", " ", text)).strip()
 
 
 def attachments_of(msg: Message) -> list[tuple[str, str, bytes]]:

@@ -10,7 +10,8 @@
   addresses | time zone | OpenPGP key fingerprint, the last two when known). A name written in a
   right-to-left script is wrapped in Unicode isolates (FSI … PDI) so the rest of its line keeps
   its order in any bidi-aware reader.
-- :func:`csv`: one row per contact, a header row (:data:`CSV_COLUMNS`), RFC 4180, UTF-8.
+- :func:`csv`: one row per contact, a header row (:data:`CSV_COLUMNS`), RFC 4180, UTF-8; a cell a
+  spreadsheet would run as a formula starts with ``'`` (:mod:`tldops.csvcells`).
 - :func:`vcard`: vCard 4.0 (RFC 6350), one card per contact, CRLF lines folded at 75 octets.
 - :func:`pdf`: a printable document for the binder: a title, the same header, then per ccTLD a
   heading (U-label with the A-label for IDN ccTLDs, and the country) and one line per contact
@@ -32,7 +33,6 @@ directory. ``changes`` is :func:`tldops.repository.snapshot.changes`' result, pl
 
 from __future__ import annotations
 
-import csv as _csv
 import io
 import unicodedata
 import uuid
@@ -43,6 +43,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
+from tldops import csvcells
 from tldops.repository import typeset
 from tldops.repository.snapshot import contacts, tld_label
 
@@ -203,9 +204,12 @@ def text(data: dict[str, Any], period: str | None, changes: dict[str, Any] | Non
 
 
 def csv(data: dict[str, Any]) -> str:
-    """One row per contact with a header row (:data:`CSV_COLUMNS`); list fields joined by ``; ``."""
+    """One row per contact with a header row (:data:`CSV_COLUMNS`); list fields joined by ``; ``.
+
+    Written through :mod:`tldops.csvcells`: a name like ``=HYPERLINK(…)`` becomes ``'=HYPERLINK(…)``
+    so a spreadsheet shows it as text instead of running it."""
     buffer = io.StringIO()
-    writer = _csv.writer(buffer)
+    writer = csvcells.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for tld, c in contacts(data):
         writer.writerow(

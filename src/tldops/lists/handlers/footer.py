@@ -2,8 +2,10 @@
 
 A plain-text message gets it after the signature separator; a multipart message gets it as one
 more ``text/plain`` part (an ``alternative`` is first wrapped in a ``mixed``, so mail readers still
-show the right alternative). Signed or encrypted messages are left untouched: changing a byte would
-break the signature.
+show the right alternative). An HTML-only message is made a ``mixed`` too, its HTML first: mail
+readers show both parts, and the archive reads both (:func:`tldops.lists.archive.body_text`), so
+the footer is never taken for the whole text. Signed or encrypted messages are left untouched:
+changing a byte would break the signature.
 """
 
 from __future__ import annotations
