@@ -41,8 +41,12 @@ Contact: Signature Person <sig@nic.fr>
 """
 
 
-def send(servers, handler, *, sender, subject, body, to=(), cc=(), envelope=None, headers=None):
-    """Send a reply to the authorisation address through the intake and wait for its processing."""
+def send(servers, handler, *, sender, subject, body, to=(), cc=(), envelope=None, headers=None,
+         raw_subject=None, raw_from=None):  # fmt: skip
+    """Send a reply to the authorisation address through the intake and wait for its processing.
+
+    ``raw_subject`` and ``raw_from`` (bytes) are written as they are, where ``subject`` and
+    ``sender`` would be encoded."""
     from django.conf import settings
 
     msg = EmailMessage()
@@ -50,15 +54,18 @@ def send(servers, handler, *, sender, subject, body, to=(), cc=(), envelope=None
     msg["To"] = ", ".join(to or [settings.AUTHORISE_ADDRESS])
     if cc:
         msg["Cc"] = ", ".join(cc)
-    msg["Subject"] = subject
+    msg["Subject"] = "the subject" if raw_subject else subject
     msg["Message-ID"] = "<reply-1@mail.nic.fr>"
     for name, value in (headers or {}).items():
         msg[name] = value
     msg.set_content(body)
+    raw = msg.as_bytes()
+    if raw_subject:
+        raw = raw.replace(b"Subject: the subject", b"Subject: " + raw_subject, 1)
+    if raw_from:
+        raw = raw.replace(b"From: " + sender.encode(), b"From: " + raw_from, 1)
     with smtplib.SMTP("127.0.0.1", servers.ports[0]) as smtp:
-        smtp.sendmail(
-            sender if envelope is None else envelope, [settings.AUTHORISE_ADDRESS], msg.as_bytes()
-        )
+        smtp.sendmail(sender if envelope is None else envelope, [settings.AUTHORISE_ADDRESS], raw)
     servers.run(handler.drain())
     return InboundMessage.objects.latest("id")
 
@@ -211,6 +218,68 @@ def test_management_reply_removes_and_replaces(
     assert statuses == {"old@nic.fr": "removed", "new@nic.fr": "pending"}
     text = body_of(replies(outbox)[0][1])
     assert "Removed:" in text and "Old Contact" in text
+
+
+# One address whose quoted local part looks like a list of three: answered, it must stay one.
+QUOTED = '"x,victim1@one.example,victim2@two.example"@evil.example'
+# An encoded word that decodes to a CR LF and a header of the attacker's.
+INJECTED = b"=?utf-8?q?Re:_hi=0D=0ABcc:_victim@evil.example?="
+
+
+def test_a_quoted_comma_sender_gets_one_answer(intake_server, invitation, outbox):
+    servers, handler = intake_server
+    message = send(
+        servers,
+        handler,
+        sender=QUOTED,
+        cc=[QUOTED, "victim3@three.example"],
+        subject=subject_of(invitation),
+        body="Contact: Marie Curie <marie@nic.fr>\n",
+    )
+    assert message.status == InboundMessage.Status.REJECTED, message.result
+    ((to, reply),) = replies(outbox)
+    assert to == QUOTED
+    assert [a.addr_spec for a in reply["To"].addresses] == [QUOTED]
+    assert reply["Cc"] is None
+
+
+def test_an_encoded_line_break_in_the_subject_is_answered_on_one_line(
+    intake_server, invitation, outbox
+):
+    servers, handler = intake_server
+    ref = links.invitation_ref(invitation)
+    message = send(
+        servers,
+        handler,
+        sender=ADMIN,
+        subject="",
+        raw_subject=INJECTED + f" [ref:{ref}]".encode(),
+        body="Contact: Marie Curie <marie@nic.fr>\n",
+    )
+    assert message.status == InboundMessage.Status.DONE, message.result
+    assert Membership.objects.get().person.email == "marie@nic.fr"
+    ((to, reply),) = replies(outbox)
+    assert to == ADMIN
+    assert reply["Subject"] == f"Re: hi Bcc: victim@evil.example [ref:{ref}]"
+    assert reply["Bcc"] is None and b"\nBcc:" not in reply.as_bytes()
+
+
+def test_an_encoded_line_break_in_the_sender_name_is_read_and_answered(
+    intake_server, invitation, outbox
+):
+    servers, handler = intake_server
+    message = send(
+        servers,
+        handler,
+        sender=ADMIN,
+        raw_from=b"=?utf-8?q?Jean=0D=0ABcc:_victim@evil.example?= <admin@nic.fr>",
+        subject=subject_of(invitation),
+        body="Contact: Marie Curie <marie@nic.fr>\n",
+    )
+    assert message.status == InboundMessage.Status.DONE, message.result
+    assert Membership.objects.get().authorised_by == ADMIN
+    ((to, reply),) = replies(outbox)
+    assert to == ADMIN and reply["Bcc"] is None
 
 
 def test_subject_without_reference_gets_an_explanation(intake_server, invitation, outbox):

@@ -144,6 +144,24 @@ def test_a_command_sent_to_the_list_is_rejected_and_the_sender_told(members, mod
     assert InboundMessage.objects.get().status == InboundMessage.Status.REJECTED
 
 
+def test_a_quoted_comma_sender_is_told_once_and_an_encoded_message_id_stays_one_line(
+    members, moderators, outbox
+):
+    quoted = '"x,victim1@one.example,victim2@two.example"@evil.example'
+    raw = (
+        message(sender=quoted, subject="unsubscribe", body="unsubscribe\n", message_id="<m@x>")
+        .as_bytes()
+        .replace(b"<m@x>", b"=?utf-8?q?<m@x>=0D=0ABcc:_victim@evil.example?=")
+    )
+    p = post(raw, mail_from=quoted)
+    assert p.status == Post.Status.REJECTED
+    ((to, bounce),) = outbox("list-rejected")
+    assert to == quoted
+    assert [a.addr_spec for a in bounce["To"].addresses] == [quoted]
+    assert bounce["In-Reply-To"] == "<m@x>" and bounce["Bcc"] is None
+    assert b"\nBcc:" not in bounce.as_bytes()
+
+
 def test_an_automatic_message_is_never_answered(members, moderators, outbox):
     p = post(message(subject="help", body="help\n", headers={"Auto-Submitted": "auto-replied"}))
     assert p.status == Post.Status.REJECTED

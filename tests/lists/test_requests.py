@@ -108,3 +108,63 @@ def test_owner_mail_loop_is_not_forwarded(ana, staff, outbox):
     outcome = deliver(msg, to=OWNER)
     assert outcome.status == InboundMessage.Status.REJECTED
     assert outbox("list-owner") == []
+
+
+# --- One answer to one address; received header values copied on one line --------------------------
+
+# One address whose quoted local part looks like a list of three: answered, it must stay one.
+QUOTED = '"x,victim1@one.example,victim2@two.example"@evil.example'
+# An encoded word that decodes to a CR LF and a header of the attacker's.
+INJECTED = b"=?utf-8?q?hi=0D=0ABcc:_victim@evil.example?="
+
+
+def with_subject(msg, subject: bytes) -> bytes:
+    """``msg`` with its Subject written raw (an EmailMessage would decode the encoded word)."""
+    raw = msg.as_bytes()
+    old = b"Subject: " + str(msg["Subject"]).encode()
+    assert raw.count(old) == 1
+    return raw.replace(old, b"Subject: " + subject)
+
+
+def test_a_quoted_comma_address_gets_one_answer_never_its_copies(ana, outbox):
+    outcome = ask("help", sender=QUOTED, headers={"Cc": f"{QUOTED}, victim3@three.example"})
+    assert outcome.status == InboundMessage.Status.DONE, outcome.result
+    ((to, reply),) = outbox("list-request-reply")
+    assert to == QUOTED
+    assert [a.addr_spec for a in reply["To"].addresses] == [QUOTED]
+    assert reply["Cc"] is None
+
+
+def test_replies_are_rate_limited_per_address(ana, outbox):
+    for _ in range(12):
+        ask("help", sender=QUOTED)
+    assert [to for to, _m in outbox("list-request-reply")] == [QUOTED] * 10
+    ask("help")  # another address has its own count
+    assert outbox("list-request-reply")[-1][0] == "ana@nic.fr"
+
+
+def test_an_encoded_line_break_in_the_subject_is_answered_on_one_line(ana, outbox):
+    outcome = deliver(with_subject(message(to=REQUEST), INJECTED), to=REQUEST)
+    assert outcome.status == InboundMessage.Status.DONE, outcome.result
+    ((to, reply),) = outbox("list-request-reply")
+    assert to == "ana@nic.fr"
+    assert reply["Subject"] == "Re: hi Bcc: victim@evil.example"
+    assert reply["Bcc"] is None
+    assert b"\nBcc:" not in reply.as_bytes()
+
+
+def test_owner_mail_with_encoded_line_breaks_is_forwarded_on_one_line(ana, staff, outbox):
+    staff("secretariat", "sec@tldops.example")
+    msg = message(to=OWNER, name="Ana Lopez")
+    raw = with_subject(msg, INJECTED).replace(
+        b"From: Ana Lopez <ana@nic.fr>",
+        b"From: =?utf-8?q?Ana=0D=0ABcc:_victim@evil.example?= <ana@nic.fr>",
+    )
+    outcome = deliver(raw, to=OWNER, mail_from="ana@nic.fr")
+    assert outcome.status == InboundMessage.Status.DONE, outcome.result
+    ((to, forward),) = outbox("list-owner")
+    assert to == "sec@tldops.example"
+    assert forward["Subject"].endswith("from ana@nic.fr: hi Bcc: victim@evil.example")
+    assert forward["Reply-To"].addresses[0].addr_spec == "ana@nic.fr"
+    assert "\n" not in forward["Reply-To"].addresses[0].display_name
+    assert forward["Bcc"] is None

@@ -22,25 +22,33 @@ intake_server = smtp_fixtures.intake_server
 
 
 def send(servers, handler, *, sender, subject, body="Yes, still here.", envelope=None, headers=None,
-         lmtp=False):  # fmt: skip
-    """Send a reply to the reachability address through the intake; wait for its processing."""
+         lmtp=False, raw_subject=None, raw_from=None):  # fmt: skip
+    """Send a reply to the reachability address through the intake; wait for its processing.
+
+    ``raw_subject`` and ``raw_from`` (bytes) are written as they are, where ``subject`` and
+    ``sender`` would be encoded."""
     from django.conf import settings
 
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = settings.REACHABILITY_ADDRESS
-    msg["Subject"] = subject
+    msg["Subject"] = "the subject" if raw_subject else subject
     msg["Message-ID"] = "<reply-1@mail.example>"
     for name, value in (headers or {}).items():
         msg[name] = value
     msg.set_content(body)
+    raw = msg.as_bytes()
+    if raw_subject:
+        raw = raw.replace(b"Subject: the subject", b"Subject: " + raw_subject, 1)
+    if raw_from:
+        raw = raw.replace(b"From: " + sender.encode(), b"From: " + raw_from, 1)
     port = servers.ports[1 if lmtp else 0]
     client = smtplib.LMTP("127.0.0.1", port) if lmtp else smtplib.SMTP("127.0.0.1", port)
     with client as smtp:
         smtp.sendmail(
             sender if envelope is None else envelope,
             [settings.REACHABILITY_ADDRESS],
-            msg.as_bytes(),
+            raw,
         )
     servers.run(handler.drain())
     return InboundMessage.objects.latest("id")
@@ -155,3 +163,45 @@ def test_a_reply_to_an_old_check_does_not_answer_a_new_one(intake_server, checke
     assert [c.round.period for c in Challenge.objects.filter(answered_at__isnull=False)] == [
         "later"
     ]
+
+
+# One address whose quoted local part looks like a list of three: answered, it must stay one.
+QUOTED = '"x,victim1@one.example,victim2@two.example"@evil.example'
+
+
+def test_a_quoted_comma_sender_gets_one_answer(intake_server, checked, outbox):
+    servers, handler = intake_server
+    message = send(
+        servers,
+        handler,
+        sender=QUOTED,
+        subject=f"Re: {checked['Subject']}",
+        headers={"Cc": f"{QUOTED}, victim3@three.example"},
+    )
+    assert message.status == InboundMessage.Status.REJECTED, message.result
+    assert ana_challenge().answered_at is None
+    ((to, reply),) = replies(outbox)
+    assert to == QUOTED
+    assert [a.addr_spec for a in reply["To"].addresses] == [QUOTED]
+    assert reply["Cc"] is None
+
+
+def test_encoded_line_breaks_in_subject_and_name_are_read_and_answered(
+    intake_server, checked, outbox
+):
+    servers, handler = intake_server
+    message = send(
+        servers,
+        handler,
+        sender="ana@nic.fr",
+        raw_from=b"=?utf-8?q?Ana=0D=0ABcc:_victim@evil.example?= <ana@nic.fr>",
+        subject="",
+        raw_subject=b"=?utf-8?q?Re:_hi=0D=0ABcc:_victim@evil.example?= "
+        + f"[ref:{subject_ref(checked)}]".encode(),
+    )
+    assert message.status == InboundMessage.Status.DONE, message.result
+    assert ana_challenge().answered_via == "reply"
+    ((to, reply),) = replies(outbox)
+    assert to == "ana@nic.fr"
+    assert reply["Subject"] == f"Re: hi Bcc: victim@evil.example [ref:{subject_ref(checked)}]"
+    assert reply["Bcc"] is None and b"\nBcc:" not in reply.as_bytes()

@@ -23,7 +23,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -32,7 +32,7 @@ from tldops.directory import actions, links
 from tldops.directory.errors import DirectoryError, InvalidInput
 from tldops.directory.models import Invitation
 from tldops.directory.validation import ContactInput
-from tldops.lists import outbox
+from tldops.lists import headers, outbox
 from tldops.lists.intake import Outcome
 from tldops.lists.models import InboundMessage
 
@@ -240,14 +240,12 @@ def _invitation_from_subject(subject: str) -> tuple[Invitation | None, str]:
 def process(message: InboundMessage) -> Outcome:
     """Handle one message sent to the authorisation address (the intake's ``authorise`` route)."""
     msg = email.message_from_bytes(bytes(message.raw), policy=email.policy.default)
-    sender = parseaddr(str(msg.get("From", "")))[1]
+    _name, sender = headers.author(msg)
     reason = automatic_reason(msg, message.mail_from, sender)
     if reason:
         return Outcome.rejected(f"ignored, not answered: {reason}")
     subject = str(msg.get("Subject", ""))
-    copied = [
-        a for _n, a in getaddresses([str(h) for k in ("To", "Cc") for h in msg.get_all(k, [])]) if a
-    ]
+    copied = headers.addresses(msg, "To", "Cc")
     invitation = None
     try:
         invitation, token = _invitation_from_subject(subject)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import email.policy
 import logging
 import queue
 import random
@@ -32,6 +33,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid, parseaddr
 from pathlib import Path
@@ -44,12 +46,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from tldops.lists import smtpclient
+from tldops.lists.headers import MAX_REFERENCES, message_ids, one_address, one_line
 from tldops.lists.models import Delivery, OutboundMessage
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 SMTP_TIMEOUT = 60.0  # seconds for one SMTP command or the connection
+SUBJECT_LIMIT = 250  # characters of a subject we write
 
 
 def build_message(
@@ -62,34 +66,51 @@ def build_message(
     from_addr: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> EmailMessage:
-    """A plain-text UTF-8 message with a fresh Message-ID."""
+    """A plain-text UTF-8 message with a fresh Message-ID.
+
+    Each item of ``to`` and ``cc`` is one recipient (:class:`ValueError` if it reads as several),
+    and every header value is written on one line (:func:`~tldops.lists.headers.one_line`), of
+    In-Reply-To and References only their ``<…>`` identifiers: a subject, name or Message-ID
+    taken from a received mail can neither break the message nor add a header."""
     msg = EmailMessage()
     msg["From"] = from_addr or settings.DEFAULT_FROM_EMAIL
-    msg["To"] = ", ".join(to)
+    msg["To"] = _mailboxes(to) or ""
     if cc:
-        msg["Cc"] = ", ".join(cc)
+        msg["Cc"] = _mailboxes(cc)
     if reply_to:
-        msg["Reply-To"] = reply_to
-    msg["Subject"] = subject
+        msg["Reply-To"] = _mailboxes([reply_to])
+    msg["Subject"] = one_line(subject, SUBJECT_LIMIT)
     msg["Date"] = timezone.now().strftime("%a, %d %b %Y %H:%M:%S +0000")
     msg["Message-ID"] = make_msgid(domain=settings.MAIL_DOMAIN)
     msg["Auto-Submitted"] = "auto-generated"
     for name, value in (headers or {}).items():
-        msg[name] = value
+        threading_ids = name.lower() in ("in-reply-to", "references")
+        if text := one_line(" ".join(message_ids(value)) if threading_ids else value, 998):
+            msg[name] = text
     msg.set_content(body)
     return msg
+
+
+def _mailboxes(values: Sequence[str]) -> list[Address]:
+    """Each of ``values`` (``a@b``, ``Name <a@b>``, ``"x,y@z"@b``) parsed as exactly one mailbox,
+    so that a recipient given as one is never several once in a header."""
+    mailboxes = []
+    for value in values:
+        found = email.policy.default.header_factory("To", value).addresses
+        if len(found) != 1:
+            raise ValueError(f"not one address: {value!r}")
+        mailboxes.append(found[0])
+    return mailboxes
 
 
 def enqueue(
     msg: EmailMessage, *, purpose: str, recipients: Iterable[str] | None = None
 ) -> OutboundMessage:
-    """Store ``msg`` with one pending delivery per recipient (default: its To and Cc addresses)."""
+    """Store ``msg`` with one pending delivery per recipient (default: the addresses of its To
+    and Cc fields, parsed as addresses: a quoted local part with commas stays one)."""
     if recipients is None:
         recipients = [
-            parseaddr(a)[1]
-            for h in ("To", "Cc")
-            for a in str(msg.get(h, "")).split(",")
-            if a.strip()
+            a.addr_spec for h in ("To", "Cc") for v in msg.get_all(h, []) for a in v.addresses
         ]
     unique = list(dict.fromkeys(r.strip() for r in recipients if r and r.strip()))
     now = timezone.now()
@@ -137,34 +158,48 @@ def answer(
     reply_to: str | None = None,
 ) -> str:
     """Answer a mail a door received: ``Re:`` its subject, thread it (In-Reply-To, References),
-    queue ``template`` to ``to`` in the site language. At most ``limit`` answers with this
-    ``purpose`` go to one address an hour, so an auto-responder that does not say so
-    (Auto-Submitted) cannot make us loop. Returns a note for the inbound message's result."""
+    queue ``template`` to ``to`` in the site language. Returns a note for the inbound message's
+    result.
+
+    ``to`` is the one address the door read the mail as coming from (its author); it is answered
+    alone, never the mail's To or Cc, and not at all unless it is exactly one address
+    (:func:`~tldops.lists.headers.one_address`). At most ``limit`` answers with this ``purpose``
+    go to one address an hour, counted by that normalised address, so an auto-responder that
+    does not say so (Auto-Submitted) cannot make us loop and nobody can make us write to an
+    address more often. What is copied from the mail (subject, message identifiers) is copied on
+    one line."""
+    address = one_address(to)
+    if not address:
+        return f"no reply: {one_line(to, 80)!r} is not one address"
     since = timezone.now() - timedelta(hours=1)
     recent = Delivery.objects.filter(
-        message__purpose=purpose, recipient__iexact=to, message__created_at__gte=since
+        message__purpose=purpose, recipient__iexact=address, message__created_at__gte=since
     ).count()
     if recent >= limit:
-        return f"no reply: {limit} replies to {to} within the hour"
-    subject = str(original.get("Subject", "")).strip() or default_subject
+        return f"no reply: {limit} replies to {address} within the hour"
+    subject = one_line(original.get("Subject", ""), SUBJECT_LIMIT) or default_subject
     if not subject.lower().startswith("re:"):
         subject = f"Re: {subject}"
     headers = {}
-    if message_id := str(original.get("Message-ID", "")).strip():
-        headers["In-Reply-To"] = message_id
-        headers["References"] = (str(original.get("References", "")) + " " + message_id).strip()
+    if ids := message_ids(original.get("Message-ID", ""))[:1]:
+        chain = message_ids(original.get("References", "")) + ids
+        if len(chain) > MAX_REFERENCES:
+            chain = chain[:1] + chain[-(MAX_REFERENCES - 1) :]
+        headers["In-Reply-To"] = ids[0]
+        headers["References"] = " ".join(chain)
+    copies = [c for c in dict.fromkeys(one_address(c) for c in cc) if c and c != address]
     with mail_language():
         send_template(
             template,
             context,
-            subject=subject[:250],
-            to=[to],
-            cc=[c for c in cc if c.lower() != to.lower()],
+            subject=subject,
+            to=[address],
+            cc=copies,
             reply_to=reply_to,
             purpose=purpose,
             headers=headers,
         )
-    return f"replied to {to}"
+    return f"replied to {address}"
 
 
 def mail_language() -> translation.override:
@@ -176,7 +211,8 @@ def mail_language() -> translation.override:
 
 
 def format_address(name: str, address: str) -> str:
-    return formataddr((name, address))
+    """``Name <address>`` for a header; the name (often taken from a received From) on one line."""
+    return formataddr((one_line(name), address))
 
 
 def _claim(now: timezone.datetime, limit: int) -> list[Delivery]:

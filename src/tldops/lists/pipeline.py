@@ -29,7 +29,7 @@ from email.utils import make_msgid, parseaddr
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from tldops.lists import chains, distribute, intake, moderation, outbox
+from tldops.lists import chains, distribute, headers, intake, moderation, outbox
 from tldops.lists.handlers import HandlerContext, prepare
 from tldops.lists.intake import Outcome
 from tldops.lists.membership import is_subscriber
@@ -71,11 +71,9 @@ def parse(raw: bytes) -> EmailMessage:
 
 
 def sender_of(msg: EmailMessage, envelope_from: str) -> tuple[str, str]:
-    """(name, address) of the author: the From header, or the envelope sender without one."""
-    try:
-        name, address = parseaddr(str(msg.get("From", "")))
-    except (IndexError, ValueError):  # an unparsable From header
-        name, address = "", ""
+    """(name, address) of the author: the one mailbox of the From header
+    (:func:`tldops.lists.headers.author`), or the envelope sender without one."""
+    name, address = headers.author(msg)
     if "@" not in address:
         name, address = "", parseaddr(envelope_from)[1]
     return name.strip(), address.strip().lower()
@@ -103,7 +101,9 @@ def handle_post(inbound: InboundMessage) -> Outcome:
     msg = parse(raw)
     name, sender = sender_of(msg, inbound.mail_from)
     person = is_subscriber(sender) if sender else None
-    message_id = str(msg.get("Message-ID", "")).strip() or make_msgid(domain=settings.MAIL_DOMAIN)
+    message_id = headers.one_line(msg.get("Message-ID", ""), 998) or make_msgid(
+        domain=settings.MAIL_DOMAIN
+    )
     post = Post.objects.create(
         inbound=inbound,
         message_id=message_id[:998],

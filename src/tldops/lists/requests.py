@@ -25,7 +25,7 @@ from tldops.directory import queries
 from tldops.directory.audit import Actor
 from tldops.directory.errors import DirectoryError, InvalidInput, NotAuthorised
 from tldops.directory.mail_door import automatic_reason, body_text
-from tldops.lists import moderation, outbox
+from tldops.lists import headers, moderation, outbox
 from tldops.lists.intake import Outcome
 from tldops.lists.membership import is_subscriber
 from tldops.lists.models import InboundMessage
@@ -228,11 +228,11 @@ def handle_owner(inbound: InboundMessage) -> Outcome:
         subject = _("To the %(list)s owners from %(sender)s: %(subject)s") % {
             "list": settings.LIST_NAME,
             "sender": sender,
-            "subject": str(msg.get("Subject", "")).strip() or _("(no subject)"),
+            "subject": headers.one_line(msg.get("Subject", "")) or _("(no subject)"),
         }
         body = render_to_string("lists/email/owner_forward.txt", {"sender": sender, **addresses})
     forward = outbox.build_message(
-        subject=subject[:250],
+        subject=subject,
         body=body,
         to=to,
         reply_to=outbox.format_address(name, sender) if sender else None,

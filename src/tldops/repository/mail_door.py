@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from tldops.directory.errors import DirectoryError
 from tldops.directory.mail_door import automatic_reason
-from tldops.lists import outbox
+from tldops.lists import headers, outbox
 from tldops.lists.intake import Outcome
 from tldops.lists.models import InboundMessage
 from tldops.repository import reachability
@@ -42,7 +42,7 @@ MAX_REPLIES_PER_HOUR = 5
 def process(message: InboundMessage) -> Outcome:
     """Handle one message sent to the reachability address."""
     msg = email.message_from_bytes(bytes(message.raw), policy=email.policy.default)
-    sender = parseaddr(str(msg.get("From", "")))[1]
+    _name, sender = headers.author(msg)
     reason = automatic_reason(msg, message.mail_from, sender)
     if not reason and sender.lower() == parseaddr(settings.REACHABILITY_ADDRESS)[1].lower():
         reason = "from our own address"
