@@ -22,10 +22,16 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture(autouse=True)
 def _mail_to_tmp(settings, tmp_path):
-    """Outgoing mail goes to a per-test sink folder; no smarthost."""
+    """Outgoing mail goes to a per-test sink folder; no smarthost.
+
+    Sender verification is off here: most tests are about what happens once a sender is trusted,
+    and they must not ask the Internet's DNS. ``tests/lists/test_senderauth.py`` and
+    ``test_spoofing.py`` switch it on against a real NSD serving SPF, DKIM and DMARC records.
+    """
     settings.MAIL_SINK_DIR = tmp_path / "mail-sink"
     settings.SMARTHOST = ""
     settings.AXES_ENABLED = False
+    settings.VERIFY_SENDERS = False
 
 
 @pytest.fixture(autouse=True)

@@ -200,6 +200,11 @@ DKIM_DOMAIN = SOURCE.get(
 # authserv-id of our own MTA's Authentication-Results headers (e.g. Postfix+OpenDMARC's hostname);
 # the spoofing rule trusts only those. Empty: no Authentication-Results header is trusted.
 LIST_TRUSTED_AUTHSERV_ID = SOURCE.get("LIST_TRUSTED_AUTHSERV_ID", "")
+# Without a trusted MTA, tldops checks senders itself (SPF for the connecting address, DKIM, DMARC
+# alignment; lists.senderauth) and records the outcome under AUTHSERV_ID. Switching it off means
+# the From header is believed: `tldops run` then warns that anyone can post as any member.
+VERIFY_SENDERS = SOURCE.bool("VERIFY_SENDERS", True)
+AUTHSERV_ID = SOURCE.get("AUTHSERV_ID", "") or MAIL_DOMAIN
 DELIVERY_CONCURRENCY = SOURCE.int("DELIVERY_CONCURRENCY", 8)
 # Outbox delivery (lists.outbox): the n-th retry of a 4xx/connection failure waits
 # DELIVERY_RETRY_BASE * 2**n seconds; a worker holds the deliveries it claimed for DELIVERY_LEASE

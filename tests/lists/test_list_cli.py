@@ -35,7 +35,12 @@ def test_override_set_listed_changed_and_removed(db):
     )
     data = json.loads(run("overrides", "--format", "json"))
     assert data == [
-        {"address": "author@example.org", "dmarc": "never", "note": "policy record is wrong"}
+        {
+            "address": "author@example.org",
+            "dmarc": "never",
+            "pinned": False,
+            "note": "policy record is wrong",
+        }
     ]
     run("override", "author@example.org", "always")
     assert SenderOverride.objects.get().dmarc == "always"
@@ -63,6 +68,24 @@ def test_only_moderators_set_overrides(make_member, catalog):
     member = make_member(catalog["fr"])
     with pytest.raises(NotAuthorised):
         overrides.set_override("a@example.org", "never", actor=Actor.of(member, "web"))
+    assert not SenderOverride.objects.exists()
+
+
+def test_pin_and_unpin_a_sender(db):
+    assert "pinned" in run("pin", "Carla@nic.BR", "--note", "nic.br publishes no DMARC")
+    row = SenderOverride.objects.get()
+    assert (row.address, row.pinned, row.dmarc) == ("carla@nic.br", True, "auto")
+    run("override", "carla@nic.br", "auto")  # the DMARC treatment's reset keeps the pin
+    assert SenderOverride.objects.get().pinned
+    assert "no longer pinned" in run("pin", "carla@nic.br", "--off")
+    assert not SenderOverride.objects.exists()
+    assert [e.summary for e in AuditEntry.objects.order_by("id")][-1] == "carla@nic.br unpinned"
+
+
+def test_only_moderators_pin(make_member, catalog):
+    member = make_member(catalog["fr"])
+    with pytest.raises(NotAuthorised):
+        overrides.pin_sender("a@example.org", actor=Actor.of(member, "web"))
     assert not SenderOverride.objects.exists()
 
 

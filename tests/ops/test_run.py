@@ -64,6 +64,9 @@ def env(tmp_path) -> dict[str, str]:
         "TLDOPS_SMTP_LISTEN": f"127.0.0.1:{free_port()}",
         "TLDOPS_LMTP_LISTEN": f"127.0.0.1:{free_port()}",
         "TLDOPS_LOG_LEVEL": "WARNING",
+        # No DNS here to verify the senders of the test mail with (tests/lists/test_senderauth.py
+        # verifies against a real NSD); the banner then warns, which the first test checks.
+        "TLDOPS_VERIFY_SENDERS": "false",
     }
 
 
@@ -81,6 +84,7 @@ def test_run_serves_web_and_mail_and_stops_cleanly(env, tmp_path):
         assert f"http://{web}/" in text
         assert "tldops createadmin --role committee --position chair" in text
         assert "mail-sink" in text  # where outgoing mail goes
+        assert "WARNING:  senders are NOT verified" in text
         db = Path(env["TLDOPS_DATA_DIR"]) / "tldops.sqlite3"
         assert query(db, "select count(*) from catalog_tld where delegated")[0][0] > 0
 
@@ -220,3 +224,17 @@ def test_web_mail_and_worker_as_separate_processes(env, tmp_path):
             proc.send_signal(signal.SIGTERM)
         codes = {name: proc.wait(timeout=WAIT) for name, proc in procs.items()}
     assert codes == {"web": 0, "mail": 0, "worker": 0}, {n: p.read_text() for n, p in logs.items()}
+
+
+def test_the_banner_says_how_senders_are_verified(settings):
+    from tldops.ops.management.common import sender_verification
+
+    settings.LIST_TRUSTED_AUTHSERV_ID = ""
+    settings.VERIFY_SENDERS = True
+    assert "verified by tldops" in sender_verification()[0]
+    assert "TLDOPS_LIST_TRUSTED_AUTHSERV_ID" in sender_verification(lmtp=True)[1]
+    settings.LIST_TRUSTED_AUTHSERV_ID = "mx.lists.example"
+    assert "mx.lists.example" in sender_verification()[0]
+    settings.LIST_TRUSTED_AUTHSERV_ID = ""
+    settings.VERIFY_SENDERS = False
+    assert sender_verification()[0].startswith("WARNING")

@@ -32,7 +32,7 @@ from tldops.directory import actions, links
 from tldops.directory.errors import DirectoryError, InvalidInput
 from tldops.directory.models import Invitation
 from tldops.directory.validation import ContactInput
-from tldops.lists import headers, outbox
+from tldops.lists import headers, outbox, senderauth
 from tldops.lists.intake import Outcome
 from tldops.lists.models import InboundMessage
 
@@ -244,6 +244,14 @@ def process(message: InboundMessage) -> Outcome:
     reason = automatic_reason(msg, message.mail_from, sender)
     if reason:
         return Outcome.rejected(f"ignored, not answered: {reason}")
+    unverified = senderauth.unverified_reason(message, msg)
+    if unverified:
+        error = _(
+            "%(why)s Nothing was changed. Please use the link in our mail instead, or send "
+            "your answer from a mail server that signs or is authorised for your domain."
+        ) % {"why": unverified}
+        replied = _reply(msg, sender, invitation=None, error=error)
+        return Outcome.rejected(f"sender not verified: {unverified} ({replied})")
     subject = str(msg.get("Subject", ""))
     copied = headers.addresses(msg, "To", "Cc")
     invitation = None

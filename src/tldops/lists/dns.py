@@ -156,6 +156,8 @@ class DmarcRecord:
     domain: str
     p: str
     sp: str
+    adkim: str = "r"  # identifier alignment: r(elaxed, organisational domains) or s(trict)
+    aspf: str = "r"
 
 
 _POLICIES = ("none", "quarantine", "reject")
@@ -177,7 +179,13 @@ def _parse_dmarc(domain: str, records: tuple[str, ...]) -> DmarcRecord | None:
             return None
         p = "none"
     sp = tags.get("sp", "")
-    return DmarcRecord(domain=domain, p=p, sp=sp if sp in _POLICIES else p)
+    return DmarcRecord(
+        domain=domain,
+        p=p,
+        sp=sp if sp in _POLICIES else p,
+        adkim="s" if tags.get("adkim") == "s" else "r",
+        aspf="s" if tags.get("aspf") == "s" else "r",
+    )
 
 
 def dmarc_record(domain: str) -> DmarcRecord | None:

@@ -173,10 +173,27 @@ def _db_job(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-def store(mail_from: str, rcpt_tos: list[str], raw: bytes, route: str) -> int:
-    """Store an accepted message, committed before the SMTP answer; returns its id."""
+def store(
+    mail_from: str,
+    rcpt_tos: list[str],
+    raw: bytes,
+    route: str,
+    *,
+    peer: str = "",
+    helo: str = "",
+) -> int:
+    """Store an accepted message, committed before the SMTP answer; returns its id.
+
+    ``peer`` (the connecting address) and ``helo`` (its HELO/EHLO name) are kept for the SPF
+    check of :mod:`tldops.lists.senderauth`.
+    """
     message = InboundMessage.objects.create(
-        mail_from=mail_from[:320], rcpt_to=list(rcpt_tos), raw=raw, route=route
+        mail_from=mail_from[:320],
+        rcpt_to=list(rcpt_tos),
+        raw=raw,
+        route=route,
+        peer=peer[:64],
+        helo=helo[:255],
     )
     return message.pk
 
@@ -267,12 +284,15 @@ class IntakeHandler:
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
+        peer = session.peer[0] if isinstance(session.peer, tuple) and session.peer else ""
         try:
             pk = await sync_to_async(_db_job(store))(
                 envelope.mail_from or "",
                 list(envelope.rcpt_tos),
                 bytes(raw),
                 route.name if route else "",
+                peer=str(peer),
+                helo=str(session.host_name or ""),
             )
         except Exception:
             log.exception("could not store an inbound message")

@@ -25,6 +25,12 @@ class InboundMessage(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.NEW)
     route = models.CharField(max_length=32, blank=True)
     result = models.TextField(blank=True)
+    # What the SMTP session told us, for our own SPF check (lists.senderauth): the connecting
+    # address and the HELO/EHLO name. Empty for messages stored before they were recorded.
+    peer = models.CharField(max_length=64, blank=True)
+    helo = models.CharField(max_length=255, blank=True)
+    # Our own Authentication-Results header value (RFC 8601), written when the sender is checked.
+    auth_results = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -142,6 +148,9 @@ class SenderOverride(models.Model):
 
     address = models.CharField(max_length=320, unique=True)
     dmarc = models.CharField(max_length=8, choices=Dmarc.choices, default=Dmarc.AUTO)
+    # Pinned by a moderator: posts from this address are not held merely because its domain
+    # offers no way to verify them (no DMARC record, no SPF -all); a proven forgery still is.
+    pinned = models.BooleanField(default=False)
     note = models.CharField(max_length=300, blank=True)
 
     def __str__(self) -> str:

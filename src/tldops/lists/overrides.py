@@ -1,4 +1,5 @@
-"""Per-sender DMARC overrides: the moderators' exceptions to "rewrite From by the author's policy".
+"""Per-sender overrides: the moderators' exceptions to "rewrite From by the author's policy", and
+pinned senders (posts not held merely because their domain offers no way to verify them).
 
 ``always``: rewrite this author's From even without a strict DMARC policy (a domain known to
 filter list mail); ``never``: keep it (a domain whose policy record is wrong but which accepts
@@ -38,7 +39,7 @@ def set_override(address: str, dmarc: str, *, note: str = "", actor: Actor) -> S
     with transaction.atomic():
         row = SenderOverride.objects.select_for_update().filter(address=address).first()
         before = {"dmarc": row.dmarc, "note": row.note} if row else {"dmarc": "auto"}
-        if dmarc == SenderOverride.Dmarc.AUTO:
+        if dmarc == SenderOverride.Dmarc.AUTO and not (row is not None and row.pinned):
             if row is not None:
                 row.delete()
             row = SenderOverride(address=address, dmarc=dmarc, note=note)
@@ -60,4 +61,36 @@ def get_override(address: str) -> SenderOverride:
     row = SenderOverride.objects.filter(address__iexact=address.strip()).first()
     if row is None:
         raise NotFound(_("No override for %(a)s.") % {"a": address}, field="address")
+    return row
+
+
+def pin_sender(
+    address: str, pinned: bool = True, *, note: str = "", actor: Actor
+) -> SenderOverride:
+    """Pin (or unpin) ``address``: its posts are then not held for being unverifiable.
+
+    For members whose domain publishes no DMARC record and no SPF ``-all`` and signs nothing
+    (see :mod:`tldops.lists.senderauth`); a proven forgery of a pinned address is still held.
+    """
+    check_moderator(actor)
+    address = clean_email(address).lower()
+    with transaction.atomic():
+        row = SenderOverride.objects.select_for_update().filter(address=address).first()
+        before = bool(row and row.pinned)
+        row = row or SenderOverride(address=address)
+        row.pinned = pinned
+        if note:
+            row.note = note[:300]
+        if not pinned and row.dmarc == SenderOverride.Dmarc.AUTO:
+            if row.pk:
+                row.delete()
+        else:
+            row.save()
+        record(
+            actor,
+            "sender-override",
+            f"{address} {'pinned' if pinned else 'unpinned'}",
+            before={"pinned": before},
+            after={"pinned": pinned, "note": row.note},
+        )
     return row

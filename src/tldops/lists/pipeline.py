@@ -29,7 +29,7 @@ from email.utils import make_msgid, parseaddr
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from tldops.lists import chains, distribute, headers, intake, moderation, outbox
+from tldops.lists import chains, distribute, headers, intake, moderation, outbox, senderauth
 from tldops.lists.handlers import HandlerContext, prepare
 from tldops.lists.intake import Outcome
 from tldops.lists.membership import is_subscriber
@@ -114,7 +114,16 @@ def handle_post(inbound: InboundMessage) -> Outcome:
         size=len(raw),
         status=Post.Status.HELD,  # until the chain decides, a few lines below
     )
-    ctx = RuleContext.build(inbound=inbound, msg=msg, post=post, sender=sender, person=person)
+    sender_check = senderauth.check(inbound, msg)
+    senderauth.stamp(msg, sender_check)  # members and the archive see what we verified
+    ctx = RuleContext.build(
+        inbound=inbound,
+        msg=msg,
+        post=post,
+        sender=sender,
+        person=person,
+        sender_check=sender_check,
+    )
     decision = chains.run(ctx)
     post.reasons = [
         {**h.as_json(), "reason": clean_header(h.reason, REASON_CHARS)} for h in decision.hits

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from tldops.directory.errors import DirectoryError
 from tldops.directory.mail_door import automatic_reason
-from tldops.lists import headers, outbox
+from tldops.lists import headers, outbox, senderauth
 from tldops.lists.intake import Outcome
 from tldops.lists.models import InboundMessage
 from tldops.repository import reachability
@@ -48,6 +48,15 @@ def process(message: InboundMessage) -> Outcome:
         reason = "from our own address"
     if reason:
         return Outcome.rejected(f"ignored, not answered: {reason}")
+    unverified = senderauth.unverified_reason(message, msg)
+    if unverified:
+        error = _(
+            "%(why)s Your answer was not counted. Please click the link in the check's mail "
+            "instead."
+        ) % {"why": unverified}
+        return Outcome.rejected(
+            f"sender not verified: {unverified} ({_reply(msg, sender, error=error)})"
+        )
     subject = str(msg.get("Subject", ""))
     match = re.search(reachability.REF_PATTERN, subject, re.IGNORECASE)
     if match is None:

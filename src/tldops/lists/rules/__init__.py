@@ -18,6 +18,7 @@ from django.conf import settings
 
 from tldops.directory.models import Person
 from tldops.lists.models import InboundMessage, Post
+from tldops.lists.senderauth import SenderCheck
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class RuleContext:
     list_id: str
     max_size: int
     allowed_types: tuple[str, ...] = field(default_factory=tuple)
+    sender_check: SenderCheck | None = None  # who really sent it (lists.senderauth)
 
     @classmethod
     def build(
@@ -44,6 +46,7 @@ class RuleContext:
         post: Post,
         sender: str,
         person: Person | None,
+        sender_check: SenderCheck | None = None,
     ) -> RuleContext:
         return cls(
             inbound=inbound,
@@ -58,6 +61,7 @@ class RuleContext:
             allowed_types=tuple(
                 t.strip().lower() for t in settings.LIST_ALLOWED_TYPES if t.strip()
             ),
+            sender_check=sender_check,
         )
 
 

@@ -92,8 +92,35 @@ def describe(plan: Plan) -> list[str]:
             f"          and the list {settings.LIST_ADDRESS} "
             f"({local}-request@, {local}-owner@, {local}-bounces@{domain})"
         )
+        lines.extend(sender_verification(lmtp=plan.lmtp is not None))
     if plan.worker:
         lines.append(f"Mail out: {outgoing_mail()}")
+    return lines
+
+
+def sender_verification(*, lmtp: bool = False) -> list[str]:
+    """How senders are verified, for the start-up banner; a warning when they are not at all."""
+    if settings.LIST_TRUSTED_AUTHSERV_ID:
+        return [
+            "Senders:  verified by the MTA's Authentication-Results "
+            f"(authserv-id {settings.LIST_TRUSTED_AUTHSERV_ID})"
+        ]
+    if not settings.VERIFY_SENDERS:
+        return [
+            "WARNING:  senders are NOT verified (TLDOPS_VERIFY_SENDERS=false and no "
+            "TLDOPS_LIST_TRUSTED_AUTHSERV_ID):",
+            "          anyone can post to the list in a member's name, and answer the "
+            "authorisation and reachability mail in another's.",
+        ]
+    lines = [
+        "Senders:  verified by tldops (SPF for the connecting address, DKIM, DMARC alignment; "
+        f"recorded as {settings.AUTHSERV_ID})"
+    ]
+    if lmtp:
+        lines.append(
+            "          behind an MTA over LMTP the connecting address is the MTA's: let it check "
+            "and set TLDOPS_LIST_TRUSTED_AUTHSERV_ID"
+        )
     return lines
 
 

@@ -1,4 +1,4 @@
-"""``tldops list``: the list's per-sender DMARC overrides and its bounce scores."""
+"""``tldops list``: the list's per-sender DMARC overrides, pinned senders and bounce scores."""
 
 from __future__ import annotations
 
@@ -39,6 +39,15 @@ class Command(BaseCommand):
         p.add_argument("--note", default="", help="Why (kept with the override).")
 
         p = sub.add_parser(
+            "pin",
+            help="Pin a sender: their posts are not held merely because their domain offers no "
+            "way to verify them (no DMARC, no SPF -all, no signature). A proven forgery still is.",
+        )
+        p.add_argument("address", help="The author's address.")
+        p.add_argument("--off", action="store_true", help="Unpin instead.")
+        p.add_argument("--note", default="", help="Why (kept with the override).")
+
+        p = sub.add_parser(
             "bounces", help="Addresses with a bounce score, highest first (score decays)."
         )
         p.add_argument(
@@ -61,12 +70,12 @@ class Command(BaseCommand):
 
     def do_overrides(self, options: dict) -> None:
         rows = [
-            {"address": o.address, "dmarc": o.dmarc, "note": o.note}
+            {"address": o.address, "dmarc": o.dmarc, "pinned": o.pinned, "note": o.note}
             for o in overrides.all_overrides()
         ]
         if not rows and no_rows(self, options["format"], _("No sender override is set.")):
             return
-        write_rows(self, rows, ["address", "dmarc", "note"], options["format"])
+        write_rows(self, rows, ["address", "dmarc", "pinned", "note"], options["format"])
 
     def do_override(self, options: dict) -> None:
         row = overrides.set_override(
@@ -75,6 +84,18 @@ class Command(BaseCommand):
         self.stdout.write(
             _("DMARC treatment of %(a)s is now “%(d)s”.") % {"a": row.address, "d": row.dmarc}
         )
+
+    def do_pin(self, options: dict) -> None:
+        row = overrides.pin_sender(
+            options["address"], not options["off"], note=options["note"], actor=cli_actor()
+        )
+        if options["off"]:
+            self.stdout.write(_("%(a)s is no longer pinned.") % {"a": row.address})
+        else:
+            self.stdout.write(
+                _("%(a)s is pinned: their posts are held only on a proven forgery.")
+                % {"a": row.address}
+            )
 
     def do_bounces(self, options: dict) -> None:
         now = timezone.now()

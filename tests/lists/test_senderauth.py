@@ -1,0 +1,338 @@
+"""Sender verification of our own (no trusted MTA): SPF for the connecting address, DKIM, DMARC
+alignment, against a real NSD serving the members' domains — through the list, the authorisation
+door and the reachability door, and through the real SMTP intake on loopback."""
+
+from __future__ import annotations
+
+import base64
+import smtplib
+import subprocess
+from email.message import EmailMessage
+
+import dkim
+import pytest
+from django.conf import settings
+
+from tests.lists import smtp as smtp_fixtures
+from tests.lists.nsd import serve, zone
+from tests.lists.posting import fast_passwords, message  # noqa: F401 - fixture
+from tests.repository.reach import next_round, subject_ref
+from tldops.directory import actions, links
+from tldops.directory.audit import Actor
+from tldops.directory.models import Membership, Person
+from tldops.lists import dns as list_dns
+from tldops.lists import intake, senderauth
+from tldops.lists.models import (
+    ArchivedMessage,
+    InboundMessage,
+    OutboundMessage,
+    Post,
+    SenderOverride,
+)
+from tldops.repository import reachability
+from tldops.repository.models import Challenge
+
+intake_server = smtp_fixtures.intake_server
+
+SELECTOR = "s2026"
+FR_SERVER = "127.0.0.10"  # the only server nic.fr authorises (SPF -all, DMARC p=reject)
+NL_SERVER = "127.0.0.20"  # nic.nl: SPF -all, no DMARC record
+BR_SERVER = "127.0.0.30"  # nic.br: SPF ~all, no DMARC record (nothing to verify with)
+ATTACKER = "127.0.0.66"
+
+
+@pytest.fixture(scope="module")
+def keypair(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("senderauth-key")
+    private = folder / "key.pem"
+    subprocess.run(
+        ["openssl", "genrsa", "-out", str(private), "2048"], check=True, capture_output=True
+    )
+    der = subprocess.run(
+        ["openssl", "pkey", "-in", str(private), "-pubout", "-outform", "DER"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    return private.read_bytes(), base64.b64encode(der).decode("ascii")
+
+
+def _txt(value: str) -> str:
+    return " ".join(f'"{value[i : i + 255]}"' for i in range(0, len(value), 255))
+
+
+@pytest.fixture(scope="module")
+def nsd(tmp_path_factory, keypair):
+    _private, public = keypair
+    zones = {
+        "nic.fr": zone(
+            "nic.fr",
+            [
+                f'@ IN TXT "v=spf1 ip4:{FR_SERVER} -all"',
+                '_dmarc IN TXT "v=DMARC1; p=reject"',
+                f"{SELECTOR}._domainkey IN TXT {_txt(f'v=DKIM1; k=rsa; p={public}')}",
+            ],
+        ),
+        "nic.nl": zone("nic.nl", [f'@ IN TXT "v=spf1 ip4:{NL_SERVER} -all"']),
+        "nic.br": zone("nic.br", [f'@ IN TXT "v=spf1 ip4:{BR_SERVER} ~all"']),
+        "evil.example": zone("evil.example", [f'@ IN TXT "v=spf1 ip4:{ATTACKER} -all"']),
+    }
+    yield from serve(tmp_path_factory.mktemp("senderauth-nsd"), zones)
+
+
+@pytest.fixture
+def verifying(nsd, settings):
+    """Our own checks on (the embedded default), the DNS pointed at the test NSD."""
+    settings.VERIFY_SENDERS = True
+    settings.LIST_TRUSTED_AUTHSERV_ID = ""
+    settings.DNS_RESOLVER = nsd.address
+    settings.DMARC_MITIGATION = False
+    list_dns.clear_cache()
+    yield settings
+    list_dns.clear_cache()
+
+
+@pytest.fixture
+def members(verifying, catalog, make_member):
+    return {
+        "ana": make_member(catalog["fr"], "Ana Lopez", "ana@nic.fr"),
+        "bert": make_member(catalog["nl"], "Bert de Vries", "bert@nic.nl"),
+        "carla": make_member(catalog["br"], "Carla Souza", "carla@nic.br"),
+    }
+
+
+def signed(msg: EmailMessage, private: bytes, domain: str = "nic.fr") -> bytes:
+    raw = msg.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    signature = dkim.sign(
+        raw, SELECTOR.encode(), domain.encode(), private, include_headers=[b"from", b"subject"]
+    )
+    return signature + raw
+
+
+def deliver(raw: bytes | EmailMessage, *, peer: str, mail_from: str, helo: str = "mx.test"):
+    """Store as the intake does (with the connecting address it saw) and process."""
+    raw = raw if isinstance(raw, bytes) else raw.as_bytes()
+    route = intake.route_for(settings.LIST_ADDRESS)
+    pk = intake.store(mail_from, [settings.LIST_ADDRESS], raw, route.name, peer=peer, helo=helo)
+    outcome = intake.process_message(pk)
+    assert outcome is not None and outcome.status != "failed", outcome
+    return Post.objects.get(inbound_id=pk)
+
+
+def reasons(post: Post) -> dict[str, str]:
+    return {r["rule"]: r["reason"] for r in post.reasons}
+
+
+def distributed(post: Post) -> bool:
+    post.refresh_from_db()
+    return (
+        post.status == Post.Status.ACCEPTED
+        or ArchivedMessage.objects.filter(post=post).exists()
+        or OutboundMessage.objects.filter(purpose="list-post").exists()
+    )
+
+
+# --- The attack of the issue ---------------------------------------------------------------------
+
+
+def test_a_post_in_a_members_name_from_an_attackers_server_is_held(members):
+    """From: a member, envelope and server the attacker's own: held, never distributed."""
+    p = deliver(message(sender="ana@nic.fr"), peer=ATTACKER, mail_from="x@evil.example")
+    assert p.status == Post.Status.HELD
+    assert "DMARC" in reasons(p)["spoofing"]
+    assert not distributed(p)
+
+
+def test_a_forged_envelope_of_the_members_domain_fails_spf(members):
+    p = deliver(message(sender="bert@nic.nl"), peer=ATTACKER, mail_from="bert@nic.nl")
+    assert p.status == Post.Status.HELD
+    assert "SPF" in reasons(p)["spoofing"]
+    assert not distributed(p)
+
+
+def test_the_members_own_server_passes_spf_and_dmarc(members):
+    p = deliver(message(sender="ana@nic.fr"), peer=FR_SERVER, mail_from="ana@nic.fr")
+    assert p.status == Post.Status.ACCEPTED, p.reasons
+    inbound = InboundMessage.objects.get(pk=p.inbound_id)
+    assert inbound.auth_results == (
+        f"{settings.AUTHSERV_ID}; spf=pass smtp.mailfrom=nic.fr; dkim=none; "
+        "dmarc=pass header.from=nic.fr"
+    )
+
+
+def test_a_valid_signature_of_the_domain_passes_from_any_server(members, keypair):
+    """A forwarder's server (SPF fails for nic.fr) but nic.fr's DKIM signature holds."""
+    raw = signed(message(sender="ana@nic.fr"), keypair[0])
+    p = deliver(raw, peer=ATTACKER, mail_from="ana@nic.fr")
+    assert p.status == Post.Status.ACCEPTED, p.reasons
+    assert "dkim=pass header.d=nic.fr" in InboundMessage.objects.get(pk=p.inbound_id).auth_results
+
+
+def test_a_signature_of_another_domain_does_not_vouch(members, keypair, nsd):
+    """evil.example signs with a key of its own: the signature holds, but not for nic.fr."""
+    raw = signed(message(sender="ana@nic.fr"), keypair[0], domain="nic.nl")  # no key at nic.nl
+    p = deliver(raw, peer=ATTACKER, mail_from="x@evil.example")
+    assert p.status == Post.Status.HELD
+
+
+def test_a_tampered_signed_message_is_held(members, keypair):
+    raw = signed(message(sender="ana@nic.fr", subject="Original"), keypair[0])
+    raw = raw.replace(b"Subject: Original", b"Subject: Changed")
+    p = deliver(raw, peer=ATTACKER, mail_from="ana@nic.fr")
+    assert p.status == Post.Status.HELD
+    assert "dkim=fail" in InboundMessage.objects.get(pk=p.inbound_id).auth_results
+
+
+def test_no_dmarc_and_no_spf_hard_fail_is_held_until_a_moderator_pins_the_sender(members):
+    """nic.br publishes only ``~all``: even its own server cannot prove the author."""
+    p = deliver(message(sender="carla@nic.br"), peer=BR_SERVER, mail_from="carla@nic.br")
+    assert p.status == Post.Status.HELD
+    assert "pin" in reasons(p)["spoofing"]
+
+    SenderOverride.objects.create(address="carla@nic.br", pinned=True)
+    p = deliver(message(sender="carla@nic.br"), peer=BR_SERVER, mail_from="carla@nic.br")
+    assert p.status == Post.Status.ACCEPTED, p.reasons
+
+
+def test_pinning_does_not_let_a_proven_forgery_through(members):
+    SenderOverride.objects.create(address="bert@nic.nl", pinned=True)
+    p = deliver(message(sender="bert@nic.nl"), peer=ATTACKER, mail_from="bert@nic.nl")
+    assert p.status == Post.Status.HELD
+
+
+def test_no_dmarc_but_spf_hard_fail_and_the_domains_server_passes(members):
+    p = deliver(message(sender="bert@nic.nl"), peer=NL_SERVER, mail_from="bert@nic.nl")
+    assert p.status == Post.Status.ACCEPTED, p.reasons
+
+
+def test_two_from_addresses_are_held(members):
+    msg = message(sender="ana@nic.fr")
+    del msg["From"]
+    msg["From"] = "Ana <ana@nic.fr>, Eve <eve@evil.example>"
+    p = deliver(msg, peer=FR_SERVER, mail_from="ana@nic.fr")
+    assert p.status == Post.Status.HELD
+
+
+def test_a_dns_failure_holds_rather_than_trusts(members, settings, monkeypatch):
+    monkeypatch.setattr(list_dns, "LIFETIME", 0.5)  # the time allowed per look-up, not a result
+    settings.DNS_RESOLVER = "127.0.0.1:9"  # nothing answers there
+    list_dns.clear_cache()
+    p = deliver(message(sender="ana@nic.fr"), peer=FR_SERVER, mail_from="ana@nic.fr")
+    assert p.status == Post.Status.HELD
+    assert "DNS" in reasons(p)["spoofing"]
+
+
+def test_our_header_comes_first_and_forged_ones_with_our_id_are_dropped(verifying):
+    msg = message(sender="ana@nic.fr")
+    msg["Authentication-Results"] = f"{settings.AUTHSERV_ID}; dmarc=pass header.from=nic.fr"
+    msg["Authentication-Results"] = "mx.elsewhere.example; spf=pass"
+    check = senderauth.SenderCheck("ana@nic.fr", "nic.fr", "own", header="ours; spf=fail")
+    check.header = f"{settings.AUTHSERV_ID}; spf=fail smtp.mailfrom=evil.example"
+    senderauth.stamp(msg, check)
+    values = [str(v) for v in msg.get_all("Authentication-Results")]
+    assert values == [check.header, "mx.elsewhere.example; spf=pass"]
+    assert str(msg["Subject"]) == "DDoS on the DNS"
+
+
+# --- Through the real SMTP intake: the connecting address is the one the server sees --------------
+
+
+def smtp_send(servers, msg: EmailMessage, *, source: str, envelope: str, to: str) -> InboundMessage:
+    with smtplib.SMTP("127.0.0.1", servers.ports[0], source_address=(source, 0)) as smtp:
+        smtp.ehlo("mail.test")
+        smtp.sendmail(envelope, [to], msg.as_bytes())
+    handler = servers.handler
+    servers.run(handler.drain())
+    return InboundMessage.objects.latest("id")
+
+
+@pytest.fixture
+def servers(intake_server):
+    servers, handler = intake_server
+    servers.handler = handler
+    return servers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_through_smtp_the_connecting_address_decides(members, servers):
+    forged = smtp_send(
+        servers, message(sender="ana@nic.fr"), source=ATTACKER, envelope="ana@nic.fr",
+        to=settings.LIST_ADDRESS,
+    )  # fmt: skip
+    assert forged.peer == ATTACKER and forged.helo == "mail.test"
+    assert Post.objects.get(inbound=forged).status == Post.Status.HELD
+
+    genuine = smtp_send(
+        servers, message(sender="ana@nic.fr"), source=FR_SERVER, envelope="ana@nic.fr",
+        to=settings.LIST_ADDRESS,
+    )  # fmt: skip
+    assert Post.objects.get(inbound=genuine).status == Post.Status.ACCEPTED
+
+
+# --- The authorisation and reachability doors ----------------------------------------------------
+
+
+def authorisation_reply(invitation, sender: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = settings.AUTHORISE_ADDRESS
+    msg["Subject"] = f"Re: please name the contacts [ref:{links.invitation_ref(invitation)}]"
+    msg["Message-ID"] = "<auth-1@nic.fr>"
+    msg.set_content("Contact: Eve Mallory <eve@evil.example>; +33 1 23 45 67 89 (office)\n")
+    return msg
+
+
+def deliver_to(address: str, msg: EmailMessage, *, peer: str, mail_from: str):
+    route = intake.route_for(address)
+    pk = intake.store(mail_from, [address], msg.as_bytes(), route.name, peer=peer, helo="mx.test")
+    return intake.process_message(pk)
+
+
+def test_a_spoofed_admin_address_cannot_authorise(verifying, catalog, outbox):
+    invitation = actions.invite_cctld(catalog["fr"], actor=Actor.system())
+    outcome = deliver_to(
+        settings.AUTHORISE_ADDRESS,
+        authorisation_reply(invitation, "admin@nic.fr"),
+        peer=ATTACKER,
+        mail_from="x@evil.example",
+    )
+    assert outcome.status == InboundMessage.Status.REJECTED
+    assert "not verified" in outcome.result
+    assert not Person.objects.filter(email="eve@evil.example").exists()
+    assert not Membership.objects.exists()
+    ((to, reply),) = outbox("authorise-reply")
+    assert to == "x@evil.example" or to == "admin@nic.fr"
+    assert "Nothing was changed" in reply.get_body().get_content()
+
+
+def test_the_real_admin_address_still_authorises(verifying, catalog):
+    invitation = actions.invite_cctld(catalog["fr"], actor=Actor.system())
+    outcome = deliver_to(
+        settings.AUTHORISE_ADDRESS,
+        authorisation_reply(invitation, "admin@nic.fr"),
+        peer=FR_SERVER,
+        mail_from="admin@nic.fr",
+    )
+    assert outcome.status == InboundMessage.Status.DONE, outcome.result
+    assert Membership.objects.filter(person__email="eve@evil.example").exists()
+
+
+def test_a_spoofed_reachability_answer_is_not_counted(members, outbox):
+    _period, starts = next_round()
+    reachability.run_due(starts)
+    check_mail = next(m for to, m in outbox("reachability") if to == "ana@nic.fr")
+    msg = EmailMessage()
+    msg["From"] = "ana@nic.fr"
+    msg["To"] = settings.REACHABILITY_ADDRESS
+    msg["Subject"] = f"Re: {check_mail['Subject']} [ref:{subject_ref(check_mail)}]"
+    msg["Message-ID"] = "<reach-1@evil.example>"
+    msg.set_content("Yes, still here.")
+
+    outcome = deliver_to(
+        settings.REACHABILITY_ADDRESS, msg, peer=ATTACKER, mail_from="x@evil.example"
+    )
+    assert outcome.status == InboundMessage.Status.REJECTED
+    assert Challenge.objects.get(person__email="ana@nic.fr").answered_at is None
+
+    outcome = deliver_to(settings.REACHABILITY_ADDRESS, msg, peer=FR_SERVER, mail_from="ana@nic.fr")
+    assert outcome.status == InboundMessage.Status.DONE, outcome.result
+    assert Challenge.objects.get(person__email="ana@nic.fr").answered_at is not None
