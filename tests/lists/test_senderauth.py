@@ -336,3 +336,29 @@ def test_a_spoofed_reachability_answer_is_not_counted(members, outbox):
     outcome = deliver_to(settings.REACHABILITY_ADDRESS, msg, peer=FR_SERVER, mail_from="ana@nic.fr")
     assert outcome.status == InboundMessage.Status.DONE, outcome.result
     assert Challenge.objects.get(person__email="ana@nic.fr").answered_at is not None
+
+
+def test_a_forged_moderators_reply_decides_nothing(members, staff, outbox):
+    """The notice's reference is secret, but a leaked one with a forged From must not approve."""
+    from tldops.lists import moderation
+
+    staff(email="sec@nic.fr")
+    held = deliver(message(sender="eve@evil.example"), peer=ATTACKER, mail_from="eve@evil.example")
+    assert held.status == Post.Status.HELD
+    local, _at, domain = settings.LIST_ADDRESS.rpartition("@")
+    request = f"{local}-request@{domain}"
+    reply = message(
+        sender="sec@nic.fr",
+        to=request,
+        subject=f"Re: moderation {moderation.reference(held)}",
+        body="approve\n",
+    )
+    outcome = deliver_to(request, reply, peer=ATTACKER, mail_from="sec@nic.fr")
+    assert outcome.status == InboundMessage.Status.REJECTED
+    assert "not applied" in outcome.result
+    held.refresh_from_db()
+    assert held.status == Post.Status.HELD
+
+    outcome = deliver_to(request, reply, peer=FR_SERVER, mail_from="sec@nic.fr")
+    held.refresh_from_db()
+    assert held.status == Post.Status.ACCEPTED, outcome.result

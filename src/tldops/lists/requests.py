@@ -25,7 +25,7 @@ from tldops.directory import queries
 from tldops.directory.audit import Actor
 from tldops.directory.errors import DirectoryError, InvalidInput, NotAuthorised
 from tldops.directory.mail_door import automatic_reason, body_text
-from tldops.lists import headers, moderation, outbox
+from tldops.lists import headers, moderation, outbox, senderauth
 from tldops.lists.intake import Outcome
 from tldops.lists.membership import is_subscriber
 from tldops.lists.models import InboundMessage
@@ -113,7 +113,7 @@ def handle_request(inbound: InboundMessage) -> Outcome:
     if why := _ignored(msg, inbound, sender):
         return Outcome.rejected(f"ignored, not answered: {why}")
     if moderation.REF_PATTERN.search(str(msg.get("Subject", ""))):
-        return moderation_reply(msg, sender)
+        return moderation_reply(msg, sender, unverified=senderauth.unverified_reason(inbound, msg))
     command, written = command_of(msg)
     context: dict[str, object] = {"command": command, "address": sender}
     if not command:
@@ -170,10 +170,19 @@ def moderation_command(text: str) -> tuple[str, str]:
     return action, m.group(2).strip()
 
 
-def moderation_reply(msg: EmailMessage, sender: str) -> Outcome:
-    """Apply a moderator's reply to a moderation notice, and tell them the result."""
+def moderation_reply(msg: EmailMessage, sender: str, *, unverified: str = "") -> Outcome:
+    """Apply a moderator's reply to a moderation notice, and tell them the result.
+
+    ``unverified`` is why the From address could not be verified (``lists.senderauth``), if it
+    could not: a decision is then refused, whatever the reference says.
+    """
     post = None
     try:
+        if unverified:
+            raise NotAuthorised(
+                _("%(why)s The decision was not applied: decide in the portal instead.")
+                % {"why": unverified}
+            )
         moderator = moderation.moderator_by_address(sender)
         if moderator is None:
             raise NotAuthorised(
