@@ -399,7 +399,10 @@ def tokens(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 _token, plaintext = api_tokens.create_token(
-                    person, form.cleaned_data["name"], actor=actor
+                    person,
+                    form.cleaned_data["name"],
+                    actor=actor,
+                    second_factor_proved=request.user.is_verified(),
                 )
             except DirectoryError as exc:
                 add_directory_error(form, exc)
