@@ -43,6 +43,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tldops.web.headers.SecurityHeadersMiddleware",  # CSP, HSTS, no-store (not on static files)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,6 +125,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Strict-Transport-Security, sent when BASE_URL is https (tldops.web.headers); 0: not sent.
+SECURE_HSTS_SECONDS = SOURCE.int("HSTS_SECONDS", 31536000 if SESSION_COOKIE_SECURE else 0)
 
 # Login rate limiting (django-axes): lock a username+address pair after this many failures.
 AXES_FAILURE_LIMIT = SOURCE.int("LOGIN_FAILURE_LIMIT", 5)
