@@ -43,6 +43,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tldops.web.headers.SecurityHeadersMiddleware",  # CSP, HSTS, no-store (not on static files)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,14 +125,24 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Strict-Transport-Security, sent when BASE_URL is https (tldops.web.headers); 0: not sent.
+SECURE_HSTS_SECONDS = SOURCE.int("HSTS_SECONDS", 31536000 if SESSION_COOKIE_SECURE else 0)
 
-# Login rate limiting (django-axes): lock a username+address pair after this many failures.
+# Login rate limiting (tldops/web/signin.py). django-axes locks an address (an IPv6 /64) after
+# this many failures, whatever the account; an account with as many failures from any addresses
+# makes each further try wait 2, 4, 8 … seconds, at most LOGIN_MAX_DELAY, unless its TOTP code
+# comes with the password. Nothing locks the owner out.
 AXES_FAILURE_LIMIT = SOURCE.int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = SOURCE.int("LOGIN_COOLOFF_MINUTES", 15) / 60
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_CLIENT_IP_CALLABLE = "tldops.web.signin.lockout_address"
+AXES_RESET_ON_SUCCESS = False  # signin.forgive() forgets the person's own failures only
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_ENABLED = SOURCE.bool("LOGIN_RATE_LIMIT", True)
+LOGIN_MAX_DELAY = SOURCE.int("LOGIN_MAX_DELAY_SECONDS", 60)
+# Reverse proxies (addresses or networks) whose X-Forwarded-For gives the client's address; any
+# other peer is the client itself (signin.client_address). Empty: X-Forwarded-For is ignored.
+TRUSTED_PROXIES = SOURCE.list("TRUSTED_PROXIES", "")
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français")]

@@ -59,7 +59,8 @@ class ApiClient:
 
 
 def token_for(person: Person, name: str = "test") -> str:
-    return tokens.create_token(person, name, actor=Actor.system())[1]
+    """A token as a session of ``person`` that proved its TOTP code would create it."""
+    return tokens.create_token(person, name, actor=Actor.system(), second_factor_proved=True)[1]
 
 
 def verified_session(person: Person, client: Client | None = None) -> Client:
@@ -131,7 +132,9 @@ def world(catalog, make_member, staff) -> World:
         "committee": ApiClient(client=verified_session(committee)),
     }
     spare = {
-        role: tokens.create_token(person, "spare", actor=Actor.system())[0].pk
+        role: tokens.create_token(person, "spare", actor=Actor.system(), second_factor_proved=True)[
+            0
+        ].pk
         for role, person in (
             ("member", member),
             ("secretariat", secretariat),

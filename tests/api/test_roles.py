@@ -198,3 +198,101 @@ def test_bad_token_is_refused_even_with_a_valid_session(world):
     assert response.status_code == 401
     assert "token" in response.data["detail"]
     assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+# --- A token carries the role it was created under -------------------------------------------------
+
+
+def _promote(person: Any, role: str) -> None:
+    from tldops.directory import actions
+    from tldops.directory.audit import Actor
+
+    position = "chair" if role == "committee" else ""
+    actions.set_role(person, role=role, position=position, actor=Actor(label="cli", door="cli"))
+
+
+@pytest.mark.parametrize("role", ["secretariat", "committee"])
+def test_a_members_token_gains_no_staff_powers_on_promotion(world, api_client, role):
+    """A token made while its owner was a member (no second factor needed) stays a member's token
+    after a promotion: staff powers need a token created by a TOTP-verified staff session."""
+    from tests.api.conftest import token_for
+
+    member = world.member
+    old = api_client(token=token_for(member))
+    assert old.get("/invitations").status_code == 403
+    _promote(member, role)
+    assert old.get("/invitations").status_code == 403
+    assert old.get("/audit").status_code == 403
+    assert old.get("/moderation/posts").status_code == 403
+    # Still a member's powers: the directory and the catalog.
+    assert old.get("/directory/contacts").status_code == 200
+    # Nor may it change roles or moderate, even where the endpoint's own check is bypassed.
+    refused = old.put(f"/people/{world.other.pk}/role", {"role": "secretariat"})
+    assert refused.status_code == 403
+    assert old.get("/me/tokens").data[0]["scope"] == "member"
+    # A token made now, from the promoted person's verified session, has the staff role.
+    new = api_client(token=token_for(member))
+    assert new.get("/invitations").status_code == 200
+
+
+def test_a_staff_token_needs_a_verified_session(world, api_client):
+    from tldops.directory import tokens
+    from tldops.directory.audit import Actor
+
+    _token, plaintext = tokens.create_token(
+        world.secretariat, "unverified", actor=Actor.system(), second_factor_proved=False
+    )
+    assert _token.scope == "member"
+    assert api_client(token=plaintext).get("/invitations").status_code == 403
+
+
+def test_services_check_the_tokens_role_not_the_persons(world):
+    from tldops.directory import actions, tokens
+    from tldops.directory.audit import Actor
+    from tldops.directory.errors import NotAuthorised
+
+    plaintext = tokens.create_token(
+        world.member, "script", actor=Actor.system(), second_factor_proved=True
+    )[1]
+    _promote(world.member, "committee")
+    person = tokens.person_for_token(plaintext)
+    assert person.role == "committee"
+    with pytest.raises(NotAuthorised):
+        actions.set_role(world.other, role="secretariat", actor=Actor.of(person, "api"))
+    assert Actor.of(person, "api").label.startswith("member:")
+
+
+def test_a_demoted_persons_staff_token_loses_staff_powers(world, api_client):
+    from tests.api.conftest import token_for
+
+    token = api_client(token=token_for(world.committee))
+    assert token.get("/audit").status_code == 200
+    _promote(world.committee, "member")
+    assert token.get("/audit").status_code == 403
+
+
+def test_the_migration_gives_existing_tokens_the_role_they_were_created_under(world):
+    """0003_apitoken_scope reads the role from the audit entry written when each token was made."""
+    import importlib
+
+    from django.apps import apps
+
+    from tldops.directory import tokens
+    from tldops.directory.audit import Actor
+    from tldops.directory.models import ApiToken
+
+    migration = importlib.import_module("tldops.directory.migrations.0003_apitoken_scope")
+    as_member = tokens.create_token(
+        world.member, "old script", actor=Actor.of(world.member, "web"), second_factor_proved=True
+    )[0]
+    _promote(world.member, "committee")
+    as_staff = tokens.create_token(
+        world.secretariat,
+        "staff script",
+        actor=Actor.of(world.secretariat, "web"),
+        second_factor_proved=True,
+    )[0]
+    ApiToken.objects.update(scope="member")  # as the new column's default leaves them
+    migration.scope_from_audit(apps, None)
+    assert ApiToken.objects.get(pk=as_member.pk).scope == "member"
+    assert ApiToken.objects.get(pk=as_staff.pk).scope == "secretariat"

@@ -46,13 +46,25 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+def _watch_csp(page, violations: list[str]) -> None:
+    """Collect what the browser refused under the Content-Security-Policy (tldops/web/headers.py):
+    an inline script or style in a template shows up here, and fails the test."""
+    page.on(
+        "console",
+        lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+
+
 @pytest.fixture
 def page(browser, live_server) -> Iterator[object]:
     context = browser.new_context(base_url=live_server.url, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(15_000)
+    violations: list[str] = []
+    _watch_csp(page, violations)
     yield page
     context.close()
+    assert not violations, violations
 
 
 @pytest.fixture(autouse=True)
@@ -65,17 +77,20 @@ def _fast_passwords(settings):
 def new_page(browser, live_server) -> Iterator[object]:
     """Open a page in a fresh browser context (its own cookies): one per person in a flow."""
     contexts = []
+    violations: list[str] = []
 
     def make(locale: str = "en-GB"):
         context = browser.new_context(base_url=live_server.url, locale=locale)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
+        _watch_csp(page, violations)
         return page
 
     yield make
     for context in contexts:
         context.close()
+    assert not violations, violations
 
 
 def totp_code(key: bytes, *, steps_ahead: int = 0) -> str:

@@ -101,7 +101,7 @@ def test_index_month_thread_message(member_client, thread):
     assert "Phishing wave against registrars" in month_html
     thread_html = member_client.get(f"/archive/thread/{root.pk}/").content.decode()
     assert thread_html.index("Watch for fake renewal") < thread_html.index("We see them too.")
-    assert 'style="--depth: 1"' in thread_html
+    assert 'class="reply depth-1"' in thread_html
     assert '<a href="https://example.org/x"' in thread_html  # urlized, escaped otherwise
     # Asking for the thread through a reply redirects to its root.
     response = member_client.get(f"/archive/thread/{reply.pk}/")

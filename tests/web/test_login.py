@@ -2,12 +2,19 @@
 
 import re
 from base64 import b32decode
+from datetime import timedelta
 
+import pytest
+from axes.models import AccessAttempt
+from django.core.exceptions import ImproperlyConfigured
+from django.test import Client, RequestFactory
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.conftest import PASSWORD
 from tests.web.conftest import code_for, confirmed_device, sign_in, wrong_code
+from tldops.web import signin
 
 
 def test_login_page_has_the_three_named_fields(client, db):
@@ -155,3 +162,125 @@ def test_wrong_totp_codes_count_towards_the_rate_limit(client, settings, staff):
         assert sign_in(client, person, code=wrong_code(device)).status_code == 400
     assert sign_in(client, person, code=wrong_code(device)).status_code == 429
     assert sign_in(client, person, code=code_for(device)).status_code == 429
+
+
+# --- Behind the reverse proxy: the lock-out slows the attacker, not the owner -----------------------
+
+PROXY = "127.0.0.1"
+
+
+def _via_proxy(address: str) -> Client:
+    """A browser at ``address`` behind the documented nginx (which appends $remote_addr)."""
+    return Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=address)
+
+
+def _rate_limited(settings, limit: int = 3) -> None:
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = limit
+    settings.TRUSTED_PROXIES = [PROXY, "::1"]
+
+
+def _let_the_account_delay_pass() -> None:
+    """As if the attacker's last failure were old enough for the per-account delay (but not for
+    the per-address lock-out, 15 minutes)."""
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=2))
+
+
+def test_behind_the_proxy_an_attacker_locks_only_their_own_address(client, settings, staff):
+    """Everyone behind nginx had the proxy's address, so failures typed by anyone locked the
+    account for everyone. Now only the attacker's address is locked, and the owner with the right
+    password and TOTP code signs in from theirs at once."""
+    _rate_limited(settings)
+    person = staff()
+    device = confirmed_device(person)
+    attacker = _via_proxy("203.0.113.9")
+    for _ in range(3):
+        sign_in(attacker, person, password="guessing!guessing!")
+    assert sign_in(attacker, person, code=code_for(device)).status_code == 429
+    owner = _via_proxy("198.51.100.7")
+    response = sign_in(owner, person, code=code_for(device))
+    assert response.status_code == 302 and response["Location"] == "/home/"
+
+
+def test_a_member_without_totp_waits_a_little_but_is_not_locked_out(settings, catalog, make_member):
+    _rate_limited(settings)
+    person = make_member(catalog["fr"])
+    for i in range(6):  # from six addresses, under the per-address limit each
+        sign_in(_via_proxy(f"203.0.113.{i + 1}"), person, password="guessing!guessing!")
+    owner = _via_proxy("198.51.100.7")
+    early = sign_in(owner, person)
+    assert early.status_code == 429
+    assert "wait" in early.content.decode() and "_auth_user_id" not in owner.session
+    _let_the_account_delay_pass()
+    response = sign_in(owner, person)
+    assert response.status_code == 302 and response["Location"] == "/home/"
+
+
+def test_the_account_delay_checks_no_password(settings, catalog, make_member):
+    """Tries that come before the delay is over are not checked: the right password typed then
+    does not get in (so guessing from many addresses is as slow as the delay), and is not
+    counted either."""
+    _rate_limited(settings)
+    person = make_member(catalog["fr"])
+    for i in range(6):
+        sign_in(_via_proxy(f"203.0.113.{i + 1}"), person, password="guessing!guessing!")
+    before = sum(a.failures_since_start for a in AccessAttempt.objects.all())
+    assert sign_in(_via_proxy("203.0.113.200"), person).status_code == 429
+    assert sum(a.failures_since_start for a in AccessAttempt.objects.all()) == before
+
+
+def test_x_forwarded_for_from_anyone_but_the_proxy_is_ignored(settings, catalog, make_member):
+    _rate_limited(settings)
+    person = make_member(catalog["fr"])
+    for i in range(3):
+        # Straight to the web server, naming a new address each time.
+        direct = Client(REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR=f"192.0.2.{i}")
+        sign_in(direct, person, password="guessing!guessing!")
+    direct = Client(REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="192.0.2.99")
+    assert sign_in(direct, person).status_code == 429
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.9"}
+
+
+def test_signing_in_to_ones_own_account_does_not_reset_the_address(settings, catalog, make_member):
+    _rate_limited(settings)
+    victim = make_member(catalog["fr"])
+    attacker_account = make_member(catalog["nl"], name="Mal Lory")
+    attacker = _via_proxy("203.0.113.9")
+    for _ in range(2):
+        sign_in(attacker, victim, password="guessing!guessing!")
+    assert sign_in(attacker, attacker_account).status_code == 302
+    attacker.post("/logout/")
+    assert sign_in(attacker, victim, password="guessing!guessing!").status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "expected"),
+    [
+        # The rightmost address not a trusted proxy; what the client wrote to its left is ignored.
+        ("127.0.0.1", "1.1.1.1, 203.0.113.9", "203.0.113.9"),
+        ("127.0.0.1", "1.1.1.1, 203.0.113.9, 10.1.2.3", "203.0.113.9"),
+        ("10.9.9.9", "203.0.113.9", "203.0.113.9"),
+        ("::1", "2001:db8::5", "2001:db8::5"),
+        ("127.0.0.1", "", "127.0.0.1"),
+        ("127.0.0.1", "junk, 203.0.113.9", "203.0.113.9"),
+        ("127.0.0.1", "10.1.2.3, junk", "127.0.0.1"),
+        # Not from a trusted proxy: the header is the client's own words.
+        ("203.0.113.9", "198.51.100.1", "203.0.113.9"),
+    ],
+)
+def test_client_address(settings, peer, forwarded, expected):
+    settings.TRUSTED_PROXIES = ["127.0.0.1", "::1", "10.0.0.0/8"]
+    request = RequestFactory().get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)
+    assert signin.client_address(request) == expected
+
+
+def test_ipv6_clients_are_locked_per_64(settings):
+    settings.TRUSTED_PROXIES = []
+    request = RequestFactory().get("/", REMOTE_ADDR="2001:db8:1:2:aaaa::7")
+    assert signin.lockout_address(request) == "2001:db8:1:2::"
+
+
+def test_a_bad_trusted_proxy_setting_says_what_to_write(settings):
+    settings.TRUSTED_PROXIES = ["nginx.local"]
+    with pytest.raises(ImproperlyConfigured, match="TLDOPS_TRUSTED_PROXIES"):
+        signin.client_address(RequestFactory().get("/", REMOTE_ADDR="127.0.0.1"))

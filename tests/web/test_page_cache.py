@@ -129,3 +129,24 @@ def test_is_member_follows_the_membership(db, catalog, make_member, django_user_
     # The same answer when the person comes without the flag (as with an API token).
     fresh = django_user_model.objects.select_related("person").get(pk=person.user_id)
     assert permissions.is_member(fresh) is (status == "active")
+
+
+def test_pager_links_carry_no_other_members_query_string(
+    member_client, catalog, make_member, monkeypatch
+):
+    """The cached directory page's "Next" link is built from the search and the page only: a
+    parameter one member put in their address (here a ``next`` to another site) is not served to
+    the next member in their pager links."""
+    from tldops.web.views import members
+
+    monkeypatch.setattr(members, "DIRECTORY_PAGE_SIZE", 1)
+    other = Client()
+    assert sign_in(other, make_member(catalog["nl"], name="Jan Jansen")).status_code == 302
+    poisoned = member_client.get("/directory/?next=https://evil.example/&page=1").content.decode()
+    assert 'href="?page=2" rel="next"' in poisoned
+    html = other.get("/directory/?page=1").content.decode()  # from the cache
+    assert 'rel="next"' in html and "evil.example" not in html
+    assert 'href="?page=2" rel="next"' in html
+    # The search is kept in the links, and only it.
+    searched = other.get("/directory/?q=nic&page=1&utm=x").content.decode()
+    assert 'href="?q=nic&amp;page=2" rel="next"' in searched

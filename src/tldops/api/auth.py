@@ -4,8 +4,10 @@ Two ways in, tried in this order:
 
 * a personal token, ``Authorization: Bearer tldops_…`` (:mod:`tldops.directory.tokens`). A token
   that is unknown or revoked is refused at once (401), even if a session cookie is present too.
-  A token counts as a strong credential: it can only be created from a logged-in session, which for
-  staff has passed the second factor.
+  A token can only be created from a logged-in session, and carries the role it was created under
+  (``ApiToken.scope``): staff powers only when that session had passed the second factor, and never
+  more than the person's role now (:func:`tldops.directory.permissions.role_of`). A token made by
+  a member does not gain staff powers when its owner is promoted.
 * the portal's Django session. Unsafe methods need the CSRF token (header ``X-CSRFToken``), as
   everywhere in Django; staff sessions must be OTP-verified when the second factor is required.
 
@@ -88,6 +90,11 @@ class PortalSession(SessionAuth):
 def _is_verified(user: Any) -> bool:
     check = getattr(user, "is_verified", None)
     return bool(check and check())
+
+
+def second_factor_proved(request: HttpRequest) -> bool:
+    """The portal session behind this request proved a TOTP code (False with a token)."""
+    return getattr(request, "auth_method", "") == "session" and _is_verified(request.user)
 
 
 #: The authentication every non-public endpoint uses.

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 
-from tldops.api.auth import AUTH, actor, caller
+from tldops.api.auth import AUTH, actor, caller, second_factor_proved
 from tldops.api.schemas import (
     AUTH_ERRORS,
     InputSchema,
@@ -116,6 +116,10 @@ class TokenOut(Schema):
     id: int
     name: str
     prefix: str = Field(description="The token's first characters, to recognise it.")
+    scope: str = Field(
+        description="The role the token was created under (member, secretariat, committee): it "
+        "never gives more, whatever its owner's role becomes."
+    )
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
@@ -151,7 +155,12 @@ def create_token(request: HttpRequest, body: TokenIn) -> Any:
         raise NotAuthorised(
             _("Create API tokens from a logged-in portal session; a token cannot create another.")
         )
-    token, plaintext = tokens.create_token(caller(request), body.name, actor=actor(request))
+    token, plaintext = tokens.create_token(
+        caller(request),
+        body.name,
+        actor=actor(request),
+        second_factor_proved=second_factor_proved(request),
+    )
     return Status(201, {**TokenOut.from_orm(token).dict(), "token": plaintext})
 
 

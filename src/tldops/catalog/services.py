@@ -104,7 +104,7 @@ def tag_region(tld: Tld | str, region_code: str, *, actor: Actor, remove: bool =
     Only the standing committee may do this through the web or the API; the CLI is run by whoever
     operates the machine, so it is trusted as such.
     """
-    if actor.door != "cli" and (actor.person is None or actor.person.role != "committee"):
+    if actor.door != "cli" and actor.role != "committee":
         raise NotAuthorised(_("Only the standing committee may tag ccTLDs with regions."))
     if isinstance(tld, str):
         from tldops.directory.validation import resolve_tld

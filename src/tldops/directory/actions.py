@@ -669,7 +669,7 @@ def remove_contact(membership: Membership, *, actor: Actor, reason: str) -> Memb
 
 
 def _is_staff(actor: Actor) -> bool:
-    return actor.person is not None and actor.person.role in (Role.SECRETARIAT, Role.COMMITTEE)
+    return actor.role in (Role.SECRETARIAT, Role.COMMITTEE)
 
 
 def _require_staff(actor: Actor) -> None:
@@ -725,7 +725,7 @@ def create_staff(
 
 def set_role(person: Person, *, role: str, position: str = "", actor: Actor) -> Person:
     """Change someone's role; only the committee may (policy)."""
-    if actor.door != "cli" and (actor.person is None or actor.person.role != Role.COMMITTEE):
+    if actor.door != "cli" and actor.role != Role.COMMITTEE:
         raise NotAuthorised(_("Only the standing committee may change roles."))
     if role not in Role.values:
         raise InvalidInput(_("Unknown role “%(r)s”.") % {"r": role}, field="role")

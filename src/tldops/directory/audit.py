@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from tldops.catalog.models import Tld
 from tldops.directory.models import AuditEntry, Person, Version
+from tldops.directory.permissions import role_of
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,14 @@ class Actor:
 
     @classmethod
     def of(cls, person: Person, door: str) -> Actor:
-        return cls(label=f"{person.role}:{person.email}", door=door, person=person)
+        return cls(label=f"{role_of(person)}:{person.email}", door=door, person=person)
+
+    @property
+    def role(self) -> str:
+        """The role whose powers the actor acts with: the person's, capped by the scope of the API
+        token they came with (:func:`~tldops.directory.permissions.role_of`); "" without a person.
+        Services check this, never ``person.role``."""
+        return role_of(self.person) if self.person is not None else ""
 
     @classmethod
     def authoriser(cls, email: str, door: str) -> Actor:

@@ -206,10 +206,17 @@ class AuditEntry(models.Model):
 
 
 class ApiToken(models.Model):
-    """A personal API token. Only its SHA-256 is stored; the token is shown once when created."""
+    """A personal API token. Only its SHA-256 is stored; the token is shown once when created.
+
+    ``scope`` is the role the token was created under (staff only from a session that proved its
+    TOTP code): a token never gives more than that role's powers, nor more than the person's role
+    now (:func:`tldops.directory.permissions.role_of`). A token made as a member gains nothing when
+    its owner joins the secretariat or the committee.
+    """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     prefix = models.CharField(max_length=12, db_index=True)
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

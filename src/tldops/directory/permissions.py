@@ -46,15 +46,30 @@ def person_of(user: Any) -> Person | None:
     return person
 
 
+#: Each role's powers include those of the roles ranked below it.
+_RANK = {Role.MEMBER: 0, Role.SECRETARIAT: 1, Role.COMMITTEE: 2}
+
+
+def role_of(person: Person) -> str:
+    """The role whose powers ``person`` acts with in this request: their role, capped by the scope
+    of the API token they came with (``api_token_scope``, set by
+    :func:`tldops.directory.tokens.person_for_token`). A token made while its owner was a member
+    carries no staff powers after a promotion; one made as staff none after a demotion."""
+    scope = getattr(person, "api_token_scope", None)
+    if scope is not None and _RANK.get(scope, 0) < _RANK.get(person.role, 0):
+        return scope
+    return person.role
+
+
 def is_staff_role(user: Any) -> bool:
     """Secretariat or standing committee."""
     person = person_of(user)
-    return person is not None and person.role in (Role.SECRETARIAT, Role.COMMITTEE)
+    return person is not None and role_of(person) in (Role.SECRETARIAT, Role.COMMITTEE)
 
 
 def is_committee(user: Any) -> bool:
     person = person_of(user)
-    return person is not None and person.role == Role.COMMITTEE
+    return person is not None and role_of(person) == Role.COMMITTEE
 
 
 def is_member(user: Any) -> bool:
@@ -69,7 +84,7 @@ def is_member(user: Any) -> bool:
     person = person_of(user)
     if person is None:
         result = False
-    elif person.role in (Role.SECRETARIAT, Role.COMMITTEE):
+    elif role_of(person) in (Role.SECRETARIAT, Role.COMMITTEE):
         result = True
     elif hasattr(person, "tldops_active"):  # fetched with the person (person_of)
         result = bool(person.tldops_active)

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from tldops.directory.audit import Actor, record
 from tldops.directory.errors import InvalidInput, NotFound
-from tldops.directory.models import ApiToken, Person
+from tldops.directory.models import ApiToken, Person, Role
+from tldops.directory.permissions import needs_second_factor
 
 TOKEN_PREFIX = "tldops_"
 
@@ -23,8 +24,23 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(person: Person, name: str, *, actor: Actor) -> tuple[ApiToken, str]:
-    """A new token for ``person``; returns the row and the plaintext (shown once)."""
+def token_scope(person: Person, *, second_factor_proved: bool) -> str:
+    """The role a token created now carries: the person's role, but staff powers only when the
+    session creating it proved a TOTP code (or staff need none, ``TLDOPS_REQUIRE_2FA_FOR_STAFF``):
+    a token must not be a way around the second factor."""
+    if person.role == Role.MEMBER or second_factor_proved or not needs_second_factor(person):
+        return person.role
+    return Role.MEMBER
+
+
+def create_token(
+    person: Person, name: str, *, actor: Actor, second_factor_proved: bool
+) -> tuple[ApiToken, str]:
+    """A new token for ``person``; returns the row and the plaintext (shown once).
+
+    ``second_factor_proved``: the session asking has proved a TOTP code; the token carries the
+    person's staff role only then (:func:`token_scope`).
+    """
     label = (name or "").strip()
     if not label or len(label) > 100:
         raise InvalidInput(_("Give the token a name of 1 to 100 characters."), field="name")
@@ -33,6 +49,7 @@ def create_token(person: Person, name: str, *, actor: Actor) -> tuple[ApiToken, 
         token = ApiToken.objects.create(
             person=person,
             name=label,
+            scope=token_scope(person, second_factor_proved=second_factor_proved),
             prefix=plaintext[: len(TOKEN_PREFIX) + 4],
             digest=_digest(plaintext),
         )
@@ -52,7 +69,11 @@ def revoke_token(person: Person, token_id: int, *, actor: Actor) -> ApiToken:
 
 
 def person_for_token(plaintext: str) -> Person | None:
-    """The owner of a valid, unrevoked token, or ``None``. Records when it was last used."""
+    """The owner of a valid, unrevoked token, or ``None``. Records when it was last used.
+
+    The person comes with the token's scope (``api_token_scope``), which caps the role that
+    :mod:`tldops.directory.permissions` grants for this request.
+    """
     if not plaintext or not plaintext.startswith(TOKEN_PREFIX):
         return None
     token = (
@@ -65,4 +86,6 @@ def person_for_token(plaintext: str) -> Person | None:
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.person
+    person = token.person
+    person.api_token_scope = token.scope
+    return person

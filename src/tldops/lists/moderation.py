@@ -268,7 +268,7 @@ def hold(post: Post, msg: Message) -> None:
 def check_moderator(actor: Actor) -> None:
     """Moderators decide; the command line (operator access) and the system also may."""
     if actor.person is not None:
-        if actor.person.role not in MODERATOR_ROLES:
+        if actor.role not in MODERATOR_ROLES:
             raise NotAuthorised(_("Only the secretariat and the committee moderate the list."))
     elif actor.door not in ("cli", "system"):
         raise NotAuthorised(_("Only the secretariat and the committee moderate the list."))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from django import template
+from django.utils.http import urlencode
 
 from tldops.directory.models import Phone
 from tldops.directory.validation import format_phone
@@ -55,3 +57,15 @@ def minutes(delta) -> int:
         return max(1, round(delta.total_seconds() / 60))
     except AttributeError:
         return 1
+
+
+@register.simple_tag(takes_context=True)
+def page_link(context: template.Context, number: int) -> str:
+    """The pager's link to page ``number``: ``?`` + the view's ``pager_params`` (its own filters,
+    the empty ones left out) + ``page``, and nothing else of the request's query string. Pages are
+    cached and shared between members: a link copied from the address one member asked (say with
+    ``next=https://evil.example/``) would otherwise be served to the others."""
+    known: Mapping[str, object] = context.get("pager_params") or {}
+    params = {k: v for k, v in known.items() if v not in ("", None)}
+    params["page"] = number
+    return "?" + urlencode(params)

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import verify_token
@@ -27,6 +28,7 @@ from tldops.directory import tokens as api_tokens
 from tldops.directory.audit import Actor
 from tldops.directory.errors import DirectoryError, InvalidInput
 from tldops.directory.models import ApiToken, Membership
+from tldops.web import signin
 from tldops.web.access import (
     forbidden,
     member_required,
@@ -63,12 +65,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
     A wrong code counts as a failed login for the rate limit (django-axes), so codes cannot be
     guessed faster than passwords; and the message never says which of the three was wrong.
+    An address with too many failures is locked (django-axes); an account with too many, from
+    anywhere, must wait between tries unless its TOTP code comes with the password
+    (:mod:`tldops.web.signin`).
     """
     if request.user.is_authenticated and request.method == "GET":
         if second_factor_missing(request):
             return redirect("web:totp_setup")
         return redirect(_next_url(request))
     form = LoginForm(request.POST or None)
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         typed = form.cleaned_data["username"].strip()
         # Accounts are keyed by email; accept it in any case, and rate-limit the canonical name.
@@ -79,6 +85,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
             .first()
             or typed
         )
+        wait = signin.account_wait(username)
+        if wait and not TOTPDevice.objects.filter(user__username=username, confirmed=True).exists():
+            # Too early to check a password for this account: nothing is checked or counted.
+            form.add_error(None, _account_wait_message(wait))
+            return render(
+                request,
+                "web/login.html",
+                {"form": form, "next": _next_url(request)},
+                status=429,
+            )
         user = authenticate(request, username=username, password=form.cleaned_data["password"])
         device = None
         if user is not None:
@@ -94,7 +110,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
                         sender=__name__, credentials={"username": username}, request=request
                     )
                     user = None
-        if user is None:
+        if user is None and wait:
+            form.add_error(None, _account_wait_message(wait))
+            status = 429
+        elif user is None:
             form.add_error(
                 None,
                 _(
@@ -103,6 +122,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 ),
             )
         else:
+            signin.forgive(request, username)
             auth_login(request, user)
             if device is not None:
                 otp_login(request, device)
@@ -111,10 +131,19 @@ def login_view(request: HttpRequest) -> HttpResponse:
                     f"{reverse('web:totp_setup')}?{urlencode({'next': _next_url(request)})}"
                 )
             return redirect(_next_url(request))
-    status = 400 if request.method == "POST" else 200
     return render(
         request, "web/login.html", {"form": form, "next": _next_url(request)}, status=status
     )
+
+
+def _account_wait_message(seconds: int) -> str:
+    return ngettext(
+        "Too many failed sign-ins to this account: wait %(n)d second, then try again. With "
+        "two-factor authentication, the right password and code let you in without waiting.",
+        "Too many failed sign-ins to this account: wait %(n)d seconds, then try again. With "
+        "two-factor authentication, the right password and code let you in without waiting.",
+        seconds,
+    ) % {"n": seconds}
 
 
 @require_POST
@@ -399,7 +428,10 @@ def tokens(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 _token, plaintext = api_tokens.create_token(
-                    person, form.cleaned_data["name"], actor=actor
+                    person,
+                    form.cleaned_data["name"],
+                    actor=actor,
+                    second_factor_proved=request.user.is_verified(),
                 )
             except DirectoryError as exc:
                 add_directory_error(form, exc)

@@ -56,6 +56,7 @@ def directory(request: HttpRequest) -> HttpResponse:
             "groups": groups,
             "count": page.paginator.count,
             "page": page,
+            "pager_params": {"q": q},
             "is_staff_role": staff,
         }
         return render_to_string("web/partials/directory_results.html", context, request=request)

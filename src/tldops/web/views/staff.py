@@ -86,6 +86,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
             "invited": invited,
             "skipped": skipped,
             "page": page,
+            "pager_params": {"status": status_filter, "batch": batch_filter},
             "statuses": Invitation.Status.choices,
             "batches": list(batches),
             "status_filter": status_filter,
@@ -119,6 +120,7 @@ def audit(request: HttpRequest) -> HttpResponse:
         "web/audit.html",
         {
             "page": page,
+            "pager_params": {"tld": tld_text, "action": action},
             "tld_text": tld_text,
             "action": action,
             "actions": actions_list,
