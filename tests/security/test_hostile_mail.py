@@ -157,7 +157,7 @@ def hostile(draw) -> bytes:
 
 @pytest.mark.parametrize("door", list(doors()))
 @hsettings(
-    max_examples=25,
+    max_examples=60,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
