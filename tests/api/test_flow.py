@@ -422,3 +422,20 @@ def test_openapi_document_and_docs_are_served(client):
     assert docs.status_code == 200
     assert b"/static/ninja/swagger-ui-bundle.js" in docs.content  # served by us: works offline
     assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
+
+
+def test_an_invitation_link_cannot_remove_contacts(catalog, make_member):
+    make_member(catalog["fr"], "Ana Lopez")
+    token = _invite(catalog)
+    anonymous = ApiClient()
+
+    response = anonymous.post(
+        f"/authorisations/{token}", {"contacts": [_contact(2)], "remove": [1]}
+    )
+
+    assert response.status_code == 403
+    assert response.data["field"] == "remove"
+    assert "management link" in response.data["detail"]
+    assert Membership.objects.get().status == "active"
+    assert not Person.objects.filter(email="c2@nic.fr").exists()
+    assert anonymous.get(f"/authorisations/{token}").status_code == 200

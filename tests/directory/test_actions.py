@@ -195,6 +195,19 @@ def test_removing_an_unknown_number_changes_nothing(catalog, make_member):
     assert Membership.objects.get().status == "active"
 
 
+def test_an_invitation_link_cannot_remove_contacts(catalog, make_member):
+    make_member(catalog["fr"], name="Ana Lopez")
+    token = invite(catalog["fr"])
+    with pytest.raises(NotAuthorised, match="management link") as err:
+        actions.authorise_contacts(token, [], remove=[1], door="web")
+    assert err.value.field == "remove"
+    with pytest.raises(NotAuthorised):
+        actions.authorise_contacts(token, [contact("Bo Li", "bo@nic.fr")], remove=[1], door="web")
+    assert Membership.objects.get().status == "active"
+    assert not Person.objects.filter(email="bo@nic.fr").exists()
+    assert links.open_invitation(token)  # the refusal did not use the link up
+
+
 def test_member_edits_own_details_and_colleagues_are_told(catalog, make_member, outbox):
     ana = make_member(catalog["fr"], name="Ana Lopez")
     make_member(catalog["fr"], name="Bo Li")

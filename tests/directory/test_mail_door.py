@@ -213,6 +213,32 @@ def test_management_reply_removes_and_replaces(
     assert "Removed:" in text and "Old Contact" in text
 
 
+def test_a_reply_to_an_invitation_cannot_remove_contacts(
+    intake_server, catalog, make_member, outbox
+):
+    make_member(catalog["fr"], name="Old Contact", email="old@nic.fr")
+    invitation = actions.invite_cctld(catalog["fr"], actor=Actor.system())
+    servers, handler = intake_server
+
+    message = send(
+        servers,
+        handler,
+        sender=ADMIN,
+        subject=subject_of(invitation),
+        body="Remove: 1\nContact: New Contact <new@nic.fr>; +33 1 23 45 67 89 (mobile)\n",
+    )
+
+    assert message.status == InboundMessage.Status.REJECTED
+    assert dict(Membership.objects.values_list("person__email", "status")) == {
+        "old@nic.fr": "active"
+    }
+    assert not Person.objects.filter(email="new@nic.fr").exists()
+    text = body_of(replies(outbox)[0][1])
+    assert "management link" in text and "nothing was changed" in text
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.SENT
+
+
 def test_subject_without_reference_gets_an_explanation(intake_server, invitation, outbox):
     servers, handler = intake_server
     message = send(servers, handler, sender=ADMIN, subject="Our contacts", body=REPLY_BODY)

@@ -144,6 +144,21 @@ def test_manage_link_removes_and_replaces_a_contact(client, catalog, make_member
     assert open_names == {"Bob Two", "Cid Three", "Eve New"}
 
 
+def test_an_invitation_link_cannot_remove_contacts(client, catalog, make_member):
+    make_member(catalog["fr"], name="Ann One")
+    inv = actions.invite_cctld(catalog["fr"], actor=Actor.system())
+    url = f"/authorise/{links.invitation_token(inv)}/"
+    assert 'name="remove"' not in client.get(url).content.decode()
+
+    response = client.post(url, {"remove": ["1"], **contact_row(0, "Eve New", "eve@nic.fr")})
+
+    assert response.status_code == 403
+    assert "management link" in response.content.decode()
+    assert Membership.objects.get().status == "active"
+    assert not Person.objects.filter(email="eve@nic.fr").exists()
+    assert Invitation.objects.get(pk=inv.pk).status == "sent"
+
+
 def test_manage_answer_is_the_same_for_every_cctld(client, catalog, make_tld, outbox):
     make_tld("zz", admin_email="")  # no admin address known
     answers = {

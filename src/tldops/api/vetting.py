@@ -114,12 +114,13 @@ def _named(m: Membership) -> dict[str, Any]:
 
 @router.post(
     "/authorisations/{token}",
-    response={200: AuthoriseOut, **errors(400, 404, 409, 410, 422)},
+    response={200: AuthoriseOut, **errors(400, 403, 404, 409, 410, 422)},
     summary="Name, replace or remove a ccTLD's contacts",
 )
 def authorise(request: HttpRequest, token: str, body: AuthoriseIn) -> dict[str, Any]:
-    """The admin contact names up to the limit of contacts and (with a management link) removes
-    others. The link is used up by this call. Nothing is written if anything is refused."""
+    """The admin contact names up to the limit of contacts and (with a management link only:
+    403 with an invitation link) removes others. The link is used up by this call. Nothing is
+    written if anything is refused."""
     contacts = [
         ContactInput(
             name=c.name,

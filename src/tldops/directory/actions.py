@@ -282,7 +282,9 @@ def authorise_contacts(
 
     ``sender``/``copied`` are given by the email door and checked with
     :func:`email_authorisation_rule`; through the signed link in the portal or API the link itself is
-    the proof. ``remove`` lists contact numbers to remove first (replacing = remove + add).
+    the proof. ``remove`` lists contact numbers to remove first (replacing = remove + add); only a
+    management link may (:func:`links.may_remove_contacts`), since an invitation goes to whatever
+    address the catalog had when the secretariat sent it and may be forwarded.
     The link is used up by this call whether it adds, removes or both.
     """
     with transaction.atomic():
@@ -296,6 +298,16 @@ def authorise_contacts(
         actor = Actor.authoriser(authoriser, door)
         if not contacts and not remove:
             raise InvalidInput(_("Name at least one contact."), field="contacts")
+        if remove and not links.may_remove_contacts(invitation):
+            raise NotAuthorised(
+                _(
+                    "An invitation link can only name contacts. To replace or remove a contact of "
+                    "%(tld)s, ask for a management link at %(url)s; it is mailed to the IANA "
+                    "administrative contact address."
+                )
+                % {"tld": tld.display, "url": f"{settings.BASE_URL}/manage/"},
+                field="remove",
+            )
         cleaned = [clean_contact(c, region=tld.iso_code or None) for c in contacts]
         emails = [c.email.lower() for c in cleaned]
         if len(set(emails)) != len(emails):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from tldops.directory import actions, links, permissions, queries
 from tldops.directory.audit import Actor
 from tldops.directory.errors import DirectoryError, InvalidInput, LinkInvalid
-from tldops.directory.models import Invitation, Membership
+from tldops.directory.models import Membership
 from tldops.directory.validation import ContactInput, clean_contact, resolve_tld
 from tldops.web.forms import PHONE_LABEL_CHOICES, ConfirmForm, ManageForm, add_directory_error
 from tldops.web.fragments import cached_fragment, cached_page
@@ -142,7 +142,7 @@ def authorise(request: HttpRequest, token: str) -> HttpResponse:
         .select_related("person")
         .order_by("number")
     )
-    is_manage = invitation.purpose == Invitation.Purpose.MANAGE
+    is_manage = links.may_remove_contacts(invitation)
     limit = settings.MAX_CONTACTS_PER_CCTLD
     slots = limit if is_manage else max(0, limit - len(current))
     rows = [_empty_row(i) for i in range(slots)]
