@@ -46,7 +46,7 @@ class AuthorisationOut(Schema):
 
 def _current_contacts(tld: Any) -> list[dict[str, Any]]:
     return [
-        {"number": m.number, "name": m.person.name, "email": m.person.email, "status": m.status}
+        {"number": m.number, "name": m.named_as, "email": m.person.email, "status": m.status}
         for m in Membership.objects.select_related("person")
         .filter(tld=tld, status__in=Membership.OPEN)
         .order_by("number")
@@ -106,7 +106,7 @@ def _named(m: Membership) -> dict[str, Any]:
     return {
         "membership_id": m.pk,
         "number": m.number,
-        "name": m.person.name,
+        "name": m.named_as,
         "email": m.person.email,
         "status": m.status,
     }
@@ -120,7 +120,9 @@ def _named(m: Membership) -> dict[str, Any]:
 def authorise(request: HttpRequest, token: str, body: AuthoriseIn) -> dict[str, Any]:
     """The admin contact names up to the limit of contacts and (with a management link only:
     403 with an invitation link) removes others. The link is used up by this call. Nothing is
-    written if anything is refused."""
+    written if anything is refused. Naming the address of someone already known to TLD-OPS only
+    proposes the membership: their own details stay as they are, and `name` in the answer is the
+    name given here until they confirm."""
     contacts = [
         ContactInput(
             name=c.name,

@@ -205,6 +205,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     except LinkInvalid as exc:
         return link_invalid(request, exc, kind="confirm")
     person = membership.person
+    details = actions.details_on_confirmation(membership)
     needs_password = person.user_id is None
     form = ConfirmForm(request.POST or None) if needs_password else None
     status = 200
@@ -239,7 +240,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "web/confirm.html",
-        {"membership": membership, "person": person, "form": form},
+        {"membership": membership, "person": person, "form": form, "details": details},
         status=status,
     )
 
