@@ -473,3 +473,20 @@ def test_an_invitation_link_cannot_remove_contacts(catalog, make_member):
     assert Membership.objects.get().status == "active"
     assert not Person.objects.filter(email="c2@nic.fr").exists()
     assert anonymous.get(f"/authorisations/{token}").status_code == 200
+
+
+def test_a_named_contact_may_decline(catalog, make_member):
+    make_member(catalog["fr"], "Ana Lopez", email="ana@nic.fr")
+    before = person_state("ana@nic.fr")
+    (m,) = actions.authorise_contacts(
+        _invite(catalog, "nl"), [ContactInput(name="Mallory", email="ana@nic.fr")], door="web"
+    ).added
+    anonymous = ApiClient()
+
+    declined = anonymous.post(f"/confirmations/{links.confirmation_token(m)}/decline")
+
+    assert declined.status_code == 200, declined.data
+    assert declined.data["status"] == "left" and declined.data["tld"]["alabel"] == "nl"
+    assert person_state("ana@nic.fr") == before
+    again = anonymous.post(f"/confirmations/{links.confirmation_token(m)}/decline")
+    assert again.status_code == 410

@@ -263,6 +263,25 @@ def test_a_second_authoriser_cannot_rewrite_a_pending_person(catalog, outbox):
     assert person_state("ana@nic.fr") == after  # the second confirmation applies nothing
 
 
+def test_a_named_person_may_decline_and_nothing_of_theirs_changes(catalog, make_member, outbox):
+    make_member(catalog["fr"], name="Ana Lopez", email="ana@nic.fr")
+    make_member(catalog["nl"], name="Jan Jansen", email="jan@nic.nl")
+    before = person_state("ana@nic.fr")
+    (m,) = actions.authorise_contacts(invite(catalog["nl"]), [MALLORY], door="web").added
+    token = links.confirmation_token(m)
+
+    declined = actions.decline_contact(token, door="web")
+
+    assert (declined.status, declined.confirmed_at) == ("left", None)
+    assert person_state("ana@nic.fr") == before
+    assert Membership.objects.get(person__email="ana@nic.fr", tld=catalog["fr"]).status == "active"
+    assert {r for r, _m in outbox("contact-ended")} == {"ana@nic.fr", "jan@nic.nl"}
+    with pytest.raises(LinkInvalid):
+        actions.confirm_contact(token, door="web")
+    entry = AuditEntry.objects.get(action="contact-left")
+    assert entry.door == "web" and "declined" in entry.summary
+
+
 def test_an_invitation_link_cannot_remove_contacts(catalog, make_member):
     make_member(catalog["fr"], name="Ana Lopez")
     token = invite(catalog["fr"])

@@ -167,6 +167,23 @@ def test_naming_a_member_of_another_cctld_changes_nothing_of_theirs(
     assert person_state("ana@nic.fr") == before
 
 
+def test_a_named_contact_may_decline(client, catalog, make_member, outbox):
+    make_member(catalog["fr"], name="Ana Lopez", email="ana@nic.fr")
+    before = person_state("ana@nic.fr")
+    inv = actions.invite_cctld(catalog["nl"], actor=Actor.system())
+    client.post(f"/authorise/{links.invitation_token(inv)}/", contact_row(0, "Jan", "ana@nic.fr"))
+    _rcpt, mail = outbox("confirmation")[-1]
+    url = re.search(r"https?://[^/\s]+(/confirm/[^\s]+/)", body_of(mail)).group(1)
+
+    response = client.post(url, {"decline": "1"})
+
+    assert response.status_code == 200
+    assert "You are not a security contact of .nl" in main_of(response)
+    assert Membership.objects.get(tld=catalog["nl"]).status == "left"
+    assert person_state("ana@nic.fr") == before
+    assert client.get(url).status_code == 410
+
+
 def test_an_invitation_link_cannot_remove_contacts(client, catalog, make_member):
     make_member(catalog["fr"], name="Ann One")
     inv = actions.invite_cctld(catalog["fr"], actor=Actor.system())

@@ -155,7 +155,7 @@ class ConfirmOut(Schema):
     number: int
     name: str
     email: str
-    status: str = Field(description="active.")
+    status: str = Field(description="active, or left once declined.")
 
 
 @router.post(
@@ -166,6 +166,24 @@ class ConfirmOut(Schema):
 def confirm(request: HttpRequest, token: str, body: ConfirmIn) -> dict[str, Any]:
     """Double opt-in: the token is the one in the confirmation mail. Makes you an active member."""
     membership = actions.confirm_contact(token, door="api", password=body.password or None)
+    return {
+        "tld": tld_ref(membership.tld),
+        "number": membership.number,
+        "name": membership.person.name,
+        "email": membership.person.email,
+        "status": membership.status,
+    }
+
+
+@router.post(
+    "/confirmations/{token}/decline",
+    response={200: ConfirmOut, **errors(410)},
+    summary="Decline to be a named contact",
+)
+def decline(request: HttpRequest, token: str) -> dict[str, Any]:
+    """The named person says no: the pending membership ends (status `left`), freeing its place;
+    nothing about the person changes. The token is the one in the confirmation mail."""
+    membership = actions.decline_contact(token, door="api")
     return {
         "tld": tld_ref(membership.tld),
         "number": membership.number,

@@ -587,6 +587,20 @@ def confirm_contact(token: str, *, door: str, password: str | None = None) -> Me
     return membership
 
 
+def decline_contact(token: str, *, door: str) -> Membership:
+    """The named person says no: the pending membership ends (status ``left``) and frees its place
+    among the ccTLD's contacts at once, instead of holding it until the link expires. Nothing about
+    the person changes; the link is used up."""
+    with transaction.atomic():
+        membership = links.open_confirmation(token)
+        return _end_membership(
+            membership,
+            Membership.Status.LEFT,
+            Actor.of(membership.person, door),
+            reason="declined to be a contact",
+        )
+
+
 @dataclass
 class ProfileChange:
     """What a member may change about themselves. ``None`` leaves a field as it is."""

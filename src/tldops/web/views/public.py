@@ -198,7 +198,8 @@ def authorise(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
-    """Double opt-in: the contact confirms the address and, the first time, chooses a password."""
+    """Double opt-in: the contact confirms the address and, the first time, chooses a password; or
+    declines, which ends the pending membership."""
     try:
         with transaction.atomic():
             membership = links.open_confirmation(token)
@@ -209,6 +210,12 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     needs_password = person.user_id is None
     form = ConfirmForm(request.POST or None) if needs_password else None
     status = 200
+    if request.method == "POST" and "decline" in request.POST:
+        try:
+            actions.decline_contact(token, door="web")
+        except LinkInvalid as exc:
+            return link_invalid(request, exc, kind="confirm")
+        return render(request, "web/confirm_declined.html", {"membership": membership})
     if request.method == "POST":
         if form is None or form.is_valid():
             password = form.cleaned_data["password1"] if form is not None else None
