@@ -131,6 +131,19 @@ def make_member(db) -> Callable[..., Person]:
     return make
 
 
+def person_state(email: str) -> dict[str, object]:
+    """Everything about a person that only they (or the committee) may change: an authorisation
+    naming them must leave all of it as it was."""
+    person = Person.objects.select_related("user").get(email__iexact=email)
+    return {
+        **person.snapshot(),
+        "role": person.role,
+        "committee_position": person.committee_position,
+        "user": person.user_id,
+        "password": person.user.password if person.user else None,
+    }
+
+
 def outbox_messages(purpose: str | None = None) -> list[tuple[str, Message]]:
     """(recipient, parsed message) for every queued delivery, oldest first."""
     qs = Delivery.objects.select_related("message").order_by("id")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.test import Client
 
 from tests.api.conftest import ApiClient, link_in, token_for, verified_session
+from tests.conftest import person_state
 from tldops.directory import actions, links
 from tldops.directory.audit import Actor
 from tldops.directory.models import AuditEntry, Invitation, Membership, Person
@@ -422,3 +423,70 @@ def test_openapi_document_and_docs_are_served(client):
     assert docs.status_code == 200
     assert b"/static/ninja/swagger-ui-bundle.js" in docs.content  # served by us: works offline
     assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
+
+
+def test_naming_known_people_through_the_api_changes_nothing_of_theirs(catalog, make_member, staff):
+    """A member of .fr and a staff account named by .nl's admin contact keep their details, before
+    and after confirming; the answer shows the names given, not theirs."""
+    make_member(catalog["fr"], "Ana Lopez", email="ana@nic.fr")
+    staff("secretariat", email="sec@tldops.example")
+    people = ("ana@nic.fr", "sec@tldops.example")
+    before = {address: person_state(address) for address in people}
+    impostors = [
+        {
+            "name": f"Mallory {i}",
+            "email": address,
+            "phones": [{"number": "+31 20 123 4567", "label": "24/7"}],
+            "timezone": "Asia/Tokyo",
+            "languages": ["ja"],
+        }
+        for i, address in enumerate(people)
+    ]
+    anonymous = ApiClient()
+
+    named = anonymous.post(f"/authorisations/{_invite(catalog, 'nl')}", {"contacts": impostors})
+
+    assert named.status_code == 200, named.data
+    assert [c["name"] for c in named.data["added"]] == ["Mallory 0", "Mallory 1"]
+    assert {address: person_state(address) for address in people} == before
+    for m in Membership.objects.filter(tld=catalog["nl"]):
+        confirmed = anonymous.post(
+            f"/confirmations/{links.confirmation_token(m)}", {"password": "x" * 20}
+        )
+        assert confirmed.status_code == 200, confirmed.data
+        assert confirmed.data["name"] != m.proposed["name"]
+    assert {address: person_state(address) for address in people} == before
+
+
+def test_an_invitation_link_cannot_remove_contacts(catalog, make_member):
+    make_member(catalog["fr"], "Ana Lopez")
+    token = _invite(catalog)
+    anonymous = ApiClient()
+
+    response = anonymous.post(
+        f"/authorisations/{token}", {"contacts": [_contact(2)], "remove": [1]}
+    )
+
+    assert response.status_code == 403
+    assert response.data["field"] == "remove"
+    assert "management link" in response.data["detail"]
+    assert Membership.objects.get().status == "active"
+    assert not Person.objects.filter(email="c2@nic.fr").exists()
+    assert anonymous.get(f"/authorisations/{token}").status_code == 200
+
+
+def test_a_named_contact_may_decline(catalog, make_member):
+    make_member(catalog["fr"], "Ana Lopez", email="ana@nic.fr")
+    before = person_state("ana@nic.fr")
+    (m,) = actions.authorise_contacts(
+        _invite(catalog, "nl"), [ContactInput(name="Mallory", email="ana@nic.fr")], door="web"
+    ).added
+    anonymous = ApiClient()
+
+    declined = anonymous.post(f"/confirmations/{links.confirmation_token(m)}/decline")
+
+    assert declined.status_code == 200, declined.data
+    assert declined.data["status"] == "left" and declined.data["tld"]["alabel"] == "nl"
+    assert person_state("ana@nic.fr") == before
+    again = anonymous.post(f"/confirmations/{links.confirmation_token(m)}/decline")
+    assert again.status_code == 410

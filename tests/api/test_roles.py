@@ -139,6 +139,11 @@ EXPECTED: dict[tuple[str, str], Case] = {
         {"password": "a long enough passphrase"},
         public(200),
     ),
+    ("POST", "/confirmations/{token}/decline"): (
+        {"token": lambda w, r: w.confirm_token},
+        {},
+        public(200),
+    ),
     ("GET", "/archive/threads"): ({}, None, members(200)),
     ("GET", "/archive/threads/{thread_id}"): ({"thread_id": _archived}, None, members(200)),
     ("GET", "/archive/messages/{message_id}"): ({"message_id": _archived}, None, members(200)),

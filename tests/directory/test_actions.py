@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.conftest import body_of
+from tests.conftest import PASSWORD, body_of, person_state
 from tldops.directory import actions, links
 from tldops.directory.audit import Actor
 from tldops.directory.errors import InvalidInput, LimitReached, LinkInvalid, NotAuthorised, NotFound
@@ -193,6 +193,106 @@ def test_removing_an_unknown_number_changes_nothing(catalog, make_member):
     with pytest.raises(NotFound):
         actions.authorise_contacts(manage, [], remove=[1, 7], door="web")
     assert Membership.objects.get().status == "active"
+
+
+# --- An authorisation proposes a membership; it never changes an existing person -------------------
+
+MALLORY = ContactInput(
+    name="Mallory Impostor",
+    email="ana@nic.fr",
+    phones=[("+31 20 123 4567", "24/7")],
+    timezone="Asia/Tokyo",
+    languages="ja",
+)
+
+
+def test_naming_a_member_of_another_cctld_changes_nothing_of_theirs(catalog, make_member, outbox):
+    make_member(catalog["fr"], name="Ana Lopez", email="ana@nic.fr")
+    before = person_state("ana@nic.fr")
+
+    (m,) = actions.authorise_contacts(invite(catalog["nl"]), [MALLORY], door="web").added
+
+    assert person_state("ana@nic.fr") == before
+    assert (m.tld, m.status, m.person.email) == (catalog["nl"], "pending", "ana@nic.fr")
+    assert m.named_as == "Mallory Impostor"  # the authoriser sees what they typed, not Ana's data
+    to, mail = outbox("confirmation")[-1]
+    text = body_of(mail)
+    assert to == "ana@nic.fr" and ".nl" in text and "do not change" in text
+    assert "Mallory" not in text and "Tokyo" not in text
+    assert not outbox("colleague-notice")
+    actions.confirm_contact(
+        links.confirmation_token(m), door="web", password="another passphrase 9"
+    )
+    assert person_state("ana@nic.fr") == before  # confirming applies nothing either
+    assert Membership.objects.get(pk=m.pk).status == "active"
+    assert actions.details_on_confirmation(m) is None
+
+
+def test_naming_a_staff_account_changes_nothing_about_it(catalog, staff):
+    staff("committee", email="chair@tldops.example", position="chair")
+    before = person_state("chair@tldops.example")
+    impostor = ContactInput(
+        name="Someone Else", email="CHAIR@tldops.example", phones=[("+31 20 123 4567", "office")]
+    )
+
+    (m,) = actions.authorise_contacts(invite(catalog["nl"]), [impostor], door="web").added
+
+    assert person_state("chair@tldops.example") == before
+    actions.confirm_contact(links.confirmation_token(m), door="web", password="x" * 20)
+    assert person_state("chair@tldops.example") == before
+    assert Person.objects.get(email="chair@tldops.example").user.check_password(PASSWORD)
+
+
+def test_a_second_authoriser_cannot_rewrite_a_pending_person(catalog, outbox):
+    """Nobody has confirmed yet: the first naming made the person, the second changes nothing,
+    and confirming applies the details of the membership the person accepts."""
+    (nl,) = actions.authorise_contacts(invite(catalog["nl"]), [MALLORY], door="web").added
+    first = person_state("ana@nic.fr")
+    (fr,) = actions.authorise_contacts(
+        invite(catalog["fr"]), [contact("Ana Lopez", "ana@nic.fr")], door="web"
+    ).added
+    assert person_state("ana@nic.fr") == first
+    assert actions.details_on_confirmation(fr)["name"] == "Ana Lopez"
+
+    actions.confirm_contact(links.confirmation_token(fr), door="web", password="a long pass phrase")
+    ana = Person.objects.get(email="ana@nic.fr")
+    assert (ana.name, ana.timezone, ana.languages) == ("Ana Lopez", "Europe/Paris", ["fr", "en"])
+    assert [p.number for p in ana.phones.all()] == ["+33123456789"]
+    after = person_state("ana@nic.fr")
+    actions.confirm_contact(links.confirmation_token(nl), door="web")
+    assert person_state("ana@nic.fr") == after  # the second confirmation applies nothing
+
+
+def test_a_named_person_may_decline_and_nothing_of_theirs_changes(catalog, make_member, outbox):
+    make_member(catalog["fr"], name="Ana Lopez", email="ana@nic.fr")
+    make_member(catalog["nl"], name="Jan Jansen", email="jan@nic.nl")
+    before = person_state("ana@nic.fr")
+    (m,) = actions.authorise_contacts(invite(catalog["nl"]), [MALLORY], door="web").added
+    token = links.confirmation_token(m)
+
+    declined = actions.decline_contact(token, door="web")
+
+    assert (declined.status, declined.confirmed_at) == ("left", None)
+    assert person_state("ana@nic.fr") == before
+    assert Membership.objects.get(person__email="ana@nic.fr", tld=catalog["fr"]).status == "active"
+    assert {r for r, _m in outbox("contact-ended")} == {"ana@nic.fr", "jan@nic.nl"}
+    with pytest.raises(LinkInvalid):
+        actions.confirm_contact(token, door="web")
+    entry = AuditEntry.objects.get(action="contact-left")
+    assert entry.door == "web" and "declined" in entry.summary
+
+
+def test_an_invitation_link_cannot_remove_contacts(catalog, make_member):
+    make_member(catalog["fr"], name="Ana Lopez")
+    token = invite(catalog["fr"])
+    with pytest.raises(NotAuthorised, match="management link") as err:
+        actions.authorise_contacts(token, [], remove=[1], door="web")
+    assert err.value.field == "remove"
+    with pytest.raises(NotAuthorised):
+        actions.authorise_contacts(token, [contact("Bo Li", "bo@nic.fr")], remove=[1], door="web")
+    assert Membership.objects.get().status == "active"
+    assert not Person.objects.filter(email="bo@nic.fr").exists()
+    assert links.open_invitation(token)  # the refusal did not use the link up
 
 
 def test_member_edits_own_details_and_colleagues_are_told(catalog, make_member, outbox):

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from tests.conftest import body_of
+from tests.conftest import body_of, person_state
 from tests.lists import smtp as smtp_fixtures
 from tldops.directory import actions, links
 from tldops.directory.audit import Actor
@@ -408,3 +408,62 @@ def test_html_only_reply_is_read(intake_server, invitation):
     servers.run(handler.drain())
     assert InboundMessage.objects.get().status == "done"
     assert list(Membership.objects.values_list("person__email", flat=True)) == ["marie@nic.fr"]
+
+
+def test_a_reply_naming_known_people_changes_nothing_of_theirs(
+    intake_server, catalog, make_member, staff, outbox
+):
+    """.nl's admin contact names a member of .fr and a staff account by mail: both keep their
+    details before and after confirming, and the answer shows the names given, not theirs."""
+    make_member(catalog["fr"], name="Ana Lopez", email="ana@nic.fr")
+    staff("secretariat", email="sec@tldops.example")
+    people = ("ana@nic.fr", "sec@tldops.example")
+    before = {address: person_state(address) for address in people}
+    invitation = actions.invite_cctld(catalog["nl"], actor=Actor.system())
+    servers, handler = intake_server
+
+    message = send(
+        servers,
+        handler,
+        sender="admin@nic.nl",
+        subject=f"Re: TLD-OPS [ref:{links.invitation_ref(invitation)}]",
+        body=(
+            "Contact: Mallory One <ana@nic.fr>; +31 20 123 4567 (24/7); tz=Asia/Tokyo; lang=ja\n"
+            "Contact: Mallory Two <sec@tldops.example>; +31 20 123 4567; tz=Asia/Tokyo\n"
+        ),
+    )
+
+    assert message.status == InboundMessage.Status.DONE, message.result
+    assert {address: person_state(address) for address in people} == before
+    text = body_of(replies(outbox)[0][1])
+    assert "Mallory One <ana@nic.fr>" in text and "Ana Lopez" not in text
+    for m in Membership.objects.filter(tld=catalog["nl"]):
+        actions.confirm_contact(links.confirmation_token(m), door="web", password="x" * 20)
+        assert Membership.objects.get(pk=m.pk).status == "active"
+    assert {address: person_state(address) for address in people} == before
+
+
+def test_a_reply_to_an_invitation_cannot_remove_contacts(
+    intake_server, catalog, make_member, outbox
+):
+    make_member(catalog["fr"], name="Old Contact", email="old@nic.fr")
+    invitation = actions.invite_cctld(catalog["fr"], actor=Actor.system())
+    servers, handler = intake_server
+
+    message = send(
+        servers,
+        handler,
+        sender=ADMIN,
+        subject=subject_of(invitation),
+        body="Remove: 1\nContact: New Contact <new@nic.fr>; +33 1 23 45 67 89 (mobile)\n",
+    )
+
+    assert message.status == InboundMessage.Status.REJECTED
+    assert dict(Membership.objects.values_list("person__email", "status")) == {
+        "old@nic.fr": "active"
+    }
+    assert not Person.objects.filter(email="new@nic.fr").exists()
+    text = body_of(replies(outbox)[0][1])
+    assert "management link" in text and "nothing was changed" in text
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.SENT

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from tests.conftest import PASSWORD, body_of
+from tests.conftest import PASSWORD, body_of, person_state
 from tldops.directory import actions, links
 from tldops.directory.audit import Actor
 from tldops.directory.models import Invitation, Membership, Person
@@ -142,6 +142,61 @@ def test_manage_link_removes_and_replaces_a_contact(client, catalog, make_member
         )
     )
     assert open_names == {"Bob Two", "Cid Three", "Eve New"}
+
+
+def test_naming_a_member_of_another_cctld_changes_nothing_of_theirs(
+    client, catalog, make_member, outbox
+):
+    make_member(catalog["fr"], name="Ana Lopez", email="ana@nic.fr")
+    before = person_state("ana@nic.fr")
+    inv = actions.invite_cctld(catalog["nl"], actor=Actor.system())
+
+    done = client.post(
+        f"/authorise/{links.invitation_token(inv)}/",
+        contact_row(0, "Mallory Impostor", "ana@nic.fr", phone="+31 20 123 4567", tz="Asia/Tokyo"),
+    )
+
+    assert done.status_code == 200
+    assert "Mallory Impostor" in main_of(done) and "Ana Lopez" not in main_of(done)
+    assert person_state("ana@nic.fr") == before
+    _rcpt, mail = outbox("confirmation")[-1]
+    url = re.search(r"https?://[^/\s]+(/confirm/[^\s]+/)", body_of(mail)).group(1)
+    page = main_of(client.get(url))
+    assert 'id="details-unchanged"' in page and "Mallory" not in page and "+31" not in page
+    assert client.post(url, {}).status_code == 302
+    assert person_state("ana@nic.fr") == before
+
+
+def test_a_named_contact_may_decline(client, catalog, make_member, outbox):
+    make_member(catalog["fr"], name="Ana Lopez", email="ana@nic.fr")
+    before = person_state("ana@nic.fr")
+    inv = actions.invite_cctld(catalog["nl"], actor=Actor.system())
+    client.post(f"/authorise/{links.invitation_token(inv)}/", contact_row(0, "Jan", "ana@nic.fr"))
+    _rcpt, mail = outbox("confirmation")[-1]
+    url = re.search(r"https?://[^/\s]+(/confirm/[^\s]+/)", body_of(mail)).group(1)
+
+    response = client.post(url, {"decline": "1"})
+
+    assert response.status_code == 200
+    assert "You are not a security contact of .nl" in main_of(response)
+    assert Membership.objects.get(tld=catalog["nl"]).status == "left"
+    assert person_state("ana@nic.fr") == before
+    assert client.get(url).status_code == 410
+
+
+def test_an_invitation_link_cannot_remove_contacts(client, catalog, make_member):
+    make_member(catalog["fr"], name="Ann One")
+    inv = actions.invite_cctld(catalog["fr"], actor=Actor.system())
+    url = f"/authorise/{links.invitation_token(inv)}/"
+    assert 'name="remove"' not in client.get(url).content.decode()
+
+    response = client.post(url, {"remove": ["1"], **contact_row(0, "Eve New", "eve@nic.fr")})
+
+    assert response.status_code == 403
+    assert "management link" in response.content.decode()
+    assert Membership.objects.get().status == "active"
+    assert not Person.objects.filter(email="eve@nic.fr").exists()
+    assert Invitation.objects.get(pk=inv.pk).status == "sent"
 
 
 def test_manage_answer_is_the_same_for_every_cctld(client, catalog, make_tld, outbox):

@@ -46,7 +46,7 @@ class AuthorisationOut(Schema):
 
 def _current_contacts(tld: Any) -> list[dict[str, Any]]:
     return [
-        {"number": m.number, "name": m.person.name, "email": m.person.email, "status": m.status}
+        {"number": m.number, "name": m.named_as, "email": m.person.email, "status": m.status}
         for m in Membership.objects.select_related("person")
         .filter(tld=tld, status__in=Membership.OPEN)
         .order_by("number")
@@ -106,7 +106,7 @@ def _named(m: Membership) -> dict[str, Any]:
     return {
         "membership_id": m.pk,
         "number": m.number,
-        "name": m.person.name,
+        "name": m.named_as,
         "email": m.person.email,
         "status": m.status,
     }
@@ -114,12 +114,15 @@ def _named(m: Membership) -> dict[str, Any]:
 
 @router.post(
     "/authorisations/{token}",
-    response={200: AuthoriseOut, **errors(400, 404, 409, 410, 422)},
+    response={200: AuthoriseOut, **errors(400, 403, 404, 409, 410, 422)},
     summary="Name, replace or remove a ccTLD's contacts",
 )
 def authorise(request: HttpRequest, token: str, body: AuthoriseIn) -> dict[str, Any]:
-    """The admin contact names up to the limit of contacts and (with a management link) removes
-    others. The link is used up by this call. Nothing is written if anything is refused."""
+    """The admin contact names up to the limit of contacts and (with a management link only:
+    403 with an invitation link) removes others. The link is used up by this call. Nothing is
+    written if anything is refused. Naming the address of someone already known to TLD-OPS only
+    proposes the membership: their own details stay as they are, and `name` in the answer is the
+    name given here until they confirm."""
     contacts = [
         ContactInput(
             name=c.name,
@@ -152,7 +155,7 @@ class ConfirmOut(Schema):
     number: int
     name: str
     email: str
-    status: str = Field(description="active.")
+    status: str = Field(description="active, or left once declined.")
 
 
 @router.post(
@@ -163,6 +166,24 @@ class ConfirmOut(Schema):
 def confirm(request: HttpRequest, token: str, body: ConfirmIn) -> dict[str, Any]:
     """Double opt-in: the token is the one in the confirmation mail. Makes you an active member."""
     membership = actions.confirm_contact(token, door="api", password=body.password or None)
+    return {
+        "tld": tld_ref(membership.tld),
+        "number": membership.number,
+        "name": membership.person.name,
+        "email": membership.person.email,
+        "status": membership.status,
+    }
+
+
+@router.post(
+    "/confirmations/{token}/decline",
+    response={200: ConfirmOut, **errors(410)},
+    summary="Decline to be a named contact",
+)
+def decline(request: HttpRequest, token: str) -> dict[str, Any]:
+    """The named person says no: the pending membership ends (status `left`), freeing its place;
+    nothing about the person changes. The token is the one in the confirmation mail."""
+    membership = actions.decline_contact(token, door="api")
     return {
         "tld": tld_ref(membership.tld),
         "number": membership.number,

@@ -282,8 +282,14 @@ def authorise_contacts(
 
     ``sender``/``copied`` are given by the email door and checked with
     :func:`email_authorisation_rule`; through the signed link in the portal or API the link itself is
-    the proof. ``remove`` lists contact numbers to remove first (replacing = remove + add).
+    the proof. ``remove`` lists contact numbers to remove first (replacing = remove + add); only a
+    management link may (:func:`links.may_remove_contacts`), since an invitation goes to whatever
+    address the catalog had when the secretariat sent it and may be forwarded.
     The link is used up by this call whether it adds, removes or both.
+
+    Naming someone only proposes a membership that they confirm: an address that already belongs
+    to a person (a member of another ccTLD, a staff account) leaves that person exactly as it is
+    (see :func:`_add_membership`).
     """
     with transaction.atomic():
         invitation = links.open_invitation(token, for_update=True)
@@ -296,6 +302,16 @@ def authorise_contacts(
         actor = Actor.authoriser(authoriser, door)
         if not contacts and not remove:
             raise InvalidInput(_("Name at least one contact."), field="contacts")
+        if remove and not links.may_remove_contacts(invitation):
+            raise NotAuthorised(
+                _(
+                    "An invitation link can only name contacts. To replace or remove a contact of "
+                    "%(tld)s, ask for a management link at %(url)s; it is mailed to the IANA "
+                    "administrative contact address."
+                )
+                % {"tld": tld.display, "url": f"{settings.BASE_URL}/manage/"},
+                field="remove",
+            )
         cleaned = [clean_contact(c, region=tld.iso_code or None) for c in contacts]
         emails = [c.email.lower() for c in cleaned]
         if len(set(emails)) != len(emails):
@@ -396,22 +412,34 @@ def _next_number(tld: Tld) -> int:
     return n
 
 
+def _proposal(c: CleanContact) -> dict[str, object]:
+    return {
+        "name": c.name,
+        "phones": [[number, label] for number, label in c.phones],
+        "timezone": c.timezone,
+        "languages": list(c.languages),
+    }
+
+
 def _add_membership(
     tld: Tld, c: CleanContact, *, actor: Actor, rule: str, authoriser: str
 ) -> Membership:
+    """A pending membership for the address named, and the mail asking its owner to confirm.
+
+    An authorisation never changes an existing person: whoever holds one ccTLD's link could
+    otherwise rewrite the name, phones, time zone or languages of any member of another ccTLD, or
+    of a staff account, just by naming their address. The details the authoriser typed are kept on
+    the membership (``proposed``): a person new to TLD-OPS is created with them and accepts them by
+    confirming (:func:`confirm_contact`); an existing person keeps their own, which only they change
+    (:func:`update_profile`).
+    """
+    proposal = _proposal(c)
     person = Person.objects.filter(email__iexact=c.email).first()
-    before = person.snapshot() if person else None
-    if person is None:
+    new_person = person is None
+    if new_person:
         person = Person.objects.create(
             name=c.name, email=c.email, timezone=c.timezone, languages=c.languages
         )
-    else:
-        person.name = c.name
-        person.timezone = c.timezone or person.timezone
-        person.languages = c.languages or person.languages
-        person.save()
-    if c.phones:
-        person.phones.all().delete()
         Phone.objects.bulk_create(
             [
                 Phone(person=person, number=n, label=label, position=i)
@@ -430,6 +458,7 @@ def _add_membership(
                 authorised_via=actor.door,
                 authorised_at=timezone.now(),
                 confirm_nonce=links.new_nonce(),
+                proposed=proposal,
             )
     except IntegrityError:
         raise InvalidInput(
@@ -441,13 +470,44 @@ def _add_membership(
     record(
         actor,
         "contact-authorised",
-        f"{person.name} named as contact {membership.number} of {tld.display} ({rule})",
+        f"{c.name} <{person.email}> named as contact {membership.number} of {tld.display} ({rule})"
+        + ("" if new_person else "; an existing person, whose details were left unchanged"),
         tld=tld,
         person=person,
-        before=before,
-        after=person.snapshot(),
+        after={"proposed": proposal, "new_person": new_person},
     )
     return membership
+
+
+def details_on_confirmation(membership: Membership) -> dict[str, object] | None:
+    """The details that confirming ``membership`` records for its person, or ``None`` when it
+    records none.
+
+    Only someone new to TLD-OPS (no account, nothing confirmed yet) takes the details the
+    authoriser gave, and only those of the membership they confirm, shown to them first: a second
+    ccTLD naming the same address before they confirm cannot choose their phone numbers. Anyone
+    else keeps their own details, whatever an authoriser typed.
+    """
+    person = membership.person
+    if person.user_id is not None or not membership.proposed:
+        return None
+    if person.memberships.filter(confirmed_at__isnull=False).exists():
+        return None
+    return membership.proposed
+
+
+def _apply_proposal(person: Person, proposal: dict[str, object]) -> None:
+    person.name = str(proposal.get("name") or person.name)
+    person.timezone = str(proposal.get("timezone") or "")
+    person.languages = list(proposal.get("languages") or [])
+    person.save(update_fields=["name", "timezone", "languages", "updated_at"])
+    person.phones.all().delete()
+    Phone.objects.bulk_create(
+        [
+            Phone(person=person, number=number, label=label, position=i)
+            for i, (number, label) in enumerate(proposal.get("phones") or [])
+        ]
+    )
 
 
 @outbox.mail_language()
@@ -458,6 +518,7 @@ def _send_confirmation_mail(person: Person, tld: Tld, membership: Membership) ->
             "person": person,
             "tld": tld,
             "membership": membership,
+            "details": details_on_confirmation(membership),
             "link": f"{settings.BASE_URL}/confirm/{links.confirmation_token(membership)}/",
             "ttl_days": settings.CONFIRMATION_TTL_DAYS,
         },
@@ -475,6 +536,8 @@ def confirm_contact(token: str, *, door: str, password: str | None = None) -> Me
     """Double opt-in: the named contact proves the address is theirs; the membership becomes active.
 
     On first confirmation the person gets a portal account (username = email); ``password`` sets it.
+    The details recorded are those :func:`details_on_confirmation` gives (shown to the person on the
+    confirmation page and in the mail): for anyone who already confirmed before, none.
     """
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
@@ -482,6 +545,12 @@ def confirm_contact(token: str, *, door: str, password: str | None = None) -> Me
     with transaction.atomic():
         membership = links.open_confirmation(token)
         person = membership.person
+        details = details_on_confirmation(membership)
+        before, after = None, {"status": "active"}
+        if details is not None:
+            before = {"status": membership.status, **person.snapshot()}
+            _apply_proposal(person, details)
+            after.update(person.snapshot())
         if person.user is None:
             User = get_user_model()
             if password:
@@ -512,9 +581,24 @@ def confirm_contact(token: str, *, door: str, password: str | None = None) -> Me
             f"{person.name} confirmed as contact of {membership.tld.display}",
             tld=membership.tld,
             person=person,
-            after={"status": "active"},
+            before=before,
+            after=after,
         )
     return membership
+
+
+def decline_contact(token: str, *, door: str) -> Membership:
+    """The named person says no: the pending membership ends (status ``left``) and frees its place
+    among the ccTLD's contacts at once, instead of holding it until the link expires. Nothing about
+    the person changes; the link is used up."""
+    with transaction.atomic():
+        membership = links.open_confirmation(token)
+        return _end_membership(
+            membership,
+            Membership.Status.LEFT,
+            Actor.of(membership.person, door),
+            reason="declined to be a contact",
+        )
 
 
 @dataclass

@@ -84,6 +84,13 @@ def token_from_ref(ref_pk: int, ref_nonce: str) -> str:
     return invitation_token(invitation)
 
 
+def may_remove_contacts(invitation: Invitation) -> bool:
+    """What a link is worth: an invitation link only names contacts; replacing or removing them
+    needs a management link, which is mailed afresh to the IANA admin address each time it is asked
+    for. An invitation may have been sent weeks ago to an address since changed, or forwarded."""
+    return invitation.purpose == Invitation.Purpose.MANAGE
+
+
 def open_invitation(token: str, *, for_update: bool = False) -> Invitation:
     """The invitation a token names, if it is still usable; otherwise :class:`LinkInvalid`."""
     pk, nonce = unsign(

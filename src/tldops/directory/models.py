@@ -110,6 +110,15 @@ class Membership(models.Model):
     authorised_via = models.CharField(max_length=8)
     authorised_at = models.DateTimeField()
     confirm_nonce = models.CharField(max_length=32, blank=True)
+    proposed = models.JSONField(
+        _("details given by the authoriser"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Name, phones, time zone and languages as the authoriser typed them. They never "
+            "change an existing person; a person new to TLD-OPS accepts them by confirming."
+        ),
+    )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
 
@@ -130,6 +139,14 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person.name} for .{self.tld.alabel} ({self.status})"
+
+    @property
+    def named_as(self) -> str:
+        """The name to show the authoriser. Until the person confirms, it is the name the
+        authoriser typed: the name of an existing person is theirs, not the authoriser's to learn."""
+        if self.confirmed_at is None and self.proposed.get("name"):
+            return str(self.proposed["name"])
+        return self.person.name
 
 
 class Invitation(models.Model):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from tldops.directory import actions, links, permissions, queries
 from tldops.directory.audit import Actor
 from tldops.directory.errors import DirectoryError, InvalidInput, LinkInvalid
-from tldops.directory.models import Invitation, Membership
+from tldops.directory.models import Membership
 from tldops.directory.validation import ContactInput, clean_contact, resolve_tld
 from tldops.web.forms import PHONE_LABEL_CHOICES, ConfirmForm, ManageForm, add_directory_error
 from tldops.web.fragments import cached_fragment, cached_page
@@ -142,7 +142,7 @@ def authorise(request: HttpRequest, token: str) -> HttpResponse:
         .select_related("person")
         .order_by("number")
     )
-    is_manage = invitation.purpose == Invitation.Purpose.MANAGE
+    is_manage = links.may_remove_contacts(invitation)
     limit = settings.MAX_CONTACTS_PER_CCTLD
     slots = limit if is_manage else max(0, limit - len(current))
     rows = [_empty_row(i) for i in range(slots)]
@@ -198,16 +198,24 @@ def authorise(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
-    """Double opt-in: the contact confirms the address and, the first time, chooses a password."""
+    """Double opt-in: the contact confirms the address and, the first time, chooses a password; or
+    declines, which ends the pending membership."""
     try:
         with transaction.atomic():
             membership = links.open_confirmation(token)
     except LinkInvalid as exc:
         return link_invalid(request, exc, kind="confirm")
     person = membership.person
+    details = actions.details_on_confirmation(membership)
     needs_password = person.user_id is None
     form = ConfirmForm(request.POST or None) if needs_password else None
     status = 200
+    if request.method == "POST" and "decline" in request.POST:
+        try:
+            actions.decline_contact(token, door="web")
+        except LinkInvalid as exc:
+            return link_invalid(request, exc, kind="confirm")
+        return render(request, "web/confirm_declined.html", {"membership": membership})
     if request.method == "POST":
         if form is None or form.is_valid():
             password = form.cleaned_data["password1"] if form is not None else None
@@ -239,7 +247,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "web/confirm.html",
-        {"membership": membership, "person": person, "form": form},
+        {"membership": membership, "person": person, "form": form, "details": details},
         status=status,
     )
 
