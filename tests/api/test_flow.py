@@ -490,3 +490,57 @@ def test_a_named_contact_may_decline(catalog, make_member):
     assert person_state("ana@nic.fr") == before
     again = anonymous.post(f"/confirmations/{links.confirmation_token(m)}/decline")
     assert again.status_code == 410
+
+
+def test_a_megabyte_name_or_two_thousand_phones_through_the_api_change_nothing(
+    catalog, make_member, outbox
+):
+    ana = make_member(catalog["fr"], "Ana Lopez")
+    make_member(catalog["fr"], "Paul Martin")
+    api = ApiClient(token=token_for(ana))
+    before = api.get("/me").data
+    huge = api.patch("/me", {"name": "A" * 1_000_000})
+    assert huge.status_code == 422, huge.data  # the schema states the bound, and refuses first
+    assert huge.data["field"] == "name" and "200" in huge.data["detail"]
+    assert len(huge.content) < 2000  # the answer does not echo the megabyte
+    phones = [{"number": f"+33 1 23 45 {i // 100:02d} {i % 100:02d}"} for i in range(2000)]
+    many = api.patch("/me", {"phones": phones})
+    assert many.status_code == 422 and many.data["field"] == "phones"
+    assert len(many.content) < 2000
+    for body, field in [
+        ({"name": "Ana\u202eLopez"}, "name"),  # within the schema's bounds: validation.py says no
+        ({"languages": ["en"] * 10 + ["fr"]}, "languages"),
+        ({"timezone": "Europe/" + "P" * 60}, "timezone"),
+    ]:
+        refused = api.patch("/me", body)
+        assert refused.status_code in (400, 422) and refused.data["field"] == field, body
+    assert api.get("/me").data == before
+    assert not outbox("colleague-notice")
+    assert not AuditEntry.objects.filter(action="profile-updated").exists()
+
+
+def test_an_authoriser_through_the_api_is_held_to_the_same_bounds(catalog):
+    token = _invite(catalog)
+    api = ApiClient()
+    response = api.post(f"/authorisations/{token}", {"contacts": [{**ANA, "name": "A" * 201}]})
+    assert response.status_code == 422 and response.data["field"] == "contacts.0.name"
+    five = [{"number": f"+33 1 23 45 67 8{i}"} for i in range(6)]
+    response = api.post(f"/authorisations/{token}", {"contacts": [{**ANA, "phones": five}]})
+    assert response.status_code == 422 and response.data["field"] == "contacts.0.phones"
+    assert not Person.objects.exists()
+
+
+def test_the_openapi_document_states_the_bounds(client):
+    from tldops.directory.validation import NAME_MAX_LENGTH, PHONE_MAX_LENGTH, max_phones
+
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+
+    def bound(schema: str, prop: str, key: str) -> int:
+        found = schemas[schema]["properties"][prop]
+        return next(s[key] for s in [found, *found.get("anyOf", [])] if key in s)  # null allowed
+
+    assert bound("ProfilePatch", "name", "maxLength") == NAME_MAX_LENGTH
+    assert bound("ProfilePatch", "phones", "maxItems") == max_phones()
+    assert bound("ContactIn", "name", "maxLength") == NAME_MAX_LENGTH
+    assert bound("ContactIn", "phones", "maxItems") == max_phones()
+    assert bound("PhoneIn", "number", "maxLength") == PHONE_MAX_LENGTH

@@ -399,3 +399,139 @@ def test_role_positions_are_validated(db, staff):
             actions.set_role(sec, role=role, position=position, actor=Actor.of(chair, "web"))
     sec.refresh_from_db()
     assert (sec.role, sec.committee_position) == ("secretariat", "")
+
+
+# --- Bounds on what members, authorisers and staff type (issue 7, item 4) -------------------------
+
+
+def _unchanged(person: Person, snapshot: dict) -> bool:
+    person.refresh_from_db()
+    return person.snapshot() == snapshot
+
+
+def test_a_megabyte_name_through_the_profile_is_refused_and_nothing_changes(
+    catalog, make_member, outbox
+):
+    ana = make_member(catalog["fr"], name="Ana Lopez")
+    make_member(catalog["fr"], name="Bo Li")
+    before = ana.snapshot()
+    with pytest.raises(InvalidInput, match="at most 200 characters") as err:
+        actions.update_profile(
+            ana, actions.ProfileChange(name="A" * 1_000_000), actor=Actor.of(ana, "web")
+        )
+    assert err.value.field == "name"
+    assert len(err.value.message) < 200  # the refused value is not repeated whole
+    assert _unchanged(ana, before)
+    assert not outbox("colleague-notice")
+    assert not AuditEntry.objects.filter(action="profile-updated").exists()
+
+
+def test_a_name_of_exactly_the_limit_is_accepted_and_one_over_is_not(catalog, make_member):
+    ana = make_member(catalog["fr"], name="Ana Lopez")
+    actions.update_profile(ana, actions.ProfileChange(name="A" * 200), actor=Actor.of(ana, "web"))
+    assert Person.objects.get(pk=ana.pk).name == "A" * 200
+    with pytest.raises(InvalidInput):
+        actions.update_profile(
+            ana, actions.ProfileChange(name="B" * 201), actor=Actor.of(ana, "web")
+        )
+    assert Person.objects.get(pk=ana.pk).name == "A" * 200
+
+
+def test_two_thousand_phones_are_refused_and_nothing_changes(catalog, make_member, outbox):
+    ana = make_member(catalog["fr"], name="Ana Lopez")
+    before = ana.snapshot()
+    phones = [(f"+33 1 23 45 {i // 100:02d} {i % 100:02d}", "office") for i in range(2000)]
+    with pytest.raises(InvalidInput, match="At most 5 phone numbers") as err:
+        actions.update_profile(
+            ana, actions.ProfileChange(phones=phones), actor=Actor.of(ana, "web")
+        )
+    assert err.value.field == "phones"
+    assert _unchanged(ana, before)
+    assert not outbox("colleague-notice")
+
+
+def test_the_phone_count_is_a_setting(catalog, make_member, settings):
+    settings.MAX_PHONES_PER_PERSON = 2
+    ana = make_member(catalog["fr"], name="Ana Lopez")
+    three = [("+33 1 23 45 67 80", "office"), ("+33 1 23 45 67 81", "office")]
+    actions.update_profile(ana, actions.ProfileChange(phones=three), actor=Actor.of(ana, "web"))
+    with pytest.raises(InvalidInput, match="At most 2"):
+        actions.update_profile(
+            ana,
+            actions.ProfileChange(phones=[*three, ("+33 1 23 45 67 82", "mobile")]),
+            actor=Actor.of(ana, "web"),
+        )
+    assert ana.phones.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (
+            actions.ProfileChange(phones=[("+33 1 23 45 67 89" + " " * 100 + "0", "office")]),
+            "phone",
+        ),
+        (actions.ProfileChange(phones=[("+33 1 23 45 67 89", "x" * 10_000)]), "phones"),
+        (actions.ProfileChange(timezone="Europe/" + "P" * 100_000), "timezone"),
+        (actions.ProfileChange(languages=["en"] * 11), "languages"),
+        (actions.ProfileChange(languages="fr," * 100_000), "languages"),
+        (actions.ProfileChange(languages=["x" * 100_000]), "languages"),
+        (actions.ProfileChange(name="Ana\u202eLopez"), "name"),
+        (actions.ProfileChange(name="Ana\x00Lopez"), "name"),
+    ],
+)
+def test_every_profile_field_is_bounded(catalog, make_member, change, field):
+    ana = make_member(catalog["fr"], name="Ana Lopez")
+    before = ana.snapshot()
+    with pytest.raises(InvalidInput) as err:
+        actions.update_profile(ana, change, actor=Actor.of(ana, "api"))
+    assert err.value.field == field
+    assert len(err.value.message) < 300
+    assert _unchanged(ana, before)
+
+
+def test_an_authoriser_is_held_to_the_same_bounds(catalog):
+    token = invite(catalog["fr"])
+    many_phones = ContactInput(
+        name="Ana", email="ana@nic.fr", phones=[("+33 1 23 45 67 89", "office")] * 6
+    )
+    for bad, field in [
+        (contact("A" * 201, "ana@nic.fr"), "name"),
+        (contact("Ana", "a" * 300 + "@nic.fr"), "email"),
+        (many_phones, "phones"),
+    ]:
+        with pytest.raises(InvalidInput) as err:
+            actions.authorise_contacts(token, [bad], door="api")
+        assert err.value.field == field
+    assert not Person.objects.exists()
+    assert links.open_invitation(token)
+
+
+def test_thousands_of_contacts_are_refused_before_any_is_read(catalog):
+    token = invite(catalog["fr"])
+    many = [ContactInput(name="", email="") for _i in range(5000)]  # each would be invalid
+    with pytest.raises(LimitReached, match="at most 3"):
+        actions.authorise_contacts(token, many, door="api")
+
+
+def test_staff_free_texts_are_bounded(catalog, make_member, staff):
+    sec = staff()
+    ana = make_member(catalog["fr"], name="Ana Lopez")
+    membership = ana.memberships.get()
+    with pytest.raises(InvalidInput) as err:
+        actions.remove_contact(membership, actor=Actor.of(sec, "cli"), reason="r" * 100_000)
+    assert err.value.field == "reason"
+    with pytest.raises(InvalidInput) as err:
+        actions.invite_cctld(catalog["nl"], actor=Actor.of(sec, "cli"), batch="b" * 101)
+    assert err.value.field == "batch"
+    with pytest.raises(InvalidInput) as err:
+        actions.create_staff(
+            name="N" * 201,
+            email="long@tldops.example",
+            role="secretariat",
+            password="a long enough passphrase 42",
+            actor=Actor.system(),
+        )
+    assert err.value.field == "name"
+    membership.refresh_from_db()
+    assert membership.status == "active" and not Invitation.objects.filter(tld__alabel="nl")

@@ -4,11 +4,18 @@ from hypothesis import strategies as st
 
 from tldops.directory.errors import InvalidInput
 from tldops.directory.validation import (
+    NAME_MAX_LENGTH,
+    ContactInput,
+    clean_contact,
     clean_email,
     clean_languages,
+    clean_name,
     clean_phone,
+    clean_phones,
+    clean_text,
     clean_timezone,
     resolve_tld,
+    shown,
 )
 
 
@@ -65,3 +72,61 @@ def test_resolve_tld_refuses_unknown_retired_and_look_alikes(catalog):
     assert ".ua" in err.value.message
     with pytest.raises(InvalidInput, match=r"looks like \.ca"):
         resolve_tld("\u0441\u0430")  # Cyrillic es + a: all Cyrillic, but reads as .ca
+
+
+# --- Bounds (issue 7, item 4) ------------------------------------------------------------------------
+
+
+def test_names_are_one_line_of_at_most_the_limit():
+    assert clean_name("  Ana \n\t Lopez ") == "Ana Lopez"
+    assert clean_name("A" * NAME_MAX_LENGTH) == "A" * NAME_MAX_LENGTH
+    assert clean_name("سارا أحمد") == "سارا أحمد"
+    assert clean_name("Ana\u200dLopez") == "Ana\u200dLopez"  # joiners are part of some scripts
+    for bad in ("", "   ", "A" * (NAME_MAX_LENGTH + 1), "A" * 1_000_000, "Ana\x00", "\u202eanA"):
+        with pytest.raises(InvalidInput) as err:
+            clean_name(bad)
+        assert err.value.field == "name"
+
+
+def test_a_refused_value_is_not_repeated_whole():
+    assert shown("x" * 10) == "x" * 10
+    assert len(shown("x" * 1_000_000)) <= 60
+    for call in (
+        lambda: clean_email("a" * 100 + "@" + "b" * 100),
+        lambda: clean_timezone("Europe/" + "x" * 100_000),
+        lambda: clean_languages(["x" * 30]),
+        lambda: resolve_tld("x" * 100_000),
+    ):
+        with pytest.raises(InvalidInput) as err:
+            call()
+        assert len(err.value.message) < 200
+
+
+def test_phones_are_counted_before_they_are_read(settings):
+    settings.MAX_PHONES_PER_PERSON = 2
+    two = [("+33 1 23 45 67 89", "office"), ("", "office"), ("+33 6 12 34 56 78", "mobile")]
+    assert clean_phones(two) == [("+33123456789", "office"), ("+33612345678", "mobile")]
+    with pytest.raises(InvalidInput, match="At most 2") as err:
+        clean_phones([("not even a number", "office")] * 3)  # refused for the count, not the form
+    assert err.value.field == "phones"
+    with pytest.raises(InvalidInput):
+        clean_phones([("", "office")] * 2000)
+
+
+def test_a_contact_and_a_profile_are_held_to_the_same_rules():
+    with pytest.raises(InvalidInput) as err:
+        clean_contact(ContactInput(name="A" * 201, email="a@nic.fr"))
+    assert err.value.field == "name"
+    with pytest.raises(InvalidInput) as err:
+        clean_contact(ContactInput(name="Ana", email="a@nic.fr", languages=["en"] * 11))
+    assert err.value.field == "languages"
+
+
+def test_free_texts_are_bounded_and_on_one_line():
+    assert clean_text("  on the admin's\nrequest ", field_name="reason") == "on the admin's request"
+    assert clean_text("", field_name="note") == ""
+    with pytest.raises(InvalidInput):
+        clean_text("", field_name="reason", required=True)
+    with pytest.raises(InvalidInput) as err:
+        clean_text("r" * 301, field_name="reason")
+    assert err.value.field == "reason"

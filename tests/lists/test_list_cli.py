@@ -60,6 +60,9 @@ def test_override_bad_input_changes_nothing(db):
         run("override", "not an address", "never")
     with pytest.raises(InvalidInput):
         overrides.set_override("a@example.org", "sometimes", actor=Actor.system())
+    with pytest.raises(InvalidInput) as err:  # refused, not silently cut to 300 characters
+        overrides.set_override("a@example.org", "never", note="n" * 301, actor=Actor.system())
+    assert err.value.field == "note"
     assert not SenderOverride.objects.exists()
     assert not AuditEntry.objects.exists()
 

@@ -70,6 +70,10 @@ def test_approve_distributes_archives_audits_and_tells_the_sender(held, sec, out
 def test_reject_needs_a_reason_and_tells_it_to_the_sender(held, sec, outbox):
     with pytest.raises(InvalidInput):
         moderation.reject(held, "  ", actor=Actor.of(sec, "web"))
+    with pytest.raises(InvalidInput, match="at most 2000"):
+        moderation.reject(held, "r" * 100_000, actor=Actor.of(sec, "web"))
+    held.refresh_from_db()
+    assert held.status == Post.Status.HELD
     moderation.reject(held, "Please ask your ccTLD to name you first.", actor=Actor.of(sec, "api"))
     held.refresh_from_db()
     assert held.status == Post.Status.REJECTED

@@ -121,6 +121,22 @@ def test_profile_update_and_field_errors(member_client, outbox):
     assert person.timezone == "America/Montreal"
 
 
+def test_a_megabyte_name_in_the_profile_form_is_refused_and_nothing_changes(member_client, outbox):
+    person = member_client.person
+    before = person.snapshot()
+    response = member_client.post(
+        "/profile/",
+        {"name": "A" * 1_000_000, "phone0": "+33 6 12 34 56 78", "label0": "mobile"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "at most 200 characters" in html
+    person.refresh_from_db()
+    assert person.snapshot() == before
+    assert not outbox("colleague-notice")
+    assert not AuditEntry.objects.filter(action="profile-updated").exists()
+
+
 def test_leave_needs_confirmation(member_client):
     person = member_client.person
     response = member_client.post("/profile/leave/", {"tld": "fr"})

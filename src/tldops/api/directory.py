@@ -33,7 +33,7 @@ from tldops.directory import actions, queries
 from tldops.directory.cache import versioned
 from tldops.directory.errors import InvalidInput, NotFound
 from tldops.directory.models import AuditEntry, Invitation, Membership, Person
-from tldops.directory.validation import resolve_tld
+from tldops.directory.validation import BATCH_MAX_LENGTH, REASON_MAX_LENGTH, resolve_tld
 
 router = Router(auth=AUTH)
 
@@ -214,7 +214,7 @@ def remove_contact(
     reason: str = Query(
         ...,
         min_length=1,
-        max_length=300,
+        max_length=REASON_MAX_LENGTH,
         description="Why, e.g. “on the admin contact's written request”; told to the contact.",
     ),
 ) -> dict[str, Any]:
@@ -294,7 +294,9 @@ class InviteIn(InputSchema):
     alphabetical: AlphabeticalBatch | None = Field(
         None, description="Every delegated ccTLD whose A-label starts with a letter in this range."
     )
-    batch: str = Field("", max_length=100, description="A label to find this batch again.")
+    batch: str = Field(
+        "", max_length=BATCH_MAX_LENGTH, description="A label to find this batch again."
+    )
     skip_covered: StrictBool = Field(
         True, description="For lists and batches: leave out ccTLDs that already have contacts."
     )

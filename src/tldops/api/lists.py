@@ -211,7 +211,9 @@ class HeldPostDetailOut(HeldPostOut):
 
 class RejectPostIn(InputSchema):
     reason: str = Field(
-        min_length=1, max_length=2000, description="Why; sent to the sender, so write for them."
+        min_length=1,
+        max_length=moderation.REJECTION_MAX_LENGTH,
+        description="Why; sent to the sender, so write for them.",
     )
 
 

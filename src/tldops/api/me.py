@@ -12,6 +12,7 @@ from tldops.api.auth import AUTH, actor, caller, second_factor_proved
 from tldops.api.schemas import (
     AUTH_ERRORS,
     InputSchema,
+    Language,
     MembershipOut,
     PhoneIn,
     PhoneOut,
@@ -21,7 +22,13 @@ from tldops.api.schemas import (
 from tldops.directory import actions, tokens
 from tldops.directory.errors import NotAuthorised
 from tldops.directory.models import ApiToken, Person
-from tldops.directory.validation import resolve_tld
+from tldops.directory.validation import (
+    MAX_LANGUAGES,
+    NAME_MAX_LENGTH,
+    TIMEZONE_MAX_LENGTH,
+    max_phones,
+    resolve_tld,
+)
 
 router = Router(auth=AUTH, tags=["me"])
 
@@ -64,12 +71,24 @@ def get_me(request: HttpRequest) -> dict[str, Any]:
 class ProfilePatch(InputSchema):
     """Fields left out (or null) stay as they are."""
 
-    name: str | None = Field(None, description="How your name is spelt.")
-    phones: list[PhoneIn] | None = Field(
-        None, description="Replaces all your phone numbers (an empty list removes them)."
+    name: str | None = Field(
+        None, description="How your name is spelt.", max_length=NAME_MAX_LENGTH
     )
-    timezone: str | None = Field(None, description="IANA time zone name, e.g. Europe/Paris.")
-    languages: list[str] | None = Field(None, description='ISO 639 codes, e.g. ["en", "fr"].')
+    phones: list[PhoneIn] | None = Field(
+        None,
+        description="Replaces all your phone numbers (an empty list removes them).",
+        max_length=max_phones(),
+    )
+    timezone: str | None = Field(
+        None,
+        description="IANA time zone name, e.g. Europe/Paris.",
+        max_length=TIMEZONE_MAX_LENGTH,
+    )
+    languages: list[Language] | None = Field(
+        None,
+        description='ISO 639 codes, e.g. ["en", "fr"].',
+        max_length=MAX_LANGUAGES,
+    )
 
 
 @router.patch(

@@ -1,8 +1,13 @@
-"""Schemas shared by several routers: errors, ccTLD references, phones, memberships, pagination."""
+"""Schemas shared by several routers: errors, ccTLD references, phones, memberships, pagination.
+
+Input bounds (``max_length``) come from the constants of :mod:`tldops.directory.validation`, so
+the OpenAPI document states the limits every door applies; a body beyond them is refused with 422
+before it reaches an action, which checks the same limits again for the other doors.
+"""
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
@@ -11,7 +16,12 @@ from pydantic import ConfigDict, model_validator
 
 from tldops.catalog.models import Tld
 from tldops.directory.models import Membership, Phone
-from tldops.directory.validation import format_phone
+from tldops.directory.validation import (
+    LANGUAGE_MAX_LENGTH,
+    PHONE_LABEL_MAX_LENGTH,
+    PHONE_MAX_LENGTH,
+    format_phone,
+)
 
 
 class InputSchema(Schema):
@@ -84,8 +94,17 @@ class PhoneIn(InputSchema):
         description="In international form (`+33 1 23 45 67 89`); a national number is read in the "
         "ccTLD's country.",
         examples=["+33 1 23 45 67 89"],
+        max_length=PHONE_MAX_LENGTH,
     )
-    label: str = Field("office", description="office, mobile, 24/7 or other.")
+    label: str = Field(
+        "office",
+        description="office, mobile, 24/7 or other.",
+        max_length=PHONE_LABEL_MAX_LENGTH,
+    )
+
+
+#: A language as a request names it: an ISO 639 code (or a language's English name).
+Language = Annotated[str, Field(max_length=LANGUAGE_MAX_LENGTH)]
 
 
 class MembershipOut(Schema):

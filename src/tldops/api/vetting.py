@@ -14,12 +14,20 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 from pydantic import StrictInt
 
-from tldops.api.schemas import InputSchema, MessageOut, PhoneIn, TldRef, errors, tld_ref
+from tldops.api.schemas import InputSchema, Language, MessageOut, PhoneIn, TldRef, errors, tld_ref
 from tldops.directory import actions, links
 from tldops.directory.audit import Actor
 from tldops.directory.errors import InvalidInput
 from tldops.directory.models import Membership
-from tldops.directory.validation import ContactInput, resolve_tld
+from tldops.directory.validation import (
+    EMAIL_MAX_LENGTH,
+    MAX_LANGUAGES,
+    NAME_MAX_LENGTH,
+    TIMEZONE_MAX_LENGTH,
+    ContactInput,
+    max_phones,
+    resolve_tld,
+)
 
 router = Router(auth=None, tags=["vetting"])
 
@@ -73,11 +81,27 @@ def read_authorisation(request: HttpRequest, token: str) -> dict[str, Any]:
 
 
 class ContactIn(InputSchema):
-    name: str = Field(description="Full name.", examples=["Ana Lopez"])
-    email: str = Field(description="Their own address; they confirm it.", examples=["ana@nic.fr"])
-    phones: list[PhoneIn] = Field(default_factory=list)
-    timezone: str = Field("", description="IANA time zone name, e.g. Europe/Paris.")
-    languages: list[str] = Field(default_factory=list, description="ISO 639 codes.")
+    name: str = Field(
+        description="Full name.",
+        examples=["Ana Lopez"],
+        max_length=NAME_MAX_LENGTH,
+    )
+    email: str = Field(
+        description="Their own address; they confirm it.",
+        examples=["ana@nic.fr"],
+        max_length=EMAIL_MAX_LENGTH,
+    )
+    phones: list[PhoneIn] = Field(default_factory=list, max_length=max_phones())
+    timezone: str = Field(
+        "",
+        description="IANA time zone name, e.g. Europe/Paris.",
+        max_length=TIMEZONE_MAX_LENGTH,
+    )
+    languages: list[Language] = Field(
+        default_factory=list,
+        description="ISO 639 codes.",
+        max_length=MAX_LANGUAGES,
+    )
 
 
 class AuthoriseIn(InputSchema):

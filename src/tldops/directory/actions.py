@@ -30,14 +30,15 @@ from tldops.directory.models import (
     Role,
 )
 from tldops.directory.validation import (
+    BATCH_MAX_LENGTH,
     CleanContact,
     ContactInput,
+    ProfileChange,
     clean_contact,
     clean_email,
-    clean_languages,
-    clean_phone,
-    clean_phone_label,
-    clean_timezone,
+    clean_name,
+    clean_profile_change,
+    clean_text,
 )
 from tldops.lists import outbox
 
@@ -95,6 +96,7 @@ def invite_cctld(tld: Tld, *, actor: Actor, batch: str = "") -> Invitation:
     """
     if not tld.delegated:
         raise InvalidInput(_("%(tld)s is retired.") % {"tld": tld.display}, field="tld")
+    batch = clean_batch(batch)
     to = _admin_address(tld)
     now = timezone.now()
     with transaction.atomic():
@@ -128,6 +130,7 @@ def invite_batch(
 ) -> tuple[list[Invitation], list[tuple[Tld, str]]]:
     """Invite many ccTLDs; returns (invitations, skipped with the reason). Each is its own transaction,
     so one ccTLD without an admin address does not stop the batch."""
+    batch = clean_batch(batch)  # refused once, not once per ccTLD
     invited: list[Invitation] = []
     skipped: list[tuple[Tld, str]] = []
     for tld in tlds:
@@ -139,6 +142,13 @@ def invite_batch(
         except InvalidInput as exc:
             skipped.append((tld, exc.message))
     return invited, skipped
+
+
+def clean_batch(batch: str) -> str:
+    """A batch label: free text, so bounded like every other."""
+    return clean_text(
+        batch, field_name="batch", max_length=BATCH_MAX_LENGTH, what=_("A batch name")
+    )
 
 
 def send_due_reminders(*, now: timezone.datetime | None = None) -> int:
@@ -312,6 +322,13 @@ def authorise_contacts(
                 % {"tld": tld.display, "url": f"{settings.BASE_URL}/manage/"},
                 field="remove",
             )
+        limit = settings.MAX_CONTACTS_PER_CCTLD
+        if len(contacts) > limit:  # before cleaning each of them
+            raise LimitReached(
+                _("%(tld)s may have at most %(n)d contacts; %(add)d were named.")
+                % {"tld": tld.display, "n": limit, "add": len(contacts)},
+                field="contacts",
+            )
         cleaned = [clean_contact(c, region=tld.iso_code or None) for c in contacts]
         emails = [c.email.lower() for c in cleaned]
         if len(set(emails)) != len(emails):
@@ -323,7 +340,6 @@ def authorise_contacts(
             for m in _open_memberships(tld, numbers=remove)
         ]
         current = Membership.objects.filter(tld=tld, status__in=Membership.OPEN)
-        limit = settings.MAX_CONTACTS_PER_CCTLD
         if current.count() + len(cleaned) > limit:
             raise LimitReached(
                 _(
@@ -601,38 +617,20 @@ def decline_contact(token: str, *, door: str) -> Membership:
         )
 
 
-@dataclass
-class ProfileChange:
-    """What a member may change about themselves. ``None`` leaves a field as it is."""
-
-    phones: list[tuple[str, str]] | None = None
-    timezone: str | None = None
-    languages: list[str] | str | None = None
-    name: str | None = None
-
-
 def update_profile(person: Person, change: ProfileChange, *, actor: Actor) -> Person:
     """A member edits their own phone numbers, time zone, languages (and name spelling).
 
-    Their ccTLDs' other contacts are told, so nobody learns of a changed 24/7 number too late.
+    Checked by :func:`~tldops.directory.validation.clean_profile_change`, the rules that apply to
+    a contact an authoriser names. Their ccTLDs' other contacts are told, so nobody learns of a
+    changed 24/7 number too late.
     """
     if actor.person is None or (actor.person.pk != person.pk and not _is_staff(actor)):
         raise NotAuthorised(_("Members may change only their own details."))
     region = next(
         iter(person.memberships.filter(status="active").values_list("tld__iso_code", flat=True)), ""
     )
-    phones = None
-    if change.phones is not None:
-        phones = [
-            (clean_phone(n, region=region or None), clean_phone_label(lbl))
-            for n, lbl in change.phones
-            if (n or "").strip()
-        ]
-    tz = clean_timezone(change.timezone) if change.timezone is not None else None
-    langs = clean_languages(change.languages) if change.languages is not None else None
-    name = " ".join(change.name.split()) if change.name is not None else None
-    if name is not None and not name:
-        raise InvalidInput(_("Your name cannot be empty."), field="name")
+    clean = clean_profile_change(change, region=region or None)
+    phones, tz, langs, name = clean.phones, clean.timezone, clean.languages, clean.name
     with transaction.atomic():
         before = person.snapshot()
         if phones is not None:
@@ -743,6 +741,7 @@ def leave(person: Person, *, actor: Actor, tld: Tld | None = None) -> list[Membe
 def remove_contact(membership: Membership, *, actor: Actor, reason: str) -> Membership:
     """The secretariat removes a contact (e.g. on the admin contact's written request)."""
     _require_staff(actor)
+    reason = clean_text(reason, field_name="reason", required=True, what=_("The reason"))
     if membership.status not in Membership.OPEN:
         raise InvalidInput(_("This contact is no longer active."))
     with transaction.atomic():
@@ -780,6 +779,7 @@ def create_staff(
             _("Committee positions apply to committee accounts only."), field="position"
         )
     address = clean_email(email)
+    name = clean_name(name) if (name or "").strip() else ""
     try:
         validate_password(password)
     except ValidationError as exc:
@@ -792,7 +792,7 @@ def create_staff(
             )
         user = User.objects.create_user(username=address, email=address, password=password)
         person, _created = Person.objects.get_or_create(email=address, defaults={"name": name})
-        person.name = name.strip() or person.name
+        person.name = name or person.name
         person.user = user
         person.role = role
         person.committee_position = position

@@ -1,12 +1,20 @@
-"""Validation of what people type: email addresses, phone numbers, time zones, languages, ccTLDs.
+"""Validation of what people type: names, email addresses, phone numbers, time zones, languages,
+ccTLDs and the short free texts staff write (reasons, notes, labels).
 
 Each function returns the clean value or raises :class:`~tldops.directory.errors.InvalidInput` with a
 message a person can act on. The doors call these through the actions; none validates on its own.
+
+Every value has a bound (the ``*_MAX_*`` constants below, and ``TLDOPS_MAX_PHONES_PER_PERSON``),
+checked before any costly parsing: what a member types ends up in mail subjects, every member's
+directory page and the monthly PDF, so one oversized value must not cost everyone. The API schemas
+state the same bounds in the OpenAPI document by importing these constants.
 """
 
 from __future__ import annotations
 
+import re
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -14,35 +22,127 @@ import idna
 import phonenumbers
 import pycountry
 from confusable_homoglyphs import confusables
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email as django_validate_email
 from django.utils.translation import gettext as _
 
 from tldops.catalog.models import Tld
 from tldops.directory.errors import InvalidInput
-from tldops.directory.models import Phone
+from tldops.directory.models import Invitation, Person, Phone
 
 PHONE_LABELS = {choice for choice, _label in Phone.Label.choices}
+
+#: A person's name, as the directory, the mail subjects and the repository show it.
+NAME_MAX_LENGTH = Person._meta.get_field("name").max_length
+#: An email address (RFC 5321 path limit).
+EMAIL_MAX_LENGTH = 254
+#: A phone number as typed, spaces and punctuation included (E.164 itself has at most 15 digits).
+PHONE_MAX_LENGTH = 40
+#: A phone label as typed (``office``, ``24/7`` …, or an alias such as ``noc``).
+PHONE_LABEL_MAX_LENGTH = 16
+#: An IANA time zone name (the longest today is 32 characters).
+TIMEZONE_MAX_LENGTH = Person._meta.get_field("timezone").max_length
+#: How many languages a person may list, and the length of each as typed (a code or a name).
+MAX_LANGUAGES = 10
+LANGUAGE_MAX_LENGTH = 40
+#: A reason or note staff give (removing a contact, rejecting a post, a sender override).
+REASON_MAX_LENGTH = 300
+#: A label for an invitation batch.
+BATCH_MAX_LENGTH = Invitation._meta.get_field("batch").max_length
+#: How much of a refused value an error message repeats.
+_SHOWN = 60
+
+#: Characters refused in names and short texts: control characters (C0, C1) and the bidirectional
+#: embeddings, overrides and isolates, which would reorder what is shown around the value.
+_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def max_phones() -> int:
+    """How many phone numbers a person may have (``TLDOPS_MAX_PHONES_PER_PERSON``)."""
+    return settings.MAX_PHONES_PER_PERSON
+
+
+def shown(value: str) -> str:
+    """``value`` as an error message repeats it: cut short, so that a refused megabyte is not
+    mailed or shown back whole."""
+    return value if len(value) <= _SHOWN else value[: _SHOWN - 1] + "…"
+
+
+def _too_long(what: str, limit: int, field_name: str) -> InvalidInput:
+    return InvalidInput(
+        _("%(what)s may be at most %(n)d characters; shorten it.") % {"what": what, "n": limit},
+        field=field_name,
+    )
+
+
+def clean_name(raw: str | None, *, field_name: str = "name") -> str:
+    """A person's name on one line: runs of white space become one space; at most
+    :data:`NAME_MAX_LENGTH` characters, no control or bidi-override characters."""
+    if raw is not None and len(raw) > 4 * NAME_MAX_LENGTH:  # refuse before splitting a megabyte
+        raise _too_long(_("A name"), NAME_MAX_LENGTH, field_name)
+    name = " ".join((raw or "").split())
+    if not name:
+        raise InvalidInput(_("A name is needed; it cannot be empty."), field=field_name)
+    if len(name) > NAME_MAX_LENGTH:
+        raise _too_long(_("A name"), NAME_MAX_LENGTH, field_name)
+    if _FORBIDDEN.search(name):
+        raise InvalidInput(
+            _("A name may not contain control or text-direction characters; retype it."),
+            field=field_name,
+        )
+    return name
+
+
+def clean_text(
+    raw: str | None,
+    *,
+    field_name: str,
+    max_length: int = REASON_MAX_LENGTH,
+    required: bool = False,
+    what: str | None = None,
+) -> str:
+    """A short free text on one line (a reason, a note, a label): white space collapsed, at most
+    ``max_length`` characters, no control characters. Empty is allowed unless ``required``."""
+    what = what or _("This text")
+    if raw is not None and len(raw) > 4 * max_length:
+        raise _too_long(what, max_length, field_name)
+    text = " ".join((raw or "").split())
+    if required and not text:
+        raise InvalidInput(_("%(what)s cannot be empty.") % {"what": what}, field=field_name)
+    if len(text) > max_length:
+        raise _too_long(what, max_length, field_name)
+    if _FORBIDDEN.search(text):
+        raise InvalidInput(
+            _("%(what)s may not contain control or text-direction characters.") % {"what": what},
+            field=field_name,
+        )
+    return text
 
 
 def clean_email(raw: str, *, field_name: str = "email") -> str:
     """A syntactically valid address, domain lower-cased and IDNA-encoded."""
     value = (raw or "").strip()
+    if len(value) > EMAIL_MAX_LENGTH:
+        raise _too_long(_("An email address"), EMAIL_MAX_LENGTH, field_name)
     local, sep, domain = value.rpartition("@")
     if not sep or not local or not domain:
-        raise InvalidInput(_("“%(v)s” is not an email address.") % {"v": value}, field=field_name)
+        raise InvalidInput(
+            _("“%(v)s” is not an email address.") % {"v": shown(value)}, field=field_name
+        )
     try:
         domain = idna.encode(domain.rstrip(".").lower(), uts46=True).decode("ascii")
     except idna.IDNAError:
         raise InvalidInput(
-            _("The domain of “%(v)s” is not a valid domain name.") % {"v": value}, field=field_name
+            _("The domain of “%(v)s” is not a valid domain name.") % {"v": shown(value)},
+            field=field_name,
         ) from None
     address = f"{local}@{domain}"
     try:
         django_validate_email(address)
     except ValidationError:
         raise InvalidInput(
-            _("“%(v)s” is not an email address.") % {"v": value}, field=field_name
+            _("“%(v)s” is not an email address.") % {"v": shown(value)}, field=field_name
         ) from None
     return address
 
@@ -50,6 +150,8 @@ def clean_email(raw: str, *, field_name: str = "email") -> str:
 def clean_phone(raw: str, *, region: str | None = None, field_name: str = "phone") -> str:
     """The number in E.164 (``+33123456789``). Numbers without ``+`` are read in ``region``."""
     value = (raw or "").strip()
+    if len(value) > PHONE_MAX_LENGTH:
+        raise _too_long(_("A phone number"), PHONE_MAX_LENGTH, field_name)
     try:
         number = phonenumbers.parse(value, (region or "").upper() or None)
     except phonenumbers.NumberParseException:
@@ -57,12 +159,12 @@ def clean_phone(raw: str, *, region: str | None = None, field_name: str = "phone
             _(
                 "“%(v)s” is not a phone number; write it in international form, e.g. +33 1 23 45 67 89."
             )
-            % {"v": value},
+            % {"v": shown(value)},
             field=field_name,
         ) from None
     if not phonenumbers.is_valid_number(number):
         raise InvalidInput(
-            _("“%(v)s” is not a valid phone number for its country.") % {"v": value},
+            _("“%(v)s” is not a valid phone number for its country.") % {"v": shown(value)},
             field=field_name,
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -83,16 +185,38 @@ def format_phone(e164: str) -> str:
 
 
 def clean_phone_label(raw: str) -> str:
+    """One of :data:`PHONE_LABELS`, or an alias of one (``noc`` is ``24/7``)."""
+    if len(raw or "") > PHONE_LABEL_MAX_LENGTH:
+        raise _too_long(_("A phone label"), PHONE_LABEL_MAX_LENGTH, "phones")
     value = (raw or "office").strip().lower()
     aliases = {"24x7": "24/7", "247": "24/7", "noc": "24/7", "cell": "mobile", "work": "office"}
     value = aliases.get(value, value)
     if value not in PHONE_LABELS:
         raise InvalidInput(
             _("Unknown phone label “%(v)s”; use one of: %(labels)s.")
-            % {"v": raw, "labels": ", ".join(sorted(PHONE_LABELS))},
+            % {"v": shown(raw), "labels": ", ".join(sorted(PHONE_LABELS))},
             field="phones",
         )
     return value
+
+
+def clean_phones(
+    raw: Sequence[tuple[str, str]], *, region: str | None = None
+) -> list[tuple[str, str]]:
+    """Each (number, label) cleaned, empty numbers skipped; at most :func:`max_phones` of them,
+    counted before any is parsed."""
+    entries = list(raw or [])
+    limit = max_phones()
+    if len(entries) > 4 * limit or sum(1 for n, _lbl in entries if (n or "").strip()) > limit:
+        raise InvalidInput(
+            _("At most %(n)d phone numbers may be given; remove some.") % {"n": limit},
+            field="phones",
+        )
+    return [
+        (clean_phone(number, region=region), clean_phone_label(label))
+        for number, label in entries
+        if (number or "").strip()
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -104,9 +228,10 @@ def clean_timezone(raw: str) -> str:
     value = (raw or "").strip()
     if not value:
         return ""
-    if value not in _timezones():
+    if value not in _timezones():  # a bounded set of names: this also bounds the length
         raise InvalidInput(
-            _("Unknown time zone “%(v)s”; use an IANA name such as Europe/Paris.") % {"v": value},
+            _("Unknown time zone “%(v)s”; use an IANA name such as Europe/Paris.")
+            % {"v": shown(value)},
             field="timezone",
         )
     return value
@@ -114,11 +239,22 @@ def clean_timezone(raw: str) -> str:
 
 def clean_languages(raw: list[str] | str) -> list[str]:
     """ISO 639 codes (``en``, ``fr``, ``ar``…); names such as ``French`` are accepted too."""
+    if isinstance(raw, str) and len(raw) > MAX_LANGUAGES * (LANGUAGE_MAX_LENGTH + 2):
+        raise _too_long(
+            _("The list of languages"), MAX_LANGUAGES * LANGUAGE_MAX_LENGTH, "languages"
+        )
     items = raw.split(",") if isinstance(raw, str) else list(raw or [])
+    items = [i.strip() for i in items if isinstance(i, str) and i.strip()]
+    if len(items) > MAX_LANGUAGES:
+        raise InvalidInput(
+            _("At most %(n)d languages may be given; keep the ones you work in.")
+            % {"n": MAX_LANGUAGES},
+            field="languages",
+        )
     out: list[str] = []
-    for item in (i.strip() for i in items):
-        if not item:
-            continue
+    for item in items:
+        if len(item) > LANGUAGE_MAX_LENGTH:
+            raise _too_long(_("A language"), LANGUAGE_MAX_LENGTH, "languages")
         lang = (
             pycountry.languages.get(alpha_2=item.lower())
             or pycountry.languages.get(alpha_3=item.lower())
@@ -127,7 +263,7 @@ def clean_languages(raw: list[str] | str) -> list[str]:
         if lang is None:
             raise InvalidInput(
                 _("Unknown language “%(v)s”; use an ISO 639 code such as en, fr, es.")
-                % {"v": item},
+                % {"v": shown(item)},
                 field="languages",
             )
         code = getattr(lang, "alpha_2", None) or lang.alpha_3
@@ -144,6 +280,8 @@ def resolve_tld(raw: str, *, delegated_only: bool = True) -> Tld:
     text = (raw or "").strip().strip(".")
     if not text:
         raise InvalidInput(_("Name a ccTLD, e.g. fr or рф."), field="tld")
+    if len(text) > 63:  # longer than any DNS label
+        raise InvalidInput(_("“%(v)s” is not a known ccTLD.") % {"v": shown(text)}, field="tld")
     try:
         alabel = idna.encode(text, uts46=True).decode("ascii").lower()
     except idna.IDNAError:
@@ -158,7 +296,7 @@ def resolve_tld(raw: str, *, delegated_only: bool = True) -> Tld:
                         "“%(v)s” looks like .%(s)s but is written with non-Latin look-alike letters; "
                         "type .%(s)s with Latin letters."
                     )
-                    % {"v": text, "s": skeleton},
+                    % {"v": shown(text), "s": skeleton},
                     field="tld",
                 )
         raise InvalidInput(_("“%(v)s” is not a known ccTLD.") % {"v": text}, field="tld")
@@ -205,20 +343,32 @@ class CleanContact:
 
 
 def clean_contact(contact: ContactInput, *, region: str | None = None) -> CleanContact:
-    name = " ".join((contact.name or "").split())
-    if not name:
-        raise InvalidInput(_("Every contact needs a name."), field="name")
-    if len(name) > 200:
-        raise InvalidInput(_("A name may be at most 200 characters."), field="name")
-    phones = [
-        (clean_phone(number, region=region), clean_phone_label(label))
-        for number, label in contact.phones
-        if (number or "").strip()
-    ]
+    """A contact named by an authoriser or the secretariat, every field checked and bounded."""
     return CleanContact(
-        name=name,
+        name=clean_name(contact.name),
         email=clean_email(contact.email),
-        phones=phones,
+        phones=clean_phones(contact.phones, region=region),
         timezone=clean_timezone(contact.timezone),
         languages=clean_languages(contact.languages),
+    )
+
+
+@dataclass
+class ProfileChange:
+    """What a member may change about themselves. ``None`` leaves a field as it is."""
+
+    phones: list[tuple[str, str]] | None = None
+    timezone: str | None = None
+    languages: list[str] | str | None = None
+    name: str | None = None
+
+
+def clean_profile_change(change: ProfileChange, *, region: str | None = None) -> ProfileChange:
+    """``change`` with every given field cleaned by the same rules as :func:`clean_contact`, so a
+    member cannot store through their profile what an authoriser could not."""
+    return ProfileChange(
+        name=clean_name(change.name) if change.name is not None else None,
+        phones=clean_phones(change.phones, region=region) if change.phones is not None else None,
+        timezone=clean_timezone(change.timezone) if change.timezone is not None else None,
+        languages=clean_languages(change.languages) if change.languages is not None else None,
     )

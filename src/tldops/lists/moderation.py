@@ -30,6 +30,7 @@ from django.utils.translation import ngettext
 from tldops.directory.audit import Actor, record
 from tldops.directory.errors import InvalidInput, NotAuthorised, NotFound
 from tldops.directory.models import Person, Role
+from tldops.directory.validation import clean_text
 from tldops.lists import outbox
 from tldops.lists.models import Post
 
@@ -326,10 +327,16 @@ def approve(post: Post | int, *, actor: Actor) -> Post:
     return post
 
 
+#: A rejection reason is mailed to the sender: a paragraph, not a document.
+REJECTION_MAX_LENGTH = 2000
+
+
 def reject(post: Post | int, reason: str, *, actor: Actor) -> Post:
     """Refuse a held post; the sender is told the reason."""
     check_moderator(actor)
-    reason = " ".join((reason or "").split())
+    reason = clean_text(
+        reason, field_name="reason", max_length=REJECTION_MAX_LENGTH, what=_("The reason")
+    )
     if not reason:
         raise InvalidInput(
             _("Give a reason for the rejection: the sender reads it."), field="reason"

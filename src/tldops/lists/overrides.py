@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from tldops.directory.audit import Actor, record
 from tldops.directory.errors import InvalidInput, NotFound
-from tldops.directory.validation import clean_email
+from tldops.directory.validation import clean_email, clean_text
 from tldops.lists.models import SenderOverride
 from tldops.lists.moderation import check_moderator
 
@@ -30,6 +30,7 @@ def set_override(address: str, dmarc: str, *, note: str = "", actor: Actor) -> S
     """Set ``address``'s DMARC treatment; ``auto`` removes the exception."""
     check_moderator(actor)
     address = clean_email(address).lower()
+    note = clean_text(note, field_name="note", what=_("The note"))
     if dmarc not in CHOICES:
         raise InvalidInput(
             _("Choose one of %(choices)s, not “%(value)s”.")
@@ -45,7 +46,7 @@ def set_override(address: str, dmarc: str, *, note: str = "", actor: Actor) -> S
             row = SenderOverride(address=address, dmarc=dmarc, note=note)
         else:
             row = row or SenderOverride(address=address)
-            row.dmarc, row.note = dmarc, note[:300]
+            row.dmarc, row.note = dmarc, note
             row.save()
         record(
             actor,

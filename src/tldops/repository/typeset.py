@@ -150,34 +150,56 @@ def font_stack(bold: bool) -> tuple[Face, ...]:
 # --- Bidi ----------------------------------------------------------------------------------------------
 
 
+def _isolate_directions(text: str, classes: list[str]) -> dict[int, bool]:
+    """For each FSI in ``text`` (by index): is its isolate right-to-left? That is, is the first
+    strong letter directly inside it (not in a nested isolate) right-to-left (Unicode bidi rule
+    P2/P3). One pass with a stack of the open isolates, so the cost stays linear however many
+    isolates are nested."""
+    directions: dict[int, bool] = {}
+    open_isolates: list[int] = []  # index of each open isolate's mark, innermost last
+    for i, ch in enumerate(text):
+        if ch in (FSI, LRI, RLI):
+            open_isolates.append(i)
+        elif ch == PDI:
+            if open_isolates:
+                open_isolates.pop()
+        elif open_isolates and classes[i] in ("L", "R", "AL"):
+            innermost = open_isolates[-1]
+            if text[innermost] == FSI and innermost not in directions:
+                directions[innermost] = classes[i] in _STRONG_RTL
+    return directions
+
+
+#: The deepest embedding level (Unicode bidi ``max_depth``); isolates nested deeper are ignored
+#: (their marks are not drawn), which also bounds the reordering passes of rule L2.
+MAX_DEPTH = 125
+
+
 def _levels(text: str) -> list[int]:
     """An embedding level per character (isolate marks get -1: they are not drawn)."""
     classes = [unicodedata.bidirectional(ch) for ch in text]
+    fsi_rtl = _isolate_directions(text, classes)
     levels = [0] * len(text)
     base = [0] * len(text)  # the base level of the isolate each character is in
     stack: list[int] = []
+    overflow = 0  # isolates opened beyond MAX_DEPTH, whose PDI must not pop a real one
     for i, ch in enumerate(text):
         if ch in (FSI, LRI, RLI):
-            rtl = ch == RLI
-            if ch == FSI:
-                depth = 0
-                for later, cls in zip(text[i + 1 :], classes[i + 1 :], strict=True):
-                    if later in (FSI, LRI, RLI):
-                        depth += 1
-                    elif later == PDI:
-                        if depth == 0:
-                            break
-                        depth -= 1
-                    elif depth == 0 and cls in ("L", "R", "AL"):
-                        rtl = cls in _STRONG_RTL
-                        break
+            rtl = fsi_rtl.get(i, False) if ch == FSI else ch == RLI
             level = stack[-1] if stack else 0
             # The least odd (right-to-left) or even (left-to-right) level above the current one.
-            stack.append(level + 1 if (level % 2 == 0) == rtl else level + 2)
+            new = level + 1 if (level % 2 == 0) == rtl else level + 2
+            if new > MAX_DEPTH or overflow:
+                overflow += 1
+            else:
+                stack.append(new)
             levels[i] = -1
             continue
-        if ch == PDI and stack:
-            stack.pop()
+        if ch == PDI and (overflow or stack):
+            if overflow:
+                overflow -= 1
+            else:
+                stack.pop()
             levels[i] = -1
             continue
         current = stack[-1] if stack else 0
@@ -331,6 +353,21 @@ def width(pieces: Iterable[Glyphs], size: float) -> float:
     return sum(sum(g.advances) * size / g.face.upem for g in pieces)
 
 
+def _char_widths(text: str, pieces: Iterable[Glyphs], size: float) -> list[float]:
+    """The width of each character of ``text`` (logical order), in points: the advances of the
+    glyphs of the cluster that starts there (0 for the other characters of a cluster)."""
+    per_char = [0.0] * len(text)
+    for g in pieces:
+        scale = size / g.face.upem
+        last = -1
+        for source, advance in zip(g.sources, g.advances, strict=True):
+            if source >= 0:
+                last = source
+            if last >= 0:
+                per_char[last] += advance * scale
+    return per_char
+
+
 # --- Document --------------------------------------------------------------------------------------------
 
 
@@ -402,37 +439,64 @@ class Document:
         self.y -= style.after
 
     def _wrap(self, text: str, style: Style) -> list[list[Glyphs]]:
+        """``text`` in lines no wider than the measure (continuation lines: minus the indent),
+        broken at the last space that fits, or inside a word longer than a line.
+
+        Linear in the length of ``text``: it is shaped once to measure each character, the breaks
+        are found in one pass over those widths, and each line is shaped once more (so that
+        Arabic joins and kerning are right at its ends). Shaping the rest of the text again after
+        each line, as this did before, made a 200,000-character name take minutes.
+        """
+        pieces = shape(text, style.bold)
+        if width(pieces, style.size) <= self.measure:
+            return [pieces]
+        per_char = _char_widths(text, pieces, style.size)
         lines: list[list[Glyphs]] = []
         available = self.measure
-        while True:
-            pieces = shape(text, style.bold)
-            if width(pieces, style.size) <= available:
-                lines.append(pieces)
-                return lines
-            # Width of each character in logical order, from the clusters that start there.
-            per_char = [0.0] * len(text)
-            for g in pieces:
-                scale = style.size / g.face.upem
-                last = -1
-                for source, advance in zip(g.sources, g.advances, strict=True):
-                    if source >= 0:
-                        last = source
-                    if last >= 0:
-                        per_char[last] += advance * scale
-            total, cut = 0.0, -1
-            for i, w in enumerate(per_char):
-                total += w
+        start, n = 0, len(text)
+        while start < n:
+            total, cut, i = 0.0, -1, start
+            while i < n:
+                total += per_char[i]
                 if total > available:
                     break
                 if text[i] == " ":
                     cut = i
-            if cut <= 0:  # one word longer than the line: cut it where it overflows
-                cut = max(1, i)
-                head, text = text[:cut], text[cut:]
+                i += 1
+            if i == n:  # the rest fits
+                lines.append(shape(text[start:], style.bold))
+                break
+            if cut <= start:  # one word longer than the line: cut it where it overflows
+                end = resume = max(start + 1, i)
             else:
-                head, text = text[:cut], text[cut + 1 :]
-            lines.append(shape(head, style.bold))
+                end, resume = cut, cut + 1
+            line, end, resume = self._fit(text, start, end, resume, available, style)
+            lines.append(line)
+            start = resume
             available = self.measure - style.indent
+        return lines
+
+    def _fit(
+        self, text: str, start: int, end: int, resume: int, available: float, style: Style
+    ) -> tuple[list[Glyphs], int, int]:
+        """``text[start:end]`` shaped, made shorter if, shaped on its own, it is wider than
+        ``available`` (letters at a line's end can take a wider form than inside a word, e.g.
+        Arabic final forms). A few tries at most, each on one line's text: this stays linear."""
+        line = shape(text[start:end], style.bold)
+        for _attempt in range(3):
+            excess = width(line, style.size) - available
+            if excess <= 0 or end - start <= 1:
+                break
+            widths = _char_widths(text[start:end], line, style.size)
+            k, dropped = end - start, 0.0
+            while k > 1 and dropped < excess:
+                k -= 1
+                dropped += widths[k]
+            k = max(1, k - 1)  # and room for the new last letter's end form
+            space = text.rfind(" ", start + 1, start + k + 1)
+            end, resume = (space, space + 1) if space > start else (start + k, start + k)
+            line = shape(text[start:end], style.bold)
+        return line, end, resume
 
     # --- PDF output ----------------------------------------------------------------------------------
 
