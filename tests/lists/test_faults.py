@@ -54,7 +54,7 @@ SETUP = textwrap.dedent(
     """
 )
 
-VERP_ID = re.compile(r"^tld-ops-bounces\+(\d+)-[0-9a-f]+@tldops\.localhost$")
+VERP_ID = re.compile(r"^tld-ops-bounces\+(\d+)-\d+-[0-9a-f]+@tldops\.localhost$")  # id-day-mac
 
 
 def query(db: Path, sql: str) -> list[tuple]:

@@ -40,7 +40,6 @@ import logging
 import re
 from dataclasses import dataclass, field
 from email.message import Message
-from email.utils import getaddresses
 
 import dkim
 import dns.exception
@@ -50,6 +49,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from tldops.lists import dns as list_dns
+from tldops.lists import headers
 from tldops.lists.dns import DnsError, organizational_domain
 
 log = logging.getLogger(__name__)
@@ -102,12 +102,7 @@ def enabled() -> bool:
 
 def from_address(msg: Message) -> str:
     """The one From address, lower case; "" when there is none or more than one."""
-    try:
-        values = [str(v) for v in msg.get_all("From", [])]
-        found = [a for _n, a in getaddresses(values) if "@" in a]
-    except (IndexError, ValueError, TypeError):
-        return ""
-    return found[0].strip().lower() if len(found) == 1 else ""
+    return headers.author(msg)[1].strip().lower()
 
 
 def _domain(address: str) -> str:
@@ -438,6 +433,8 @@ def check(inbound, msg: Message) -> SenderCheck:
     ``inbound`` is a :class:`~tldops.lists.models.InboundMessage` (its raw bytes, envelope
     sender, connecting address and HELO name). Never raises for hostile input.
     """
+    if not enabled():
+        return SenderCheck("", "", "off", verdict=AUTHENTIC)
     address = from_address(msg)
     domain = _domain(address)
     if not address:
@@ -450,13 +447,11 @@ def check(inbound, msg: Message) -> SenderCheck:
         )
     if settings.LIST_TRUSTED_AUTHSERV_ID:
         source, results = "mta", _mta_results(msg)
-    elif settings.VERIFY_SENDERS:
+    else:
         source = "own"
         results = _own_results(
             bytes(inbound.raw), msg, inbound.mail_from, inbound.peer, inbound.helo
         )
-    else:
-        return SenderCheck(address, domain, "off", verdict=AUTHENTIC)
     verdict, reason, results = evaluate(address, results, source=source)
     header = authres_header(results) if source == "own" else ""
     if header and inbound.pk and inbound.auth_results != header:
