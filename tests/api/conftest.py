@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tldops.directory import actions, links, tokens
 from tldops.directory.audit import Actor
-from tldops.directory.models import Membership, Person
+from tldops.directory.models import Membership, Person, Role
 from tldops.directory.validation import ContactInput
 
 API = "/api/v1"
@@ -74,6 +74,23 @@ def verified_session(person: Person, client: Client | None = None) -> Client:
     return client
 
 
+def session_token(client: Client, name: str = "script") -> str:
+    """A personal token made the way its owner makes one: from their logged-in portal session
+    (TOTP-verified for staff), not by the test writing it into the database."""
+    response = ApiClient(client=client).post("/me/tokens", {"name": name})
+    assert response.status_code == 201, response.data
+    return response.data["token"]
+
+
+def logged_in(person: Person) -> Client:
+    """A logged-in portal session, second factor verified for staff (who must pass it)."""
+    if person.role == Role.MEMBER:
+        client = Client()
+        client.force_login(person.user)
+        return client
+    return verified_session(person)
+
+
 def link_in(message: Any, kind: str) -> str:
     """The token of the /authorise/<token>/ or /confirm/<token>/ link in a mail."""
     body = message.get_body(("plain",)).get_content()
@@ -95,6 +112,7 @@ class World:
     invite_token: str
     confirm_token: str
     spare_tokens: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)  # member, secretariat, committee
 
 
 @pytest.fixture(autouse=True)
@@ -124,12 +142,18 @@ def world(catalog, make_member, staff) -> World:
         [ContactInput(name="Carl Tremblay", email="carl@nic.ca")],
         door="web",
     ).added[0]
+    sessions = {
+        "member": logged_in(member),
+        "secretariat": logged_in(secretariat),
+        "committee": logged_in(committee),
+    }
+    role_tokens = {role: session_token(session) for role, session in sessions.items()}
     clients = {
         "anonymous": ApiClient(),
         "bad token": ApiClient(token="tldops_not-a-real-token"),
-        "member": ApiClient(token=token_for(member)),
-        "secretariat": ApiClient(token=token_for(secretariat)),
-        "committee": ApiClient(client=verified_session(committee)),
+        "member": ApiClient(token=role_tokens["member"]),
+        "secretariat": ApiClient(token=role_tokens["secretariat"]),
+        "committee": ApiClient(client=sessions["committee"]),
     }
     spare = {
         role: tokens.create_token(person, "spare", actor=Actor.system(), second_factor_proved=True)[
@@ -151,4 +175,5 @@ def world(catalog, make_member, staff) -> World:
         invite_token=links.invitation_token(invitation),
         confirm_token=links.confirmation_token(pending),
         spare_tokens=spare,
+        tokens=role_tokens,
     )

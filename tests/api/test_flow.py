@@ -136,6 +136,24 @@ def test_a_fourth_contact_through_a_management_link_needs_a_removal(catalog):
     assert [m["email"] for m in replaced.data["added"]] == ["c4@nic.fr"]
 
 
+def test_a_contact_number_out_of_range_is_refused_and_nothing_is_written(catalog):
+    """Found by the role-matrix fuzzing: a number beyond the database integer's range reached
+    SQLite and answered 500."""
+    anonymous = ApiClient()
+    named = anonymous.post(f"/authorisations/{_invite(catalog)}", {"contacts": [_contact(1)]})
+    assert named.status_code == 200
+    assert anonymous.post("/manage-links", {"tld": "fr"}).status_code == 202
+    manage = links.invitation_token(Invitation.objects.get(purpose="manage"))
+
+    for number in (2**70, 2**63, 40_000, 0, -1):
+        response = anonymous.post(f"/authorisations/{manage}", {"remove": [number]})
+        assert response.status_code == 422, (number, response.data)
+        assert response.data["field"] == "remove.0"
+    assert Membership.objects.filter(status__in=Membership.OPEN).count() == 1
+    # The link was not used up.
+    assert anonymous.get(f"/authorisations/{manage}").status_code == 200
+
+
 def test_an_invalid_phone_is_refused_with_its_field(catalog):
     anonymous = ApiClient()
     token = _invite(catalog)

@@ -5,7 +5,7 @@ confirms their address; anyone may ask for a management link to be mailed to the
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -104,9 +104,15 @@ class ContactIn(InputSchema):
     )
 
 
+# A ccTLD's contact numbers are small positive integers (a PositiveSmallIntegerField): anything
+# outside that range names no contact, and a number beyond the database's integer would not even
+# reach the query (SQLite raises OverflowError, a 500).
+ContactNumber = Annotated[StrictInt, Field(ge=1, le=32767)]
+
+
 class AuthoriseIn(InputSchema):
     contacts: list[ContactIn] = Field(default_factory=list, description="Contacts to add.")
-    remove: list[StrictInt] = Field(
+    remove: list[ContactNumber] = Field(
         default_factory=list,
         description="Contact numbers to remove first (replace = remove + add).",
     )
