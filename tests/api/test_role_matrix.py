@@ -46,6 +46,7 @@ LOWEST_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/authorisations/{token}"): PUBLIC,
     ("POST", "/authorisations/{token}"): PUBLIC,
     ("POST", "/confirmations/{token}"): PUBLIC,
+    ("POST", "/confirmations/{token}/decline"): PUBLIC,  # the signed link is the credential
     ("POST", "/manage-links"): PUBLIC,
     ("POST", "/reachability/answer/{token}"): PUBLIC,
     # Members (and staff, who read what members read).

@@ -295,6 +295,23 @@ def test_an_invitation_link_cannot_remove_contacts(catalog, make_member):
     assert links.open_invitation(token)  # the refusal did not use the link up
 
 
+def test_a_contact_number_beyond_the_database_range_is_not_found_in_every_door(
+    catalog, make_member
+):
+    """The portal form and a mail reply reach the action without the API's schema: a number
+    beyond SQLite's integer (2**70) used to crash the door; it is now an ordinary "no such"."""
+    tld = catalog["fr"]
+    make_member(tld, name="Ana Lopez")
+    manage = links.invitation_token(actions.request_manage_link(tld, actor=Actor.system()))
+    for number in (2**70, 2**63, 40_000, 0, -1):
+        with pytest.raises(NotFound) as err:
+            actions.authorise_contacts(manage, [], remove=[number], door="email")
+        assert err.value.field == "remove"
+    with pytest.raises(InvalidInput):
+        actions.authorise_contacts(manage, [], remove=list(range(1, 1000)), door="web")
+    assert Membership.objects.get().status == "active"
+
+
 def test_member_edits_own_details_and_colleagues_are_told(catalog, make_member, outbox):
     ana = make_member(catalog["fr"], name="Ana Lopez")
     make_member(catalog["fr"], name="Bo Li")

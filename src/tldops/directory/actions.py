@@ -401,9 +401,14 @@ def add_contact_by_secretariat(tld: Tld, contact: ContactInput, *, actor: Actor)
 def _open_memberships(tld: Tld, *, numbers: Sequence[int]) -> list[Membership]:
     if not numbers:
         return []
+    if len(numbers) > 2 * settings.MAX_CONTACTS_PER_CCTLD:
+        raise InvalidInput(_("Name at most a few contact numbers to remove."), field="remove")
+    # Only numbers a contact can have reach the database: a huge one (2**70, from a hand-made
+    # form, mail or API call) overflowed SQLite's integer and crashed the door.
+    possible = [n for n in numbers if 1 <= n <= 32767]
     found = list(
         Membership.objects.select_related("person", "tld").filter(
-            tld=tld, status__in=Membership.OPEN, number__in=numbers
+            tld=tld, status__in=Membership.OPEN, number__in=possible
         )
     )
     missing = set(numbers) - {m.number for m in found}
