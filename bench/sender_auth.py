@@ -15,13 +15,11 @@ Reported: the median wall time per message of each, and whether their verdicts a
 from __future__ import annotations
 
 import argparse
-import base64
 import email
 import email.policy
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +41,7 @@ import dkim  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from bench.report import cpu_model, write_section  # noqa: E402
+from tests.lists.keys import dkim_record, rsa_keypair  # noqa: E402
 from tests.lists.nsd import NsdServer, zone  # noqa: E402
 from tldops.lists import dns as list_dns  # noqa: E402
 from tldops.lists import senderauth  # noqa: E402
@@ -51,19 +50,6 @@ SELECTOR = "s2026"
 GOOD, ATTACKER = "127.0.0.10", "127.0.0.66"
 START = "<!-- bench/sender_auth.py: start -->"
 END = "<!-- bench/sender_auth.py: end -->"
-
-
-def keypair(folder: Path) -> tuple[bytes, str]:
-    private = folder / "key.pem"
-    subprocess.run(
-        ["openssl", "genrsa", "-out", str(private), "2048"], check=True, capture_output=True
-    )
-    der = subprocess.run(
-        ["openssl", "pkey", "-in", str(private), "-pubout", "-outform", "DER"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    return private.read_bytes(), base64.b64encode(der).decode("ascii")
 
 
 def messages(n: int, private: bytes) -> list[tuple[bytes, str, str, bool]]:
@@ -137,12 +123,9 @@ def main() -> None:
         sys.exit("authheaders is not installed: .venv/bin/pip install authheaders")
 
     work = Path(tempfile.mkdtemp(prefix="tldops-senderauth-"))
-    private, public = keypair(work)
-    record = " ".join(
-        f'"{v[i : i + 255]}"'
-        for v in [f"v=DKIM1; k=rsa; p={public}"]
-        for i in range(0, len(v), 255)
-    )
+    key_file, public = rsa_keypair(work)
+    private = key_file.read_bytes()
+    record = dkim_record(public)
     nsd = NsdServer(
         work / "nsd",
         {

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import email
 import email.policy
-import subprocess
 from email.message import EmailMessage
 
 import dkim
 import pytest
 
+from tests.lists.keys import rsa_keypair, txt_strings
 from tests.lists.nsd import serve, zone
 from tests.lists.posting import message as posting_message
 from tests.lists.posting import post
@@ -25,22 +24,7 @@ SELECTOR = "list2026"
 @pytest.fixture(scope="module")
 def keypair(tmp_path_factory):
     """An RSA key made by openssl: (path of the PEM private key, base64 DER public key)."""
-    folder = tmp_path_factory.mktemp("dkim")
-    private = folder / "dkim.pem"
-    subprocess.run(
-        ["openssl", "genrsa", "-out", str(private), "2048"], check=True, capture_output=True
-    )
-    der = subprocess.run(
-        ["openssl", "pkey", "-in", str(private), "-pubout", "-outform", "DER"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    return private, base64.b64encode(der).decode("ascii")
-
-
-def txt_strings(value: str) -> str:
-    """A TXT record's data as quoted strings of at most 255 characters (RFC 1035)."""
-    return " ".join(f'"{value[i : i + 255]}"' for i in range(0, len(value), 255))
+    return rsa_keypair(tmp_path_factory.mktemp("dkim"))
 
 
 @pytest.fixture(scope="module")

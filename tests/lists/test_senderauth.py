@@ -4,9 +4,7 @@ door and the reachability door, and through the real SMTP intake on loopback."""
 
 from __future__ import annotations
 
-import base64
 import smtplib
-import subprocess
 from email.message import EmailMessage
 
 import dkim
@@ -14,6 +12,7 @@ import pytest
 from django.conf import settings
 
 from tests.lists import smtp as smtp_fixtures
+from tests.lists.keys import dkim_record, rsa_keypair
 from tests.lists.nsd import serve, zone
 from tests.lists.posting import fast_passwords, message  # noqa: F401 - fixture
 from tests.repository.reach import next_round, subject_ref
@@ -43,21 +42,9 @@ ATTACKER = "127.0.0.66"
 
 @pytest.fixture(scope="module")
 def keypair(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("senderauth-key")
-    private = folder / "key.pem"
-    subprocess.run(
-        ["openssl", "genrsa", "-out", str(private), "2048"], check=True, capture_output=True
-    )
-    der = subprocess.run(
-        ["openssl", "pkey", "-in", str(private), "-pubout", "-outform", "DER"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    return private.read_bytes(), base64.b64encode(der).decode("ascii")
-
-
-def _txt(value: str) -> str:
-    return " ".join(f'"{value[i : i + 255]}"' for i in range(0, len(value), 255))
+    """(PEM private key bytes, base64 DER public key) of nic.fr's DKIM key."""
+    private, public = rsa_keypair(tmp_path_factory.mktemp("senderauth-key"))
+    return private.read_bytes(), public
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +56,7 @@ def nsd(tmp_path_factory, keypair):
             [
                 f'@ IN TXT "v=spf1 ip4:{FR_SERVER} -all"',
                 '_dmarc IN TXT "v=DMARC1; p=reject"',
-                f"{SELECTOR}._domainkey IN TXT {_txt(f'v=DKIM1; k=rsa; p={public}')}",
+                f"{SELECTOR}._domainkey IN TXT {dkim_record(public)}",
             ],
         ),
         "nic.nl": zone("nic.nl", [f'@ IN TXT "v=spf1 ip4:{NL_SERVER} -all"']),
