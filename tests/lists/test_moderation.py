@@ -302,25 +302,33 @@ def test_migration_0004_summarises_the_posts_already_held():
     from django.db.migrations.executor import MigrationExecutor
 
     executor = MigrationExecutor(connection)
-    executor.migrate([("lists", "0003_archive_search")])
-    apps = executor.loader.project_state([("lists", "0003_archive_search")]).apps
-    Inbound, OldPost = apps.get_model("lists", "InboundMessage"), apps.get_model("lists", "Post")
-    held = message(sender="eve@partner.test", subject="Old\u202e one", body="Held last year.\n")
-    held.add_attachment(b"\x00" * 10, maintype="application", subtype="pdf", filename="a.pdf")
-    pks = []
-    for status, raw in (
-        ("held", held.as_bytes()),
-        ("held", b"\xff\x00 not mail"),
-        ("accepted", b""),
-    ):
-        inbound = Inbound.objects.create(mail_from="eve@partner.test", raw=raw)
-        pks.append(
-            OldPost.objects.create(
-                inbound=inbound, sender="eve@partner.test", subject="Old\u202e one", status=status
-            ).pk
+    try:
+        executor.migrate([("lists", "0003_archive_search")])
+        apps = executor.loader.project_state([("lists", "0003_archive_search")]).apps
+        Inbound, OldPost = (
+            apps.get_model("lists", "InboundMessage"),
+            apps.get_model("lists", "Post"),
         )
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+        held = message(sender="eve@partner.test", subject="Old\u202e one", body="Held last year.\n")
+        held.add_attachment(b"\x00" * 10, maintype="application", subtype="pdf", filename="a.pdf")
+        pks = []
+        for status, raw in (
+            ("held", held.as_bytes()),
+            ("held", b"\xff\x00 not mail"),
+            ("accepted", b""),
+        ):
+            inbound = Inbound.objects.create(mail_from="eve@partner.test", raw=raw)
+            pks.append(
+                OldPost.objects.create(
+                    inbound=inbound,
+                    sender="eve@partner.test",
+                    subject="Old\u202e one",
+                    status=status,
+                ).pk
+            )
+    finally:  # the later tests need the whole schema back, whatever happened here
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
 
     first, unreadable, accepted = (Post.objects.get(pk=pk) for pk in pks)
     assert first.excerpt.strip() == "Held last year." and first.subject == "Old one"

@@ -38,6 +38,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from tldops.htmltext import html_to_text
+from tldops.lists.headers import storable
 from tldops.lists.models import ArchivedMessage, Attachment, Post
 
 MSGID_RE = re.compile(r"<[^<>\s]+>")
@@ -75,18 +76,18 @@ def archive_post(post: Post, msg: Message) -> ArchivedMessage:
         message_id=message_id,
         in_reply_to=in_reply_to or "",
         references=references,
-        subject=clean_subject(str(msg.get("Subject", "")) or post.subject),
-        author_name=author_name,
-        author_email=author_email,
+        subject=storable(clean_subject(str(msg.get("Subject", "")) or post.subject)),
+        author_name=storable(author_name),
+        author_email=storable(author_email),
         date=_date(msg, post),
-        body_text=body_text(msg),
+        body_text=storable(body_text(msg)),
         raw=_raw(msg, post),
     )
     for filename, content_type, data in attachments_of(msg):
         Attachment.objects.create(
             message=entry,
-            filename=filename,
-            content_type=content_type,
+            filename=storable(filename),
+            content_type=storable(content_type),
             size=len(data),
             data=data,
         )

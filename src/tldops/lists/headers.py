@@ -27,6 +27,9 @@ from email.message import EmailMessage
 #: C0 and C1 control characters (CR and LF among them), DEL, and the Unicode line and paragraph
 #: separators: none of them belongs in a header line.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: Bidirectional marks and overrides, which make a subject or name read differently from what it is
+#: (``\u202e`` turns "fdp.exe" into "exe.pdf"): dropped from what is shown or copied, never needed.
+_BIDI = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
 #: The longest address an answer is sent to (RFC 5321's path limit, less the brackets).
 MAX_ADDRESS = 254
@@ -39,7 +42,14 @@ def one_line(value: object, limit: int = 200) -> str:
     become spaces and runs of white space one space. For any received value copied into a header
     of ours (a Subject, a name), which the email library would otherwise refuse (CR, LF) or pass on
     as the sender wrote it."""
-    return " ".join(_UNSAFE.sub(" ", str(value or "")).split())[:limit].rstrip()
+    text = _BIDI.sub("", _UNSAFE.sub(" ", str(value or "")))
+    return " ".join(text.split())[:limit].rstrip()
+
+
+def storable(text: str) -> str:
+    """``text`` as every database stores it: NUL, which PostgreSQL refuses in text and JSON
+    columns, becomes U+FFFD. For received text kept whole (a body, an excerpt, a result)."""
+    return text.replace("\x00", "\ufffd")
 
 
 def message_ids(value: object) -> list[str]:
@@ -117,4 +127,4 @@ def addresses(msg: EmailMessage, *names: str) -> list[str]:
     return [a for name in names for field in _mailboxes(msg, name) for _n, a in field]
 
 
-__all__ = ["addresses", "author", "message_ids", "one_address", "one_line"]
+__all__ = ["addresses", "author", "message_ids", "one_address", "one_line", "storable"]

@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils.module_loading import import_string
 
+from tldops.lists.headers import storable
 from tldops.lists.models import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -224,7 +225,7 @@ def process_message(pk: int) -> Outcome | None:
                 log.exception("inbound message %s (%s) failed", pk, message.route)
                 outcome = Outcome(InboundMessage.Status.FAILED, f"{type(exc).__name__}: {exc}")
         InboundMessage.objects.filter(pk=pk).update(
-            status=outcome.status, result=outcome.result[:10000]
+            status=outcome.status, result=storable(outcome.result[:10000])
         )
     log.info("inbound message %s (%s): %s — %s", pk, message.route, outcome.status, outcome.result)
     return outcome

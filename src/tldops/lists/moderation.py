@@ -32,6 +32,7 @@ from tldops.directory.errors import InvalidInput, NotAuthorised, NotFound
 from tldops.directory.models import Person, Role
 from tldops.directory.validation import clean_text
 from tldops.lists import outbox
+from tldops.lists.headers import storable
 from tldops.lists.models import Post
 
 NOTICE_PURPOSE = "list-moderation"
@@ -122,12 +123,14 @@ def summarise(msg: Message) -> dict[str, Any]:
     more = 0
     for name, ctype, data in iter_attachments(msg):
         if len(listed) < ATTACHMENTS_LISTED:
-            listed.append({"filename": name, "content_type": ctype, "size": len(data)})
+            listed.append(
+                {"filename": storable(name), "content_type": storable(ctype), "size": len(data)}
+            )
         else:
             more += 1
     if more:
         listed.append({"filename": f"… +{more}", "content_type": "", "size": 0})
-    return {"excerpt": body_text(msg)[:EXCERPT_CHARS], "attachment_list": listed}
+    return {"excerpt": storable(body_text(msg)[:EXCERPT_CHARS]), "attachment_list": listed}
 
 
 def details(post: Post) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
-import unicodedata
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 
@@ -79,19 +78,6 @@ def sender_of(msg: EmailMessage, envelope_from: str) -> tuple[str, str]:
     return name.strip(), address.strip().lower()
 
 
-def clean_header(value: object, limit: int) -> str:
-    """A header for display and logs: control and bidi-override characters gone, whitespace runs
-    folded to one space, at most ``limit`` characters."""
-    text = "".join(
-        " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI_CONTROLS else c
-        for c in str(value)
-    )
-    return " ".join(text.split())[:limit]
-
-
-_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
 # --- The route handler -----------------------------------------------------------------------------
 
 
@@ -108,9 +94,9 @@ def handle_post(inbound: InboundMessage) -> Outcome:
         inbound=inbound,
         message_id=message_id[:998],
         sender=sender[:320],
-        sender_name=clean_header(name, 300),
+        sender_name=headers.one_line(name, 300),
         person=person,
-        subject=clean_header(msg.get("Subject", ""), 998),
+        subject=headers.one_line(msg.get("Subject", ""), 998),
         size=len(raw),
         status=Post.Status.HELD,  # until the chain decides, a few lines below
     )
@@ -126,7 +112,7 @@ def handle_post(inbound: InboundMessage) -> Outcome:
     )
     decision = chains.run(ctx)
     post.reasons = [
-        {**h.as_json(), "reason": clean_header(h.reason, REASON_CHARS)} for h in decision.hits
+        {**h.as_json(), "reason": headers.one_line(h.reason, REASON_CHARS)} for h in decision.hits
     ]
     post.save(update_fields=["reasons"])
     rules = ", ".join(h.rule for h in decision.hits) or "no rule fired"
