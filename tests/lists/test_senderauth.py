@@ -59,7 +59,8 @@ def nsd(tmp_path_factory, keypair):
                 f"{SELECTOR}._domainkey IN TXT {dkim_record(public)}",
             ],
         ),
-        "nic.nl": zone("nic.nl", [f'@ IN TXT "v=spf1 ip4:{NL_SERVER} -all"']),
+        # An explanation modifier after -all: the record still fails everyone it does not list.
+        "nic.nl": zone("nic.nl", [f'@ IN TXT "v=spf1 ip4:{NL_SERVER} -all exp=why.nic.nl"']),
         "nic.br": zone("nic.br", [f'@ IN TXT "v=spf1 ip4:{BR_SERVER} ~all"']),
         "evil.example": zone("evil.example", [f'@ IN TXT "v=spf1 ip4:{ATTACKER} -all"']),
     }
@@ -218,6 +219,58 @@ def test_our_header_comes_first_and_forged_ones_with_our_id_are_dropped(verifyin
     values = [str(v) for v in msg.get_all("Authentication-Results")]
     assert values == [check.header, "mx.elsewhere.example; spf=pass"]
     assert str(msg["Subject"]) == "DDoS on the DNS"
+
+
+# --- Found by review: identities, replays, pins, limits ---------------------------------------
+
+
+def test_a_bare_domain_as_envelope_sender_proves_nothing(members):
+    """``MAIL FROM:<evil.example>``: pyspf checks evil.example (pass, the attacker's own server);
+    that pass must not be filed under the HELO name nic.fr the attacker also chose."""
+    p = deliver(
+        message(sender="ana@nic.fr"), peer=ATTACKER, mail_from="evil.example", helo="nic.fr"
+    )
+    assert p.status == Post.Status.HELD
+    assert "spf=permerror" in InboundMessage.objects.get(pk=p.inbound_id).auth_results
+
+
+def test_the_null_sender_is_checked_by_its_helo_name(members):
+    p = deliver(message(sender="ana@nic.fr"), peer=ATTACKER, mail_from="<>", helo="nic.fr")
+    assert p.status == Post.Status.HELD
+    p = deliver(message(sender="ana@nic.fr"), peer=FR_SERVER, mail_from="<>", helo="nic.fr")
+    assert p.status == Post.Status.ACCEPTED, p.reasons
+
+
+def test_a_signed_message_replayed_with_headers_put_above_it_is_held(members, keypair):
+    """dkimpy verifies the bottom copy of a signed header; readers see the top one."""
+    raw = signed(message(sender="ana@nic.fr", subject="Thanks"), keypair[0])
+    replay = b"Subject: URGENT: rotate your KSK today, see http://evil.example\r\n" + raw
+    p = deliver(replay, peer=ATTACKER, mail_from="x@evil.example")
+    assert p.status == Post.Status.HELD
+    assert "more than one Subject" in reasons(p)["spoofing"]
+
+
+def test_a_pin_does_not_trust_mail_from_servers_the_domain_does_not_list(members):
+    """carla@nic.br is pinned (nic.br publishes ``~all``): her own server passes; a forger with
+    an envelope of their own (SPF passes for evil.example) or of nic.br (softfail) does not."""
+    SenderOverride.objects.create(address="carla@nic.br", pinned=True)
+    forged = deliver(message(sender="carla@nic.br"), peer=ATTACKER, mail_from="x@evil.example")
+    assert forged.status == Post.Status.HELD
+    assert "pinned sender is held too" in reasons(forged)["spoofing"]
+    softfail = deliver(message(sender="carla@nic.br"), peer=ATTACKER, mail_from="carla@nic.br")
+    assert softfail.status == Post.Status.HELD
+    own = deliver(message(sender="carla@nic.br"), peer=BR_SERVER, mail_from="carla@nic.br")
+    assert own.status == Post.Status.ACCEPTED, own.reasons
+
+
+def test_forged_posts_do_not_use_up_a_members_held_post_limit(members, settings):
+    settings.LIST_MAX_HELD_PER_SENDER = 2
+    for _ in range(3):
+        deliver(message(sender="ana@nic.fr"), peer=ATTACKER, mail_from="x@evil.example")
+    settings.LIST_MAX_SIZE = 100  # Ana's own post is held, for its size: but held, not refused
+    p = deliver(message(sender="ana@nic.fr"), peer=FR_SERVER, mail_from="ana@nic.fr")
+    assert p.status == Post.Status.HELD
+    assert set(reasons(p)) == {"max_size"}
 
 
 # --- Through the real SMTP intake: the connecting address is the one the server sees --------------

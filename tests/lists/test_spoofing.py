@@ -149,18 +149,46 @@ def test_spf_fail_with_an_aligned_signature_goes_out(members):
 
 
 def test_spf_fail_of_another_domain_is_no_forgery_but_vouches_for_nothing(members):
-    """A forwarder's SPF failure proves nothing against bert@nic.nl (no DMARC record), nor for him:
-    held as unverifiable, and a moderator's pin lets such posts through."""
+    """A forwarder's SPF failure proves nothing against bert@nic.nl (no DMARC record), nor for him;
+    and since it did not come from a server nic.nl lists, not even a pin lets it through."""
     p = post_with(
         *ar(f"{MX}; spf=fail smtp.mailfrom=forwarder.example; dmarc=none"), sender="bert@nic.nl"
     )
     assert p.status == Post.Status.HELD
-    assert "pin" in reasons(p)["spoofing"]
     SenderOverride.objects.create(address="bert@nic.nl", pinned=True)
     p = post_with(
         *ar(f"{MX}; spf=fail smtp.mailfrom=forwarder.example; dmarc=none"), sender="bert@nic.nl"
     )
+    assert p.status == Post.Status.HELD
+    assert "pinned sender is held too" in reasons(p)["spoofing"]
+
+
+def test_a_dmarc_pass_about_another_domain_proves_nothing(members):
+    """``From: ana@nic.fr <m@evil.example>``: an MTA may judge evil.example where we read nic.fr."""
+    p = post_with(*ar(f"{MX}; dmarc=pass header.from=evil.example"))
+    assert p.status == Post.Status.HELD
+
+
+def test_our_mtas_headers_are_read_together_down_to_the_first_of_anyone_else(members):
+    """OpenDKIM, policyd-spf and OpenDMARC each add a header with our MTA's id."""
+    p = post_with(
+        *ar(
+            f"{MX}; dmarc=none header.from=nic.nl",
+            f"{MX}; dkim=pass header.d=nic.nl header.s=s1",
+            "mx.elsewhere.example; dkim=pass header.d=nic.fr",
+        ),
+        sender="bert@nic.nl",
+    )
     assert p.status == Post.Status.ACCEPTED, p.reasons
+    p = post_with(
+        *ar(
+            f"{MX}; dmarc=none header.from=nic.nl",
+            "mx.elsewhere.example; spf=none",
+            f"{MX}; dkim=pass header.d=nic.nl",  # below someone else's: written before our MTA
+        ),
+        sender="bert@nic.nl",
+    )
+    assert p.status == Post.Status.HELD
 
 
 def test_our_own_domain_from_outside_is_held(members, settings):

@@ -123,7 +123,9 @@ def handle_post(inbound: InboundMessage) -> Outcome:
             f"post {post.pk}: accepted, {out.deliveries.count()} copies queued ({rules})"
         )
     if decision.action == chains.HOLD:
-        over = moderation.held_limit_reason(post)
+        # Forged posts in a member's name count against that address's limit; they must not
+        # crowd out the member's own, proven post.
+        over = "" if sender_check.proven else moderation.held_limit_reason(post)
         if over:
             told = refuse_over_held_limit(post, msg, inbound.mail_from, over)
             return Outcome.rejected(

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -56,6 +57,12 @@ log = logging.getLogger(__name__)
 
 #: At most this many DKIM-Signature headers are verified per message (each costs a DNS query).
 MAX_SIGNATURES = 5
+#: Header fields a message has at most once (RFC 5322 §3.6). Two of one mean someone prepended a
+#: copy above a signed message: dkimpy verifies the bottom one, readers see the top one.
+ONCE_ONLY = (
+    "from", "sender", "reply-to", "to", "cc", "subject", "date", "message-id", "in-reply-to",
+    "references", "mime-version", "content-type", "content-transfer-encoding",
+)  # fmt: skip
 #: Time allowed for the whole SPF evaluation, all its look-ups included (seconds).
 SPF_TIME = 10.0
 
@@ -63,6 +70,7 @@ AUTHENTIC = "authentic"
 UNVERIFIABLE = "unverifiable"  # no way to tell: a pinned sender may pass
 FORGED = "forged"  # a check says the message does not come from the domain
 UNKNOWN = "unknown"  # the DNS did not answer: try later, or a moderator decides
+SUSPECT = "suspect"  # nothing proves it, and it did not come from a server the domain lists
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,11 @@ class SenderCheck:
     @property
     def authentic(self) -> bool:
         return self.verdict == AUTHENTIC
+
+    @property
+    def proven(self) -> bool:
+        """Authentic by a check (not merely believed with verification switched off)."""
+        return self.source != "off" and self.verdict == AUTHENTIC
 
     def trusted(self, *, pinned: bool = False) -> bool:
         """Authentic, or unverifiable but pinned by a moderator."""
@@ -187,14 +200,25 @@ def parse_authentication_results(value: str) -> tuple[str, list[AuthResult]]:
 
 
 def trusted_results(msg: Message, authserv_id: str) -> list[AuthResult] | None:
-    """The results of the topmost Authentication-Results header from our MTA; None without one."""
+    """The results of the topmost block of Authentication-Results headers from our MTA (Postfix
+    with OpenDKIM, OpenDMARC or policyd-spf adds one each, all with its authserv-id); the block
+    ends at the first header of anyone else. None without one.
+
+    Headers with our id further down were written before the message reached our MTA, by anyone:
+    the MTA must also remove such headers from incoming mail (RFC 8601 §5), or a forged one placed
+    right below its own would be read with them.
+    """
     if not authserv_id:
         return None
+    ours = authserv_id.strip().lower()
+    block: list[AuthResult] | None = None
     for value in msg.get_all("Authentication-Results", []):
         server, results = parse_authentication_results(str(value))
-        if server == authserv_id.strip().lower():
-            return results
-    return None
+        if server == ours:
+            block = (block or []) + results
+        elif block is not None:
+            break
+    return block
 
 
 # --- DNS for the libraries ----------------------------------------------------------------------
@@ -255,37 +279,55 @@ def _spf_record(domain: str, depth: int = 0) -> str:
 
 
 def _spf_hard_fails_others(domain: str) -> bool:
-    """Whether the domain's SPF record ends in ``-all`` (everyone else fails)."""
+    """Whether the domain's SPF record has ``-all`` (everyone it does not list fails)."""
     try:
         record = _spf_record(domain)
     except DnsError:
         return False
-    terms = record.split()
-    return bool(terms) and terms[-1].lower() == "-all"
+    return any(term.lower() == "-all" for term in record.split()[1:])
+
+
+def _publishes_spf(domain: str) -> bool:
+    """Whether ``domain`` (or its organisational domain) has an SPF record."""
+    try:
+        return bool(_spf_record(domain) or _spf_record(organizational_domain(domain)))
+    except DnsError:
+        return True  # unknown: do not let a pin stand in for the check
 
 
 # --- Gathering the results ----------------------------------------------------------------------
 
 
-def _own_results(raw: bytes, msg: Message, mail_from: str, peer: str, helo: str) -> list[Result]:
-    results: list[Result] = []
-    envelope_domain = _domain(mail_from) if "@" in mail_from else (helo or "").lower()
-    if peer and envelope_domain:
-        try:
-            outcome, _explanation = spf.check2(
-                i=peer,
-                s=mail_from or f"postmaster@{helo}",
-                h=helo or envelope_domain,
-                querytime=SPF_TIME,
-                timeout=list_dns.LIFETIME,
-            )
-        except Exception as exc:  # noqa: BLE001 - a broken record must not crash a door
-            log.info("SPF check of %s from %s failed: %s", mail_from, peer, exc)
-            outcome = "temperror"
-        results.append(Result("spf", str(outcome).lower(), envelope_domain))
-    else:
-        results.append(Result("spf", "none", envelope_domain))
+def _spf_result(mail_from: str, peer: str, helo: str) -> Result:
+    """SPF for the identity pyspf really checks, recorded under that identity's domain.
 
+    The envelope sender's domain; for the null sender, the HELO name (RFC 7208 §2.4). A sender
+    without ``@`` (``MAIL FROM:<evil.example>``) is a permanent error: pyspf would check the bare
+    name as a domain of its own, and its pass must not be filed under anyone else's.
+    """
+    sender = (mail_from or "").strip().strip("<>").strip()
+    helo = (helo or "").strip().rstrip(".").lower()
+    if sender and "@" not in sender:
+        return Result("spf", "permerror", "")
+    identity = _domain(sender) if sender else helo
+    if not (peer and identity):
+        return Result("spf", "none", identity)
+    try:
+        outcome, _explanation = spf.check2(
+            i=peer,
+            s=sender or f"postmaster@{helo}",
+            h=helo or identity,
+            querytime=SPF_TIME,
+            timeout=list_dns.LIFETIME,
+        )
+    except Exception as exc:  # noqa: BLE001 - a broken record must not crash a door
+        log.info("SPF check of %s from %s failed: %s", sender, peer, exc)
+        outcome = "temperror"
+    return Result("spf", str(outcome).lower(), identity)
+
+
+def _own_results(raw: bytes, msg: Message, mail_from: str, peer: str, helo: str) -> list[Result]:
+    results = [_spf_result(mail_from, peer, helo)]
     wire = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     signatures = msg.get_all("DKIM-Signature", []) or []
     if not signatures:
@@ -330,7 +372,21 @@ def _aligned(a: str, b: str, mode: str) -> bool:
 def evaluate(address: str, results: list[Result], *, source: str) -> tuple[str, str, list[Result]]:
     """(verdict, reason, results with our DMARC result) for a From address and what was seen."""
     domain = _domain(address)
-    if source == "mta" and any(r.method == "dmarc" and r.result == "pass" for r in results):
+    # Our MTA's DMARC verdict counts only about this From domain: a pass for header.from=another
+    # (a From that the MTA and Python read differently) proves nothing about this one.
+    mta_dmarc = [
+        r.result
+        for r in results
+        if r.method == "dmarc" and (r.domain == domain or (not r.domain and r.result != "pass"))
+    ]
+    if source == "mta" and "fail" in mta_dmarc:
+        return (
+            FORGED,
+            _("Our mail server reports that the message fails the DMARC check of %(d)s.")
+            % {"d": domain},
+            results,
+        )
+    if source == "mta" and "pass" in mta_dmarc:
         return AUTHENTIC, "", results  # our MTA applied DMARC itself
     try:
         record = list_dns.dmarc_record(domain) if domain else None
@@ -350,9 +406,12 @@ def evaluate(address: str, results: list[Result], *, source: str) -> tuple[str, 
         r.method == "dkim" and r.result == "pass" and _aligned(r.domain, domain, adkim)
         for r in results
     )
-    spf_pass = [r for r in results if r.method == "spf" and r.result == "pass"]
-    spf_ok = any(_aligned(r.domain, domain, aspf) for r in spf_pass)
-    mta_dmarc = [r.result for r in results if r.method == "dmarc"]
+    spf_aligned = [
+        r
+        for r in results
+        if r.method == "spf" and r.result == "pass" and _aligned(r.domain, domain, aspf)
+    ]
+    spf_ok = bool(spf_aligned)
     if record is not None:
         dmarc = "pass" if (dkim_ok or spf_ok) else "fail"
         if source == "own":
@@ -371,14 +430,7 @@ def evaluate(address: str, results: list[Result], *, source: str) -> tuple[str, 
         )
     if source == "own":
         results = [*results, Result("dmarc", "none", domain)]
-    if "fail" in mta_dmarc:
-        return (
-            FORGED,
-            _("Our mail server reports that the message fails the DMARC check of %(d)s.")
-            % {"d": domain},
-            results,
-        )
-    if dkim_ok or (spf_ok and _spf_hard_fails_others(domain)):
+    if dkim_ok or any(_spf_hard_fails_others(r.domain) for r in spf_aligned):
         return AUTHENTIC, "", results
     spf_failed = any(
         r.method == "spf" and r.result == "fail" and _aligned(r.domain, domain, "r")
@@ -402,6 +454,19 @@ def evaluate(address: str, results: list[Result], *, source: str) -> tuple[str, 
                 "answer. A moderator can release it."
             )
             % {"a": address},
+            results,
+        )
+    if not spf_ok and _publishes_spf(domain):
+        # A pin would trust the From alone: only for mail from a server the domain lists, or from
+        # a domain that lists none (then there is nothing else to go by, and the pin says so).
+        return (
+            SUSPECT,
+            _(
+                "We cannot verify that the message comes from %(a)s: it carries no valid "
+                "signature of %(d)s and was not sent from a server %(d)s lists in its SPF record "
+                "(a pinned sender is held too). A moderator can release it."
+            )
+            % {"a": address, "d": domain},
             results,
         )
     return (
@@ -444,6 +509,20 @@ def check(inbound, msg: Message) -> SenderCheck:
             source="own",
             verdict=FORGED,
             reason=_("The message has no single From address."),
+        )
+    counts = Counter(k.lower() for k in msg.keys())  # names only: values may not even parse
+    doubled = [name for name in ONCE_ONLY if counts[name] > 1]
+    if doubled:
+        return SenderCheck(
+            address,
+            domain,
+            "own" if not settings.LIST_TRUSTED_AUTHSERV_ID else "mta",
+            verdict=FORGED,
+            reason=_(
+                "The message has more than one %(h)s header: a signed message may have been "
+                "replayed with other headers put above it. It may not come from %(a)s."
+            )
+            % {"h": doubled[0].title(), "a": address},
         )
     if settings.LIST_TRUSTED_AUTHSERV_ID:
         source, results = "mta", _mta_results(msg)
