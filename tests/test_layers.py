@@ -54,15 +54,12 @@ MAIL_CORE = (
     "issue 8: the mail core (intake, outbox, models, headers, senderauth) moves out of lists"
 )
 AUDIT = "issue 8: audit and errors move below the catalog"
-PROGRESS = "issue 8: the progress bar helper moves from the CLI door to the kernel"
 BOUNCES = (
     "issue 8: bounce scores / reachability read through the mail core, not the other capability"
 )
 KNOWN: dict[tuple[str, str], str] = {
-    ("tldops.catalog.baseline", "cli"): PROGRESS,
     ("tldops.catalog.baseline", "directory"): AUDIT,
     ("tldops.catalog.services", "directory"): AUDIT + " (and resolve_tld to the catalog)",
-    ("tldops.catalog.sync", "cli"): PROGRESS,
     ("tldops.catalog.sync", "directory"): AUDIT,
     ("tldops.directory.actions", "lists"): MAIL_CORE,
     ("tldops.directory.mail_door", "lists"): MAIL_CORE,

@@ -11,15 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from django.core.management.base import CommandError, CommandParser, DjangoHelpFormatter
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from tldops import csvcells
+from tldops.kernel.progress import progress  # noqa: F401 - the commands' progress bar
 
 FORMATS = ("table", "json", "csv")
 
@@ -90,28 +90,6 @@ def _flat(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "; ".join(_flat(v) for v in value)
     return str(value)
-
-
-def progress(
-    items: Iterable[Any], *, total: int | None, description: str, enabled: bool = True
-) -> Iterator[Any]:
-    """Iterate with a rich progress bar on stderr (hidden when not a terminal or not enabled)."""
-    console = Console(file=sys.stderr)
-    if not enabled or not console.is_terminal:
-        yield from items
-        return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(description, total=total)
-        for item in items:
-            yield item
-            bar.advance(task)
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> CommandError:

@@ -254,7 +254,7 @@ def test_a_staff_token_needs_a_verified_session(world, api_client):
 def test_services_check_the_tokens_role_not_the_persons(world):
     from tldops.directory import actions, tokens
     from tldops.directory.audit import Actor
-    from tldops.directory.errors import NotAuthorised
+    from tldops.kernel.errors import NotAuthorised
 
     plaintext = tokens.create_token(
         world.member, "script", actor=Actor.system(), second_factor_proved=True

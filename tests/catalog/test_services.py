@@ -10,8 +10,8 @@ from tldops.catalog import services
 from tldops.catalog.baseline import seed_regions
 from tldops.catalog.models import NameServer, Tld
 from tldops.directory.audit import Actor
-from tldops.directory.errors import InvalidInput, NotAuthorised, NotFound
 from tldops.directory.models import AuditEntry
+from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 from tests.conftest import PASSWORD, body_of, person_state
 from tldops.directory import actions, links
 from tldops.directory.audit import Actor
-from tldops.directory.errors import InvalidInput, LimitReached, LinkInvalid, NotAuthorised, NotFound
 from tldops.directory.models import AuditEntry, Invitation, Membership, Person
 from tldops.directory.validation import ContactInput
+from tldops.kernel.errors import InvalidInput, LimitReached, LinkInvalid, NotAuthorised, NotFound
 from tldops.lists.models import Delivery
 
 

@@ -14,9 +14,9 @@ from tests.conftest import body_of, person_state
 from tests.lists import smtp as smtp_fixtures
 from tldops.directory import actions, links
 from tldops.directory.audit import Actor
-from tldops.directory.errors import InvalidInput
 from tldops.directory.mail_door import parse_reply
 from tldops.directory.models import AuditEntry, Invitation, Membership, Person
+from tldops.kernel.errors import InvalidInput
 from tldops.lists import outbox as outbox_module
 from tldops.lists.models import Delivery, InboundMessage
 

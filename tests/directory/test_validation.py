@@ -2,7 +2,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tldops.directory.errors import InvalidInput
 from tldops.directory.validation import (
     NAME_MAX_LENGTH,
     ContactInput,
@@ -17,6 +16,7 @@ from tldops.directory.validation import (
     resolve_tld,
     shown,
 )
+from tldops.kernel.errors import InvalidInput
 
 
 def test_email_domains_are_normalised_and_idna_encoded():

@@ -12,8 +12,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from tldops.directory.audit import Actor
-from tldops.directory.errors import InvalidInput, NotAuthorised
 from tldops.directory.models import AuditEntry
+from tldops.kernel.errors import InvalidInput, NotAuthorised
 from tldops.lists import bounces, overrides
 from tldops.lists.models import BounceScore, SenderOverride
 

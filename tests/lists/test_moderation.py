@@ -9,8 +9,8 @@ import pytest
 
 from tests.lists.posting import deliver, fast_passwords, message, parse, post  # noqa: F401 (autouse)
 from tldops.directory.audit import Actor
-from tldops.directory.errors import InvalidInput, NotAuthorised, NotFound
 from tldops.directory.models import AuditEntry
+from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound
 from tldops.lists import moderation
 from tldops.lists.models import ArchivedMessage, Delivery, InboundMessage, OutboundMessage, Post
 

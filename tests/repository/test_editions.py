@@ -18,7 +18,7 @@ from tests.conftest import body_of
 from tests.repository.conftest import ARABIC, CYRILLIC
 from tldops.directory import actions
 from tldops.directory.audit import Actor
-from tldops.directory.errors import InvalidInput, NotFound
+from tldops.kernel.errors import InvalidInput, NotFound
 from tldops.lists.models import Delivery, OutboundMessage
 from tldops.repository import editions, schedule
 from tldops.repository.models import Edition

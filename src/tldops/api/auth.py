@@ -29,8 +29,8 @@ from ninja.utils import check_csrf
 
 from tldops.directory import permissions, tokens
 from tldops.directory.audit import Actor
-from tldops.directory.errors import NotAuthorised
 from tldops.directory.models import Person
+from tldops.kernel.errors import NotAuthorised
 
 
 class Unauthenticated(Exception):

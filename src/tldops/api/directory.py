@@ -31,9 +31,9 @@ from tldops.api.schemas import (
 from tldops.catalog.models import Tld
 from tldops.directory import actions, queries
 from tldops.directory.cache import versioned
-from tldops.directory.errors import InvalidInput, NotFound
 from tldops.directory.models import AuditEntry, Invitation, Membership, Person
 from tldops.directory.validation import BATCH_MAX_LENGTH, REASON_MAX_LENGTH, resolve_tld
+from tldops.kernel.errors import InvalidInput, NotFound
 
 router = Router(auth=AUTH)
 

@@ -16,7 +16,7 @@ from ninja.pagination import paginate
 
 from tldops.api.auth import AUTH, actor, require_member, require_staff
 from tldops.api.schemas import AUTH_ERRORS, InputSchema, Pagination, errors
-from tldops.directory.errors import NotFound
+from tldops.kernel.errors import NotFound
 from tldops.lists import archive, moderation
 from tldops.lists.models import ArchivedMessage, Post
 

@@ -20,7 +20,6 @@ from tldops.api.schemas import (
     membership_out,
 )
 from tldops.directory import actions, tokens
-from tldops.directory.errors import NotAuthorised
 from tldops.directory.models import ApiToken, Person
 from tldops.directory.validation import (
     MAX_LANGUAGES,
@@ -29,6 +28,7 @@ from tldops.directory.validation import (
     max_phones,
     resolve_tld,
 )
+from tldops.kernel.errors import NotAuthorised
 
 router = Router(auth=AUTH, tags=["me"])
 

@@ -16,7 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from tldops.api import catalog, directory, lists, me, vetting
 from tldops.api.auth import CsrfFailed, Unauthenticated
-from tldops.directory.errors import DirectoryError
+from tldops.kernel.errors import DirectoryError
 
 api = NinjaAPI(
     title="tldops API",

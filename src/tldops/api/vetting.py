@@ -17,7 +17,6 @@ from pydantic import StrictInt
 from tldops.api.schemas import InputSchema, Language, MessageOut, PhoneIn, TldRef, errors, tld_ref
 from tldops.directory import actions, links
 from tldops.directory.audit import Actor
-from tldops.directory.errors import InvalidInput
 from tldops.directory.models import Membership
 from tldops.directory.validation import (
     EMAIL_MAX_LENGTH,
@@ -28,6 +27,7 @@ from tldops.directory.validation import (
     max_phones,
     resolve_tld,
 )
+from tldops.kernel.errors import InvalidInput
 
 router = Router(auth=None, tags=["vetting"])
 

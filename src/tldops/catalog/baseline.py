@@ -168,8 +168,8 @@ def load_baseline(progress: bool = False) -> dict[str, int]:
     ``retired`` (marked not delegated), ``restored`` (delegated again), and the catalog's
     delegated ``total`` with its ``ascii`` and ``idn`` parts.
     """
-    from tldops.cli import progress as progress_bar
     from tldops.directory.audit import Actor, record
+    from tldops.kernel.progress import progress as progress_bar
 
     cctlds = baseline_cctlds()
     wanted = {c.alabel for c in cctlds}

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from tldops.catalog.models import NameServer, Region, Tld
 from tldops.directory.audit import Actor, record
-from tldops.directory.errors import InvalidInput, NotAuthorised, NotFound
+from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound
 
 
 def _with_relations(qs: QuerySet[Tld]) -> QuerySet[Tld]:

@@ -165,7 +165,7 @@ def fetch_snapshot(
     *, progress: bool = False, timeout: float = TIMEOUT, workers: int = WORKERS
 ) -> Snapshot:
     """Read IANA (see the module docstring). Writes nothing."""
-    from tldops.cli import progress as progress_bar
+    from tldops.kernel.progress import progress as progress_bar
 
     try:
         delegated = parse_tld_list(fetch_text(settings.IANA_TLD_LIST_URL, timeout=timeout))

@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from tldops.catalog.models import Tld
 from tldops.directory import links, queries
 from tldops.directory.audit import Actor, record
-from tldops.directory.errors import InvalidInput, LimitReached, NotAuthorised, NotFound
 from tldops.directory.models import (
     CommitteePosition,
     Invitation,
@@ -40,6 +39,7 @@ from tldops.directory.validation import (
     clean_profile_change,
     clean_text,
 )
+from tldops.kernel.errors import InvalidInput, LimitReached, NotAuthorised, NotFound
 from tldops.lists import outbox
 
 # --- Invitations -----------------------------------------------------------------------------------

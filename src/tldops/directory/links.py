@@ -15,8 +15,8 @@ from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tldops.directory.errors import LinkInvalid
 from tldops.directory.models import Invitation, Membership
+from tldops.kernel.errors import LinkInvalid
 
 INVITATION_SALT = "tldops.directory.invitation"
 CONFIRMATION_SALT = "tldops.directory.confirmation"

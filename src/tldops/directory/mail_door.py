@@ -29,9 +29,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from tldops.directory import actions, links
-from tldops.directory.errors import DirectoryError, InvalidInput
 from tldops.directory.models import Invitation
 from tldops.directory.validation import ContactInput
+from tldops.kernel.errors import DirectoryError, InvalidInput
 from tldops.lists import headers, outbox, senderauth
 from tldops.lists.intake import Outcome
 from tldops.lists.models import InboundMessage

@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tldops.directory.audit import Actor, record
-from tldops.directory.errors import InvalidInput, NotFound
 from tldops.directory.models import ApiToken, Person, Role
 from tldops.directory.permissions import needs_second_factor
+from tldops.kernel.errors import InvalidInput, NotFound
 
 TOKEN_PREFIX = "tldops_"
 

@@ -1,7 +1,7 @@
 """Validation of what people type: names, email addresses, phone numbers, time zones, languages,
 ccTLDs and the short free texts staff write (reasons, notes, labels).
 
-Each function returns the clean value or raises :class:`~tldops.directory.errors.InvalidInput` with a
+Each function returns the clean value or raises :class:`~tldops.kernel.errors.InvalidInput` with a
 message a person can act on. The doors call these through the actions; none validates on its own.
 
 Every value has a bound (the ``*_MAX_*`` constants below, and ``TLDOPS_MAX_PHONES_PER_PERSON``),
@@ -28,8 +28,8 @@ from django.core.validators import validate_email as django_validate_email
 from django.utils.translation import gettext as _
 
 from tldops.catalog.models import Tld
-from tldops.directory.errors import InvalidInput
 from tldops.directory.models import Invitation, Person, Phone
+from tldops.kernel.errors import InvalidInput
 
 PHONE_LABELS = {choice for choice, _label in Phone.Label.choices}
 

@@ -28,9 +28,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from tldops.directory.audit import Actor, record
-from tldops.directory.errors import InvalidInput, NotAuthorised, NotFound
 from tldops.directory.models import Person, Role
 from tldops.directory.validation import clean_text
+from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound
 from tldops.lists import outbox
 from tldops.lists.headers import storable
 from tldops.lists.models import Post

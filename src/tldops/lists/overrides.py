@@ -14,8 +14,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from tldops.directory.audit import Actor, record
-from tldops.directory.errors import InvalidInput, NotFound
 from tldops.directory.validation import clean_email, clean_text
+from tldops.kernel.errors import InvalidInput, NotFound
 from tldops.lists.models import SenderOverride
 from tldops.lists.moderation import check_moderator
 

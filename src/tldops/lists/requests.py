@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 
 from tldops.directory import queries
 from tldops.directory.audit import Actor
-from tldops.directory.errors import DirectoryError, InvalidInput, NotAuthorised
 from tldops.directory.mail_door import automatic_reason, body_text
+from tldops.kernel.errors import DirectoryError, InvalidInput, NotAuthorised
 from tldops.lists import headers, moderation, outbox, senderauth
 from tldops.lists.intake import Outcome
 from tldops.lists.membership import is_subscriber

@@ -45,7 +45,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tldops.directory import audit
-from tldops.directory.errors import InvalidInput, NotFound
+from tldops.kernel.errors import InvalidInput, NotFound
 from tldops.lists import outbox
 from tldops.lists.membership import is_subscriber, subscribers
 from tldops.lists.models import OutboundMessage

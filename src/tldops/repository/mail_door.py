@@ -25,8 +25,8 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from tldops.directory.errors import DirectoryError
 from tldops.directory.mail_door import automatic_reason
+from tldops.kernel.errors import DirectoryError
 from tldops.lists import headers, outbox, senderauth
 from tldops.lists.intake import Outcome
 from tldops.lists.models import InboundMessage

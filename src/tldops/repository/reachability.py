@@ -62,8 +62,8 @@ from django.utils.translation import gettext as _
 from tldops.catalog.models import Region, Tld
 from tldops.directory import links, queries
 from tldops.directory.audit import Actor, record
-from tldops.directory.errors import DirectoryError, InvalidInput, LinkInvalid, NotAuthorised
 from tldops.directory.models import Membership, Person
+from tldops.kernel.errors import DirectoryError, InvalidInput, LinkInvalid, NotAuthorised
 from tldops.lists import outbox
 from tldops.repository import schedule
 from tldops.repository.models import Challenge, ChallengeRound

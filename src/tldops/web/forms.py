@@ -1,13 +1,13 @@
 """The portal's forms. They only parse what people type; every rule is checked by the actions,
-whose :class:`~tldops.directory.errors.DirectoryError` is put back on the field it names."""
+whose :class:`~tldops.kernel.errors.DirectoryError` is put back on the field it names."""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tldops.directory.errors import DirectoryError
 from tldops.directory.models import Phone
+from tldops.kernel.errors import DirectoryError
 
 
 def add_directory_error(form: forms.Form, exc: DirectoryError) -> None:

@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tldops.catalog.models import Tld
 from tldops.cli import EXIT_ERROR, EXIT_LINK, EXIT_NOT_FOUND, emit, fail
 from tldops.directory.audit import Actor
-from tldops.directory.errors import DirectoryError, LinkInvalid, NotFound
 from tldops.directory.validation import resolve_tld
+from tldops.kernel.errors import DirectoryError, LinkInvalid, NotFound
 
 
 def cli_actor() -> Actor:

@@ -26,8 +26,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from tldops.directory import actions, permissions
 from tldops.directory import tokens as api_tokens
 from tldops.directory.audit import Actor
-from tldops.directory.errors import DirectoryError, InvalidInput
 from tldops.directory.models import ApiToken, Membership
+from tldops.kernel.errors import DirectoryError, InvalidInput
 from tldops.web import signin
 from tldops.web.access import (
     forbidden,

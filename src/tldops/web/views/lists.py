@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from tldops.directory import permissions
 from tldops.directory.audit import Actor
-from tldops.directory.errors import DirectoryError, InvalidInput
+from tldops.kernel.errors import DirectoryError, InvalidInput
 from tldops.lists import archive, moderation
 from tldops.lists.models import ArchivedMessage, Attachment, Post
 from tldops.web.access import member_required, staff_required

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from tldops.catalog.models import Region, Tld
 from tldops.directory import permissions, queries
 from tldops.directory.audit import Actor
-from tldops.directory.errors import DirectoryError
+from tldops.kernel.errors import DirectoryError
 from tldops.web.access import forbidden, member_required
 from tldops.web.fragments import cached_fragment, cached_page
 

@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 
 from tldops.directory import actions, links, permissions, queries
 from tldops.directory.audit import Actor
-from tldops.directory.errors import DirectoryError, InvalidInput, LinkInvalid
 from tldops.directory.models import Membership
 from tldops.directory.validation import ContactInput, clean_contact, resolve_tld
+from tldops.kernel.errors import DirectoryError, InvalidInput, LinkInvalid
 from tldops.web.forms import PHONE_LABEL_CHOICES, ConfirmForm, ManageForm, add_directory_error
 from tldops.web.fragments import cached_fragment, cached_page
 

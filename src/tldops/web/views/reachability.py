@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from tldops.directory import permissions
 from tldops.directory.audit import Actor
-from tldops.directory.errors import DirectoryError, LinkInvalid
+from tldops.kernel.errors import DirectoryError, LinkInvalid
 from tldops.repository import reachability, schedule
 from tldops.repository.models import Challenge
 from tldops.web.access import staff_required

@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from tldops.directory.errors import DirectoryError
+from tldops.kernel.errors import DirectoryError
 from tldops.repository import editions
 from tldops.web.access import member_required
 

@@ -18,7 +18,7 @@ from tldops.catalog import baseline, services, sync
 from tldops.catalog.models import Tld
 from tldops.cli import EXIT_ERROR, EXIT_NOT_FOUND, add_format_argument, emit, fail
 from tldops.directory.audit import Actor
-from tldops.directory.errors import DirectoryError, NotFound
+from tldops.kernel.errors import DirectoryError, NotFound
 
 LIST_COLUMNS_TABLE = [
     "alabel",

@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 
 from tldops.cli import EXIT_USAGE, fail
 from tldops.directory import actions
-from tldops.directory.errors import DirectoryError
 from tldops.directory.management.common import cli_actor, error
 from tldops.directory.models import CommitteePosition, Role
+from tldops.kernel.errors import DirectoryError
 
 
 class Command(BaseCommand):

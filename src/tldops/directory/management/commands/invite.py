@@ -16,9 +16,9 @@ from tldops.cli import (
     progress,
 )
 from tldops.directory import actions, queries
-from tldops.directory.errors import DirectoryError
 from tldops.directory.management.common import cli_actor, error, no_rows, tld_arg, write_rows
 from tldops.directory.models import Invitation
+from tldops.kernel.errors import DirectoryError
 
 USAGE = """tldops invite TLD [TLD …] [--batch NAME] [--dry-run]
        tldops invite --from A --to C [--batch NAME] [--dry-run] [--include-invited]

@@ -7,7 +7,6 @@ from django.utils.translation import gettext as _
 
 from tldops.cli import EXIT_NOT_FOUND, EXIT_USAGE, add_format_argument, fail
 from tldops.directory import actions, queries
-from tldops.directory.errors import DirectoryError
 from tldops.directory.management.common import (
     cli_actor,
     error,
@@ -18,6 +17,7 @@ from tldops.directory.management.common import (
 )
 from tldops.directory.models import CommitteePosition, Membership, Person, Role
 from tldops.directory.validation import ContactInput, format_phone
+from tldops.kernel.errors import DirectoryError
 
 
 def _phones(person: Person) -> list[str]:

@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tldops.cli import add_format_argument
-from tldops.directory.errors import DirectoryError
 from tldops.directory.management.common import cli_actor, error, no_rows, write_rows
+from tldops.kernel.errors import DirectoryError
 from tldops.lists import bounces, overrides
 from tldops.lists.models import BounceScore
 

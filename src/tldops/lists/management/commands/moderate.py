@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from tldops.cli import add_format_argument
-from tldops.directory.errors import DirectoryError
 from tldops.directory.management.common import cli_actor, error, no_rows, write_rows
+from tldops.kernel.errors import DirectoryError
 from tldops.lists import moderation
 from tldops.lists.models import Post
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tldops.cli import EXIT_ERROR, add_format_argument, fail
-from tldops.directory.errors import DirectoryError
 from tldops.directory.management.common import cli_actor, error, no_rows, write_rows
+from tldops.kernel.errors import DirectoryError
 from tldops.lists.membership import subscribers
 from tldops.repository import editions, signing
 

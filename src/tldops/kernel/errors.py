@@ -1,4 +1,4 @@
-"""Errors the directory's actions raise; each door turns them into its own kind of answer.
+"""Errors the services raise; each door turns them into its own kind of answer.
 
 Every message is written for the person who caused it: it says what was wrong and what to do.
 """
