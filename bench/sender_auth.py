@@ -4,7 +4,7 @@ The issue that brought sender verification asked to measure ``authheaders`` agai
 and choose. Both run here in one process, against one real NSD on loopback serving the member
 domain's SPF, DKIM and DMARC records, on the same messages: genuine ones (signed, from the
 authorised server) and forged ones (a member's From from the attacker's server, unsigned). Both use
-the same cached resolver (``tldops.lists.dns``), so the DNS costs the same to both.
+the same cached resolver (``tldops.mail.dns``), so the DNS costs the same to both.
 
 Reported: the median wall time per message of each, and whether their verdicts agree. Usage
 (``authheaders`` is a peer here, not a dependency: ``.venv/bin/pip install authheaders``)::
@@ -43,8 +43,8 @@ from django.conf import settings  # noqa: E402
 from bench.report import cpu_model, write_section  # noqa: E402
 from tests.lists.keys import dkim_record, rsa_keypair  # noqa: E402
 from tests.lists.nsd import NsdServer, zone  # noqa: E402
-from tldops.lists import dns as list_dns  # noqa: E402
-from tldops.lists import senderauth  # noqa: E402
+from tldops.mail import dns as list_dns  # noqa: E402
+from tldops.mail import senderauth  # noqa: E402
 
 SELECTOR = "s2026"
 GOOD, ATTACKER = "127.0.0.10", "127.0.0.66"
@@ -164,7 +164,7 @@ def main() -> None:
             "",
             "| checker | median per message | verdicts right |",
             "|---|---|---|",
-            f"| tldops (`lists/senderauth.py`: dkimpy + pyspf + own alignment) | "
+            f"| tldops (`mail/senderauth.py`: dkimpy + pyspf + own alignment) | "
             f"{ms(ours_t):.2f} ms | {sum(a == b for a, b in zip(ours_v, truth, strict=True))}"
             f"/{len(batch)} |",
             f"| authheaders {version('authheaders')} (pyspf and dkimpy inside) | "

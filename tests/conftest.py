@@ -25,7 +25,7 @@ def _mail_to_tmp(settings, tmp_path):
     """Outgoing mail goes to a per-test sink folder; no smarthost.
 
     Sender verification is off here: most tests are about what happens once a sender is trusted,
-    and they must not ask the Internet's DNS. ``tests/lists/test_senderauth.py`` and
+    and they must not ask the Internet's DNS. ``tests/mail/test_senderauth.py`` and
     ``test_spoofing.py`` switch it on against a real NSD serving SPF, DKIM and DMARC records.
     """
     settings.MAIL_SINK_DIR = tmp_path / "mail-sink"

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from tests.web.conftest import sign_in
 from tldops.directory.models import AuditEntry
-from tldops.lists import bounces, distribute, intake, outbox, verp
+from tldops.lists import bounces, distribute, intake, outbox
 from tldops.lists.models import (
     BounceEvent,
     BounceScore,
@@ -24,6 +24,7 @@ from tldops.lists.models import (
     OutboundMessage,
     Post,
 )
+from tldops.mail import verp
 from tldops.ops.worker import Worker
 
 DSN = Path(__file__).parent / "dsn"

@@ -13,8 +13,9 @@ import pytest
 from django.utils import timezone
 
 from tests.lists import sinks
-from tldops.lists import outbox, verp
+from tldops.lists import outbox
 from tldops.lists.models import Delivery, OutboundMessage
+from tldops.mail import verp
 
 
 @pytest.fixture

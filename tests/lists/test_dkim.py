@@ -13,10 +13,10 @@ from tests.lists.keys import rsa_keypair, txt_strings
 from tests.lists.nsd import serve, zone
 from tests.lists.posting import message as posting_message
 from tests.lists.posting import post
-from tldops.lists import dns as list_dns
 from tldops.lists.handlers import HandlerContext
 from tldops.lists.handlers import dkim as dkim_handler
 from tldops.lists.models import InboundMessage, Post
+from tldops.mail import dns as list_dns
 
 SELECTOR = "list2026"
 

@@ -11,9 +11,9 @@ import pytest
 from tests.lists.nsd import serve, zone
 from tests.lists.posting import message as posting_message
 from tests.lists.posting import post
-from tldops.lists import dns as list_dns
 from tldops.lists.handlers import HandlerContext, dmarc
 from tldops.lists.models import InboundMessage, Post, SenderOverride
+from tldops.mail import dns as list_dns
 
 ZONES = {
     "reject.example": zone(

@@ -12,8 +12,9 @@ import pytest
 from django.conf import settings
 
 from tests.lists.posting import fast_passwords, message, parse, post  # noqa: F401 (autouse)
-from tldops.lists import archive, outbox, verp
+from tldops.lists import archive, outbox
 from tldops.lists.models import ArchivedMessage, Delivery, InboundMessage, OutboundMessage, Post
+from tldops.mail import verp
 
 pytestmark = pytest.mark.django_db
 

@@ -24,8 +24,9 @@ import pytest
 from tests.lists import sinks
 from tests.lists.posting import message
 from tests.lists.smtp import ServersThread
-from tldops.lists import outbox, verp
+from tldops.lists import outbox
 from tldops.lists.models import Delivery, InboundMessage, Post
+from tldops.mail import verp
 
 pytestmark = pytest.mark.postfix
 

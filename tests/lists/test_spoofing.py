@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.lists import test_senderauth as senderauth_tests
 from tests.lists.posting import message, post
-from tldops.lists import dns as list_dns
+from tests.mail import test_senderauth as senderauth_tests
 from tldops.lists.models import OutboundMessage, Post, SenderOverride
 from tldops.lists.rules.spoofing import AuthResult, parse_authentication_results
+from tldops.mail import dns as list_dns
 
 MX = "mx.tldops.localhost"
 

@@ -64,7 +64,7 @@ def env(tmp_path) -> dict[str, str]:
         "TLDOPS_SMTP_LISTEN": f"127.0.0.1:{free_port()}",
         "TLDOPS_LMTP_LISTEN": f"127.0.0.1:{free_port()}",
         "TLDOPS_LOG_LEVEL": "WARNING",
-        # No DNS here to verify the senders of the test mail with (tests/lists/test_senderauth.py
+        # No DNS here to verify the senders of the test mail with (tests/mail/test_senderauth.py
         # verifies against a real NSD); the banner then warns, which the first test checks.
         "TLDOPS_VERIFY_SENDERS": "false",
     }

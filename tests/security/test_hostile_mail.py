@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from tests.lists import test_senderauth as auth
 from tests.lists.posting import fast_passwords  # noqa: F401 - fixture
-from tldops.lists import dns as list_dns
+from tests.mail import test_senderauth as auth
 from tldops.lists import intake
 from tldops.lists.models import ArchivedMessage, Delivery, InboundMessage, OutboundMessage, Post
+from tldops.mail import dns as list_dns
 
 keypair = auth.keypair
 nsd = auth.nsd

@@ -38,8 +38,8 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from tldops.htmltext import html_to_text
-from tldops.lists.headers import storable
 from tldops.lists.models import ArchivedMessage, Attachment, Post
+from tldops.mail.headers import storable
 
 MSGID_RE = re.compile(r"<[^<>\s]+>")
 # Text-search configuration shared with migration 0003 (the GIN index is over this expression).

@@ -1,7 +1,7 @@
 """Fan-out: one accepted post becomes one outbox message with a delivery row per subscriber.
 
 One individual copy per member (the list is small): the envelope sender is VERP-encoded per
-delivery (:mod:`tldops.lists.verp`) at send time, so a bounce names exactly who could not be
+delivery (:mod:`tldops.mail.verp`) at send time, so a bounce names exactly who could not be
 reached, and later features can personalise or encrypt each copy. The rows are written in the
 caller's transaction; the delivery workers (:mod:`tldops.lists.outbox`) send them.
 """
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from tldops.lists.membership import subscribers
 from tldops.lists.models import Delivery, OutboundMessage, Post
-from tldops.lists.verp import bounces_address
+from tldops.mail.verp import bounces_address
 
 
 def fan_out(post: Post, msg: EmailMessage) -> OutboundMessage:

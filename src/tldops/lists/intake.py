@@ -34,8 +34,8 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils.module_loading import import_string
 
-from tldops.lists.headers import storable
 from tldops.lists.models import InboundMessage
+from tldops.mail.headers import storable
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def store(
     """Store an accepted message, committed before the SMTP answer; returns its id.
 
     ``peer`` (the connecting address) and ``helo`` (its HELO/EHLO name) are kept for the SPF
-    check of :mod:`tldops.lists.senderauth`.
+    check of :mod:`tldops.mail.senderauth`.
     """
     message = InboundMessage.objects.create(
         mail_from=mail_from[:320],

@@ -32,8 +32,9 @@ from tldops.directory.models import Person, Role
 from tldops.directory.validation import clean_text
 from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound
 from tldops.lists import outbox
-from tldops.lists.headers import storable
 from tldops.lists.models import Post
+from tldops.mail.headers import storable
+from tldops.mail.parsing import automatic_reason
 
 NOTICE_PURPOSE = "list-moderation"
 OUTCOME_PURPOSE = "list-moderated"
@@ -364,8 +365,6 @@ def discard(post: Post | int, *, actor: Actor, silent: bool = False) -> Post:
 
 
 def _tell_sender(post: Post, *, outcome: str, reason: str = "") -> None:
-    from tldops.directory.mail_door import automatic_reason
-
     if not post.sender or automatic_reason(
         original_message(post), post.inbound.mail_from, post.sender
     ):

@@ -7,7 +7,7 @@ is never forgotten. :func:`deliver_due` is idempotent and safe to run from sever
   attempt ``DELIVERY_LEASE`` seconds forward (the lease), so a parallel worker skips them. A worker
   killed after claiming leaves them leased; the next round after the lease delivers them.
 - **Send.** With a smarthost, a :class:`Deliverer` runs ``DELIVERY_CONCURRENCY`` asyncio sessions,
-  each holding one SMTP connection (:mod:`tldops.lists.smtpclient`, pipelined when the MTA offers
+  each holding one SMTP connection (:mod:`tldops.mail.smtpclient`, pipelined when the MTA offers
   PIPELINING) and reusing it for delivery after delivery, batch after batch; a running worker
   keeps its Deliverer, so connections outlive a call. Each message is escaped for DATA once and
   shared by its copies; list posts get their per-recipient VERP envelope sender
@@ -45,9 +45,9 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from tldops.lists import smtpclient
-from tldops.lists.headers import MAX_REFERENCES, message_ids, one_address, one_line
 from tldops.lists.models import Delivery, OutboundMessage
+from tldops.mail import smtpclient
+from tldops.mail.headers import MAX_REFERENCES, message_ids, one_address, one_line
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def build_message(
     """A plain-text UTF-8 message with a fresh Message-ID.
 
     Each item of ``to`` and ``cc`` is one recipient (:class:`ValueError` if it reads as several),
-    and every header value is written on one line (:func:`~tldops.lists.headers.one_line`), of
+    and every header value is written on one line (:func:`~tldops.mail.headers.one_line`), of
     In-Reply-To and References only their ``<…>`` identifiers: a subject, name or Message-ID
     taken from a received mail can neither break the message nor add a header."""
     msg = EmailMessage()
@@ -163,7 +163,7 @@ def answer(
 
     ``to`` is the one address the door read the mail as coming from (its author); it is answered
     alone, never the mail's To or Cc, and not at all unless it is exactly one address
-    (:func:`~tldops.lists.headers.one_address`). At most ``limit`` answers with this ``purpose``
+    (:func:`~tldops.mail.headers.one_address`). At most ``limit`` answers with this ``purpose``
     go to one address an hour, counted by that normalised address, so an auto-responder that
     does not say so (Auto-Submitted) cannot make us loop and nobody can make us write to an
     address more often. What is copied from the mail (subject, message identifiers) is copied on
@@ -262,7 +262,7 @@ def has_due(now: timezone.datetime) -> bool:
 def envelope_sender(delivery: Delivery) -> str:
     """The envelope sender of one delivery: per-recipient VERP for list posts."""
     if delivery.message.verp:
-        from tldops.lists.verp import encode
+        from tldops.mail.verp import encode
 
         return encode(delivery.pk)
     return delivery.message.envelope_from

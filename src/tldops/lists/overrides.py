@@ -71,7 +71,7 @@ def pin_sender(
     """Pin (or unpin) ``address``: its posts are then not held for being unverifiable.
 
     For members whose domain publishes no DMARC record and no SPF ``-all`` and signs nothing
-    (see :mod:`tldops.lists.senderauth`); a proven forgery of a pinned address is still held.
+    (see :mod:`tldops.mail.senderauth`); a proven forgery of a pinned address is still held.
     """
     check_moderator(actor)
     address = clean_email(address).lower()

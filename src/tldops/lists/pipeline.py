@@ -28,12 +28,14 @@ from email.utils import make_msgid, parseaddr
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from tldops.lists import chains, distribute, headers, intake, moderation, outbox, senderauth
+from tldops.lists import chains, distribute, intake, moderation, outbox
 from tldops.lists.handlers import HandlerContext, prepare
 from tldops.lists.intake import Outcome
 from tldops.lists.membership import is_subscriber
 from tldops.lists.models import InboundMessage, OutboundMessage, Post
 from tldops.lists.rules import RuleContext
+from tldops.mail import headers, senderauth
+from tldops.mail.parsing import automatic_reason
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,7 @@ def parse(raw: bytes) -> EmailMessage:
 
 def sender_of(msg: EmailMessage, envelope_from: str) -> tuple[str, str]:
     """(name, address) of the author: the one mailbox of the From header
-    (:func:`tldops.lists.headers.author`), or the envelope sender without one."""
+    (:func:`tldops.mail.headers.author`), or the envelope sender without one."""
     name, address = headers.author(msg)
     if "@" not in address:
         name, address = "", parseaddr(envelope_from)[1]
@@ -181,8 +183,6 @@ def tell_sender_rejected(
     post: Post, msg: EmailMessage, envelope_from: str, reasons: list[str]
 ) -> str:
     """Tell the sender why the list refused their message (never an automatic message's sender)."""
-    from tldops.directory.mail_door import automatic_reason
-
     why = automatic_reason(msg, envelope_from, post.sender) or _list_own_address(post.sender)
     if why:
         return f"sender not told: {why}"

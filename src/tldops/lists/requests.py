@@ -23,13 +23,14 @@ from django.utils.translation import gettext as _
 
 from tldops.directory import queries
 from tldops.directory.audit import Actor
-from tldops.directory.mail_door import automatic_reason, body_text
 from tldops.kernel.errors import DirectoryError, InvalidInput, NotAuthorised
-from tldops.lists import headers, moderation, outbox, senderauth
+from tldops.lists import moderation, outbox
 from tldops.lists.intake import Outcome
 from tldops.lists.membership import is_subscriber
 from tldops.lists.models import InboundMessage
 from tldops.lists.pipeline import parse, sender_of
+from tldops.mail import headers, senderauth
+from tldops.mail.parsing import automatic_reason, body_text
 
 REPLY_PURPOSE = "list-request-reply"
 OWNER_PURPOSE = "list-owner"

@@ -25,11 +25,12 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from tldops.directory.mail_door import automatic_reason
 from tldops.kernel.errors import DirectoryError
-from tldops.lists import headers, outbox, senderauth
+from tldops.lists import outbox
 from tldops.lists.intake import Outcome
 from tldops.lists.models import InboundMessage
+from tldops.mail import headers, senderauth
+from tldops.mail.parsing import automatic_reason
 from tldops.repository import reachability
 from tldops.repository.models import Challenge
 

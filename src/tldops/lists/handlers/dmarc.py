@@ -21,10 +21,10 @@ from email.utils import getaddresses
 
 from django.conf import settings
 
-from tldops.lists import dns
 from tldops.lists.handlers import HandlerContext
 from tldops.lists.models import SenderOverride
 from tldops.lists.outbox import format_address
+from tldops.mail import dns
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from django.db import migrations, models
 
 def summarise_held(apps, schema_editor):
     from tldops.lists.moderation import summarise
-    from tldops.lists.headers import one_line as clean_header
+    from tldops.mail.headers import one_line as clean_header
 
     Post = apps.get_model("lists", "Post")
     InboundMessage = apps.get_model("lists", "InboundMessage")

@@ -18,7 +18,7 @@ from django.conf import settings
 
 from tldops.directory.models import Person
 from tldops.lists.models import InboundMessage, Post
-from tldops.lists.senderauth import SenderCheck
+from tldops.mail.senderauth import SenderCheck
 
 
 @dataclass(frozen=True)

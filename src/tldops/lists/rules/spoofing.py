@@ -1,11 +1,11 @@
 """Hold posts whose From address may be forged, so a moderator looks before members trust them.
 
-The evidence is gathered once per message by :mod:`tldops.lists.senderauth` (our own MTA's
+The evidence is gathered once per message by :mod:`tldops.mail.senderauth` (our own MTA's
 ``Authentication-Results`` header when ``LIST_TRUSTED_AUTHSERV_ID`` is set, our own SPF, DKIM and
 DMARC checks otherwise) and handed to the rules as ``ctx.sender_check``. The rule fires when:
 
 1. **The sender is not authentic**: no aligned DKIM signature or SPF pass of the From domain (see
-   :func:`tldops.lists.senderauth.evaluate` for the exact rule). A sender a moderator pinned
+   :func:`tldops.mail.senderauth.evaluate` for the exact rule). A sender a moderator pinned
    (``SenderOverride.pinned``) passes when its domain offers no way to verify it, but not when a
    check proves a forgery.
 2. **Our own domain from outside**: the From address is in ``MAIL_DOMAIN`` or the list's domain,
@@ -24,7 +24,7 @@ from tldops.lists.models import SenderOverride
 from tldops.lists.rules import RuleContext
 
 # Kept importable from here: the header parser's tests and older callers use these names.
-from tldops.lists.senderauth import (  # noqa: F401
+from tldops.mail.senderauth import (  # noqa: F401
     AuthResult,
     parse_authentication_results,
     trusted_results,

@@ -10,6 +10,7 @@ from tldops.directory.management.common import cli_actor, error, no_rows, write_
 from tldops.kernel.errors import DirectoryError
 from tldops.lists import moderation
 from tldops.lists.models import Post
+from tldops.mail.parsing import body_text
 
 
 def _row(post: Post) -> dict[str, object]:
@@ -84,8 +85,6 @@ class Command(BaseCommand):
             raw = bytes(post.inbound.raw).decode("utf-8", "replace")
             self.stdout.write(raw, ending="" if raw.endswith("\n") else "\n")
             return
-        from tldops.directory.mail_door import body_text
-
         row = _row(post)
         for key in ("id", "status", "received", "sender", "member", "subject", "size"):
             self.stdout.write(f"{key.title():<9} {row[key]}")

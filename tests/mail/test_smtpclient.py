@@ -1,4 +1,4 @@
-"""The outbox's own SMTP client (tldops.lists.smtpclient) and the long-lived Deliverer: PIPELINING
+"""The outbox's own SMTP client (tldops.mail.smtpclient) and the long-lived Deliverer: PIPELINING
 when offered, refusals in a pipelined group, the message escaped once and received intact,
 connections kept across deliver_due calls, and the cheap "anything due?" poll."""
 
@@ -11,8 +11,9 @@ import pytest
 from django.utils import timezone
 
 from tests.lists import sinks
-from tldops.lists import outbox, smtpclient
+from tldops.lists import outbox
 from tldops.lists.models import Delivery, OutboundMessage
+from tldops.mail import smtpclient
 
 
 class PipeliningSink(sinks.FaultySink):

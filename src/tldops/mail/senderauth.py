@@ -14,7 +14,7 @@ Two sources, chosen by the operator:
   pyspf) for the connecting address and the envelope sender the SMTP session saw, every DKIM
   signature (RFC 6376, by dkimpy; at most :data:`MAX_SIGNATURES`), and DMARC identifier alignment
   (RFC 7489 §3.1) against the From domain's record, all through the resolver of
-  :mod:`tldops.lists.dns`. We record the outcome as our own ``Authentication-Results`` header
+  :mod:`tldops.mail.dns`. We record the outcome as our own ``Authentication-Results`` header
   (authserv-id ``AUTHSERV_ID``) and drop any header that claims our authserv-id from outside.
 
 Then one rule for both (:func:`evaluate`): the sender is **authentic** when a DKIM signature of
@@ -49,9 +49,9 @@ import spf
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from tldops.lists import dns as list_dns
-from tldops.lists import headers
-from tldops.lists.dns import DnsError, organizational_domain
+from tldops.mail import dns as mail_dns
+from tldops.mail import headers
+from tldops.mail.dns import DnsError, organizational_domain
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,7 @@ def trusted_results(msg: Message, authserv_id: str) -> list[AuthResult] | None:
 def _dkim_txt(name: bytes, timeout: int = 5) -> bytes | None:
     """dkimpy's DNS hook: the DKIM key record, through our resolver and cache."""
     try:
-        records = list_dns.txt(name.decode("ascii", "replace"))
+        records = mail_dns.txt(name.decode("ascii", "replace"))
     except DnsError:
         return None  # dkimpy reports "no key": a temperror for us is handled as not verified
     keys = [r for r in records if r.lower().lstrip().startswith("v=dkim1")] or list(records)
@@ -242,8 +242,8 @@ def _spf_lookup(name: str, qtype: str, strict: bool = True, timeout: float = 5) 
     """
     out: list = []
     try:
-        answer = list_dns.resolver().resolve(
-            name, qtype, raise_on_no_answer=False, lifetime=min(float(timeout), list_dns.LIFETIME)
+        answer = mail_dns.resolver().resolve(
+            name, qtype, raise_on_no_answer=False, lifetime=min(float(timeout), mail_dns.LIFETIME)
         )
     except dns.resolver.NXDOMAIN:
         return out
@@ -268,7 +268,7 @@ spf.DNSLookup = _spf_lookup  # pyspf's documented hook; nothing else in tldops u
 
 def _spf_record(domain: str, depth: int = 0) -> str:
     """The domain's SPF record, following ``redirect=`` (at most 3); "" without one."""
-    found = [r for r in list_dns.txt(domain) if re.match(r"(?i)v=spf1(\s|$)", r.strip())]
+    found = [r for r in mail_dns.txt(domain) if re.match(r"(?i)v=spf1(\s|$)", r.strip())]
     if len(found) != 1:
         return ""
     record = found[0]
@@ -318,7 +318,7 @@ def _spf_result(mail_from: str, peer: str, helo: str) -> Result:
             s=sender or f"postmaster@{helo}",
             h=helo or identity,
             querytime=SPF_TIME,
-            timeout=list_dns.LIFETIME,
+            timeout=mail_dns.LIFETIME,
         )
     except Exception as exc:  # noqa: BLE001 - a broken record must not crash a door
         log.info("SPF check of %s from %s failed: %s", sender, peer, exc)
@@ -333,7 +333,7 @@ def _own_results(raw: bytes, msg: Message, mail_from: str, peer: str, helo: str)
     if not signatures:
         results.append(Result("dkim", "none"))
     for index in range(min(len(signatures), MAX_SIGNATURES)):
-        checker = dkim.DKIM(wire, timeout=int(list_dns.LIFETIME))
+        checker = dkim.DKIM(wire, timeout=int(mail_dns.LIFETIME))
         try:
             ok = checker.verify(idx=index, dnsfunc=_dkim_txt)
         except Exception as exc:  # noqa: BLE001 - dkimpy raises many kinds on hostile input
@@ -389,7 +389,7 @@ def evaluate(address: str, results: list[Result], *, source: str) -> tuple[str, 
     if source == "mta" and "pass" in mta_dmarc:
         return AUTHENTIC, "", results  # our MTA applied DMARC itself
     try:
-        record = list_dns.dmarc_record(domain) if domain else None
+        record = mail_dns.dmarc_record(domain) if domain else None
     except DnsError:
         return (
             UNKNOWN,

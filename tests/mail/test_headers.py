@@ -1,4 +1,4 @@
-"""Reading received headers and copying their values into ours (:mod:`tldops.lists.headers`)."""
+"""Reading received headers and copying their values into ours (:mod:`tldops.mail.headers`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import email.policy
 
 import pytest
 
-from tldops.lists import headers
+from tldops.mail import headers
 
 QUOTED = '"x,a@one.example,b@two.example"@evil.example'
 

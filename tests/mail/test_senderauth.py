@@ -19,8 +19,7 @@ from tests.repository.reach import next_round, subject_ref
 from tldops.directory import actions, links
 from tldops.directory.audit import Actor
 from tldops.directory.models import Membership, Person
-from tldops.lists import dns as list_dns
-from tldops.lists import intake, senderauth
+from tldops.lists import intake
 from tldops.lists.models import (
     ArchivedMessage,
     InboundMessage,
@@ -28,6 +27,8 @@ from tldops.lists.models import (
     Post,
     SenderOverride,
 )
+from tldops.mail import dns as list_dns
+from tldops.mail import senderauth
 from tldops.repository import reachability
 from tldops.repository.models import Challenge
 
