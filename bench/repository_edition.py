@@ -113,7 +113,7 @@ def timed(fn, *args, **kwargs):  # noqa: ANN001, ANN201 - a tiny helper
 
 
 def measure(runs: int) -> dict[str, object]:
-    from tldops.lists import outbox
+    from tldops.mail import outbox
     from tldops.repository import editions, render, signing, snapshot
 
     period = "2026-11"

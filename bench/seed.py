@@ -104,7 +104,7 @@ def vet(tlds: list, per_tld: dict[int, list[int]]) -> None:
     from tldops.directory import actions, links
     from tldops.directory.audit import Actor
     from tldops.directory.validation import ContactInput
-    from tldops.lists.models import Delivery
+    from tldops.mail.models import Delivery
 
     system = Actor.system()
     with transaction.atomic():

@@ -15,7 +15,7 @@ from tldops.directory import actions, links
 from tldops.directory.audit import Actor
 from tldops.directory.models import Membership, Person
 from tldops.directory.validation import ContactInput
-from tldops.lists.models import Delivery
+from tldops.mail.models import Delivery
 
 PASSWORD = "correct horse battery staple"
 

@@ -53,7 +53,7 @@ LAYER = {
 MAIL_CORE = (
     "issue 8: the mail core (intake, outbox, models, headers, senderauth) moves out of lists"
 )
-AUDIT = "issue 8: audit and errors move below the catalog"
+AUDIT = "issue 8: audit moves below the catalog (errors did: tldops.kernel.errors)"
 BOUNCES = (
     "issue 8: bounce scores / reachability read through the mail core, not the other capability"
 )
@@ -61,21 +61,19 @@ KNOWN: dict[tuple[str, str], str] = {
     ("tldops.catalog.baseline", "directory"): AUDIT,
     ("tldops.catalog.services", "directory"): AUDIT + " (and resolve_tld to the catalog)",
     ("tldops.catalog.sync", "directory"): AUDIT,
-    ("tldops.directory.actions", "lists"): MAIL_CORE,
-    ("tldops.directory.mail_door", "lists"): MAIL_CORE,
     ("tldops.directory.queries", "lists"): BOUNCES,
     ("tldops.directory.queries", "repository"): BOUNCES,
-    ("tldops.repository.editions", "lists"): MAIL_CORE + " (and the subscriber list)",
-    ("tldops.repository.mail_door", "lists"): MAIL_CORE,
-    ("tldops.repository.models", "lists"): MAIL_CORE + " (Edition points at an OutboundMessage)",
-    ("tldops.repository.reachability", "lists"): MAIL_CORE + "; " + BOUNCES,
+    ("tldops.repository.editions", "lists"): "issue 8: who receives the edition (the list's "
+    "subscribers) is a directory query, not the list's",
+    ("tldops.repository.mail_door", "lists"): BOUNCES + " (person_for)",
+    ("tldops.repository.reachability", "lists"): BOUNCES,
     ("tldops.repository.snapshot", "openpgp"): "the seam for the coming openpgp app: fingerprints "
     "should be registered with the repository, not imported from a sibling capability",
 }
 
 
 def _app_of(module: str) -> str:
-    """``tldops.lists.outbox`` → ``lists``; ``tldops.cli`` → ``cli``."""
+    """``tldops.mail.outbox`` → ``lists``; ``tldops.cli`` → ``cli``."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else ""
 

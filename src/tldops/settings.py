@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "ninja",  # serves the API docs (Swagger UI) from our own static files, no CDN
+    "tldops.mail",
     "tldops.catalog",
     "tldops.directory",
     "tldops.lists",
@@ -217,7 +218,7 @@ LIST_TRUSTED_AUTHSERV_ID = SOURCE.get("LIST_TRUSTED_AUTHSERV_ID", "")
 VERIFY_SENDERS = SOURCE.bool("VERIFY_SENDERS", True)
 AUTHSERV_ID = SOURCE.get("AUTHSERV_ID", "") or MAIL_DOMAIN
 DELIVERY_CONCURRENCY = SOURCE.int("DELIVERY_CONCURRENCY", 8)
-# Outbox delivery (lists.outbox): the n-th retry of a 4xx/connection failure waits
+# Outbox delivery (mail.outbox): the n-th retry of a 4xx/connection failure waits
 # DELIVERY_RETRY_BASE * 2**n seconds; a worker holds the deliveries it claimed for DELIVERY_LEASE
 # seconds, after which a crashed worker's claims are delivered by the next round.
 DELIVERY_RETRY_BASE = float(SOURCE.get("DELIVERY_RETRY_BASE", "60") or 60)

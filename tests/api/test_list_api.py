@@ -78,7 +78,7 @@ def test_moderation_listing_reads_the_stored_summary_never_the_raw_message(world
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tldops.lists.models import InboundMessage
+    from tldops.mail.models import InboundMessage
 
     client = world.clients["secretariat"]
     pk = _held_post(world, "x")

@@ -44,7 +44,8 @@ def committee(code: int) -> dict[str, int]:
 
 def _held_post(world: Any, role: str) -> int:
     """A post held for moderation (a non-member's), made for the endpoint under test."""
-    from tldops.lists.models import InboundMessage, Post
+    from tldops.lists.models import Post
+    from tldops.mail.models import InboundMessage
 
     raw = (
         b"From: Mallory <mallory@spam.example>\r\nTo: tld-ops@tldops.localhost\r\n"

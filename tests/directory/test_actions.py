@@ -13,7 +13,7 @@ from tldops.directory.audit import Actor
 from tldops.directory.models import AuditEntry, Invitation, Membership, Person
 from tldops.directory.validation import ContactInput
 from tldops.kernel.errors import InvalidInput, LimitReached, LinkInvalid, NotAuthorised, NotFound
-from tldops.lists.models import Delivery
+from tldops.mail.models import Delivery
 
 
 def contact(name: str, email: str, phone: str = "+33 1 23 45 67 89") -> ContactInput:

@@ -17,8 +17,8 @@ from tldops.directory.audit import Actor
 from tldops.directory.mail_door import parse_reply
 from tldops.directory.models import AuditEntry, Invitation, Membership, Person
 from tldops.kernel.errors import InvalidInput
-from tldops.lists import outbox as outbox_module
-from tldops.lists.models import Delivery, InboundMessage
+from tldops.mail import outbox as outbox_module
+from tldops.mail.models import Delivery, InboundMessage
 
 intake_server = smtp_fixtures.intake_server
 smarthost = smtp_fixtures.smarthost

@@ -10,9 +10,9 @@ from email.utils import make_msgid
 import pytest
 from django.conf import settings
 
-from tldops.lists import intake
-from tldops.lists.intake import Outcome
 from tldops.lists.models import Post
+from tldops.mail import intake
+from tldops.mail.intake import Outcome
 
 
 def message(

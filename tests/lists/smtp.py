@@ -14,7 +14,7 @@ from aiosmtpd.smtp import SMTP
 from asgiref.sync import sync_to_async
 from django.db import connections
 
-from tldops.lists import intake
+from tldops.mail import intake
 
 logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
 

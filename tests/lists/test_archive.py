@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from tldops.htmltext import html_to_text
 from tldops.lists import archive
-from tldops.lists.models import ArchivedMessage, InboundMessage, Post
+from tldops.lists.models import ArchivedMessage, Post
+from tldops.mail.models import InboundMessage
 
 pytestmark = pytest.mark.django_db
 

@@ -15,16 +15,10 @@ from django.utils import timezone
 
 from tests.web.conftest import sign_in
 from tldops.directory.models import AuditEntry
-from tldops.lists import bounces, distribute, intake, outbox
-from tldops.lists.models import (
-    BounceEvent,
-    BounceScore,
-    Delivery,
-    InboundMessage,
-    OutboundMessage,
-    Post,
-)
-from tldops.mail import verp
+from tldops.lists import bounces, distribute
+from tldops.lists.models import BounceEvent, BounceScore, Post
+from tldops.mail import intake, outbox, verp
+from tldops.mail.models import Delivery, InboundMessage, OutboundMessage
 from tldops.ops.worker import Worker
 
 DSN = Path(__file__).parent / "dsn"

@@ -15,8 +15,9 @@ from tests.lists.posting import message as posting_message
 from tests.lists.posting import post
 from tldops.lists.handlers import HandlerContext
 from tldops.lists.handlers import dkim as dkim_handler
-from tldops.lists.models import InboundMessage, Post
+from tldops.lists.models import Post
 from tldops.mail import dns as list_dns
+from tldops.mail.models import InboundMessage
 
 SELECTOR = "list2026"
 

@@ -12,8 +12,9 @@ from tests.lists.nsd import serve, zone
 from tests.lists.posting import message as posting_message
 from tests.lists.posting import post
 from tldops.lists.handlers import HandlerContext, dmarc
-from tldops.lists.models import InboundMessage, Post, SenderOverride
+from tldops.lists.models import Post, SenderOverride
 from tldops.mail import dns as list_dns
+from tldops.mail.models import InboundMessage
 
 ZONES = {
     "reject.example": zone(

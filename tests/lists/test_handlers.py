@@ -18,7 +18,8 @@ from tldops.lists.handlers import (
     rfc2369,
     subject_prefix,
 )
-from tldops.lists.models import InboundMessage, Post
+from tldops.lists.models import Post
+from tldops.mail.models import InboundMessage
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,8 @@ from django.core.management.base import CommandError
 
 from tests.lists.posting import fast_passwords, message, post  # noqa: F401 (autouse)
 from tldops.directory.models import AuditEntry
-from tldops.lists.models import ArchivedMessage, Delivery, Post
+from tldops.lists.models import ArchivedMessage, Post
+from tldops.mail.models import Delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +131,7 @@ def test_list_reads_the_stored_summary_never_the_raw_message(held):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tldops.lists.models import InboundMessage
+    from tldops.mail.models import InboundMessage
 
     InboundMessage.objects.filter(pk=held.inbound_id).update(raw=b"unparsable \xff\x00")
     for args in (("list", "--format", "json"), ("list", "--all", "--format", "json")):

@@ -12,7 +12,8 @@ from tldops.directory.audit import Actor
 from tldops.directory.models import AuditEntry
 from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound
 from tldops.lists import moderation
-from tldops.lists.models import ArchivedMessage, Delivery, InboundMessage, OutboundMessage, Post
+from tldops.lists.models import ArchivedMessage, Post
+from tldops.mail.models import Delivery, InboundMessage, OutboundMessage
 
 pytestmark = pytest.mark.django_db
 

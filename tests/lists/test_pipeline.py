@@ -12,9 +12,10 @@ import pytest
 from django.conf import settings
 
 from tests.lists.posting import fast_passwords, message, parse, post  # noqa: F401 (autouse)
-from tldops.lists import archive, outbox
-from tldops.lists.models import ArchivedMessage, Delivery, InboundMessage, OutboundMessage, Post
-from tldops.mail import verp
+from tldops.lists import archive
+from tldops.lists.models import ArchivedMessage, Post
+from tldops.mail import outbox, verp
+from tldops.mail.models import Delivery, InboundMessage, OutboundMessage
 
 pytestmark = pytest.mark.django_db
 

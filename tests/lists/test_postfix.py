@@ -24,9 +24,9 @@ import pytest
 from tests.lists import sinks
 from tests.lists.posting import message
 from tests.lists.smtp import ServersThread
-from tldops.lists import outbox
-from tldops.lists.models import Delivery, InboundMessage, Post
-from tldops.mail import verp
+from tldops.lists.models import Post
+from tldops.mail import outbox, verp
+from tldops.mail.models import Delivery, InboundMessage
 
 pytestmark = pytest.mark.postfix
 

@@ -7,7 +7,7 @@ import pytest
 from tests.lists.posting import fast_passwords, message  # noqa: F401 (autouse)
 from tldops.lists import chains
 from tldops.lists.membership import is_subscriber
-from tldops.lists.models import InboundMessage, Post
+from tldops.lists.models import Post
 from tldops.lists.rules import (
     RULES,
     RuleContext,
@@ -18,6 +18,7 @@ from tldops.lists.rules import (
     max_size,
     member,
 )
+from tldops.mail.models import InboundMessage
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,10 @@ import pytest
 
 from tests.lists.posting import message, post
 from tests.mail import test_senderauth as senderauth_tests
-from tldops.lists.models import OutboundMessage, Post, SenderOverride
+from tldops.lists.models import Post, SenderOverride
 from tldops.lists.rules.spoofing import AuthResult, parse_authentication_results
 from tldops.mail import dns as list_dns
+from tldops.mail.models import OutboundMessage
 
 MX = "mx.tldops.localhost"
 

@@ -19,16 +19,10 @@ from tests.repository.reach import next_round, subject_ref
 from tldops.directory import actions, links
 from tldops.directory.audit import Actor
 from tldops.directory.models import Membership, Person
-from tldops.lists import intake
-from tldops.lists.models import (
-    ArchivedMessage,
-    InboundMessage,
-    OutboundMessage,
-    Post,
-    SenderOverride,
-)
+from tldops.lists.models import ArchivedMessage, Post, SenderOverride
 from tldops.mail import dns as list_dns
-from tldops.mail import senderauth
+from tldops.mail import intake, senderauth
+from tldops.mail.models import InboundMessage, OutboundMessage
 from tldops.repository import reachability
 from tldops.repository.models import Challenge
 

@@ -11,9 +11,8 @@ import pytest
 from django.utils import timezone
 
 from tests.lists import sinks
-from tldops.lists import outbox
-from tldops.lists.models import Delivery, OutboundMessage
-from tldops.mail import smtpclient
+from tldops.mail import outbox, smtpclient
+from tldops.mail.models import Delivery, OutboundMessage
 
 
 class PipeliningSink(sinks.FaultySink):

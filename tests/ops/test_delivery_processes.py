@@ -21,7 +21,7 @@ SETUP = textwrap.dedent(
     f"""
     import django
     django.setup()
-    from tldops.lists import outbox
+    from tldops.mail import outbox
     msg = outbox.build_message(subject="t", body="b", to=["tld-ops@tldops.localhost"])
     outbox.enqueue(msg, purpose="list-post", recipients=[f"m{{i}}@nic.test" for i in range({MEMBERS})])
     """

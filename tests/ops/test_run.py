@@ -137,7 +137,7 @@ CRASH = textwrap.dedent(
     from tldops.catalog.models import Tld
     from tldops.directory import actions, links, mail_door
     from tldops.directory.audit import Actor
-    from tldops.lists import intake
+    from tldops.mail import intake
 
     tld = Tld.objects.create(alabel="fr", ulabel="fr", kind="ascii", iso_code="FR",
                              admin_email="admin@nic.fr")

@@ -14,8 +14,8 @@ from tests.lists import smtp as smtp_fixtures
 from tldops.directory import actions, links
 from tldops.directory.audit import Actor
 from tldops.directory.models import Invitation, Membership
-from tldops.lists import intake
-from tldops.lists.models import Delivery, InboundMessage
+from tldops.mail import intake
+from tldops.mail.models import Delivery, InboundMessage
 from tldops.ops.worker import Worker
 
 smarthost = smtp_fixtures.smarthost

@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 
 from tests.repository.conftest import CYRILLIC
 from tldops.directory.models import AuditEntry
-from tldops.lists.models import OutboundMessage
+from tldops.mail.models import OutboundMessage
 from tldops.repository.models import Edition
 
 

@@ -19,7 +19,7 @@ from tests.repository.conftest import ARABIC, CYRILLIC
 from tldops.directory import actions
 from tldops.directory.audit import Actor
 from tldops.kernel.errors import InvalidInput, NotFound
-from tldops.lists.models import Delivery, OutboundMessage
+from tldops.mail.models import Delivery, OutboundMessage
 from tldops.repository import editions, schedule
 from tldops.repository.models import Edition
 

@@ -14,7 +14,7 @@ from tests.conftest import body_of
 from tests.lists import smtp as smtp_fixtures
 from tests.repository.reach import next_round, subject_ref
 from tldops.directory.models import AuditEntry, Person
-from tldops.lists.models import InboundMessage
+from tldops.mail.models import InboundMessage
 from tldops.repository import reachability
 from tldops.repository.models import Challenge
 

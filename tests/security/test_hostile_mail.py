@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 
 from tests.lists.posting import fast_passwords  # noqa: F401 - fixture
 from tests.mail import test_senderauth as auth
-from tldops.lists import intake
-from tldops.lists.models import ArchivedMessage, Delivery, InboundMessage, OutboundMessage, Post
+from tldops.lists.models import ArchivedMessage, Post
 from tldops.mail import dns as list_dns
+from tldops.mail import intake
+from tldops.mail.models import Delivery, InboundMessage, OutboundMessage
 
 keypair = auth.keypair
 nsd = auth.nsd

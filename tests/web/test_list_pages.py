@@ -16,8 +16,9 @@ from django.test.utils import CaptureQueriesContext
 
 from tldops.directory.models import AuditEntry
 from tldops.lists import archive
-from tldops.lists.models import ArchivedMessage, InboundMessage, Post
+from tldops.lists.models import ArchivedMessage, Post
 from tldops.lists.pipeline import handle_post
+from tldops.mail.models import InboundMessage
 
 pytestmark = pytest.mark.django_db
 

@@ -40,7 +40,7 @@ from tldops.directory.validation import (
     clean_text,
 )
 from tldops.kernel.errors import InvalidInput, LimitReached, NotAuthorised, NotFound
-from tldops.lists import outbox
+from tldops.mail import outbox
 
 # --- Invitations -----------------------------------------------------------------------------------
 

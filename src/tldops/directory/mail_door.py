@@ -30,10 +30,9 @@ from tldops.directory import actions, links
 from tldops.directory.models import Invitation
 from tldops.directory.validation import ContactInput
 from tldops.kernel.errors import DirectoryError, InvalidInput
-from tldops.lists import outbox
-from tldops.lists.intake import Outcome
-from tldops.lists.models import InboundMessage
-from tldops.mail import headers, senderauth
+from tldops.mail import headers, outbox, senderauth
+from tldops.mail.intake import Outcome
+from tldops.mail.models import InboundMessage
 from tldops.mail.parsing import automatic_reason, body_text
 
 REPLY_PURPOSE = "authorise-reply"

@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class ListsConfig(AppConfig):
     name = "tldops.lists"
-    verbose_name = "Mailing list and mail"
+    verbose_name = "Mailing list"
 
     def ready(self) -> None:
         # The list's addresses join the intake's routing table (posting, -request, -owner, -bounces).

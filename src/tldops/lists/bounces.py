@@ -3,7 +3,7 @@
 A bounce's life here, in order:
 
 1. **Attribution** — the bounce arrives at ``tld-ops-bounces+<delivery id>-<mac>@…`` (VERP,
-   :mod:`tldops.mail.verp`): the token names the :class:`~tldops.lists.models.Delivery`, so the
+   :mod:`tldops.mail.verp`): the token names the :class:`~tldops.mail.models.Delivery`, so the
    failing address is the delivery's recipient, whatever forwarding did to the report's
    ``Final-Recipient``. A bounce without a valid token is not counted against anybody: anyone can
    write a fake report naming a member's address, nobody can forge the token's MAC. The token is
@@ -53,10 +53,10 @@ from django.utils.translation import gettext as _
 from tldops.directory import queries
 from tldops.directory.audit import Actor, record
 from tldops.directory.models import Membership, Person
-from tldops.lists import outbox
-from tldops.lists.intake import Outcome
-from tldops.lists.models import BounceEvent, BounceScore, Delivery, InboundMessage
-from tldops.mail import verp
+from tldops.lists.models import BounceEvent, BounceScore
+from tldops.mail import outbox, verp
+from tldops.mail.intake import Outcome
+from tldops.mail.models import Delivery, InboundMessage
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 One individual copy per member (the list is small): the envelope sender is VERP-encoded per
 delivery (:mod:`tldops.mail.verp`) at send time, so a bounce names exactly who could not be
 reached, and later features can personalise or encrypt each copy. The rows are written in the
-caller's transaction; the delivery workers (:mod:`tldops.lists.outbox`) send them.
+caller's transaction; the delivery workers (:mod:`tldops.mail.outbox`) send them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from email.message import EmailMessage
 from django.utils import timezone
 
 from tldops.lists.membership import subscribers
-from tldops.lists.models import Delivery, OutboundMessage, Post
+from tldops.lists.models import Post
+from tldops.mail.models import Delivery, OutboundMessage
 from tldops.mail.verp import bounces_address
 
 

@@ -31,8 +31,8 @@ from tldops.directory.audit import Actor, record
 from tldops.directory.models import Person, Role
 from tldops.directory.validation import clean_text
 from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound
-from tldops.lists import outbox
 from tldops.lists.models import Post
+from tldops.mail import outbox
 from tldops.mail.headers import storable
 from tldops.mail.parsing import automatic_reason
 

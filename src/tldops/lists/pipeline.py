@@ -1,6 +1,6 @@
 """The posting address: every message sent to the list goes through one pipeline.
 
-1. The intake has stored the raw bytes (:class:`~tldops.lists.models.InboundMessage`) and calls
+1. The intake has stored the raw bytes (:class:`~tldops.mail.models.InboundMessage`) and calls
    :func:`handle_post` (the route handler) in one transaction.
 2. A :class:`~tldops.lists.models.Post` records the message: sender, Message-ID, size.
 3. The **rules** (:mod:`tldops.lists.rules`) look at it and say why it must not go out as it is;
@@ -28,13 +28,14 @@ from email.utils import make_msgid, parseaddr
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from tldops.lists import chains, distribute, intake, moderation, outbox
+from tldops.lists import chains, distribute, moderation
 from tldops.lists.handlers import HandlerContext, prepare
-from tldops.lists.intake import Outcome
 from tldops.lists.membership import is_subscriber
-from tldops.lists.models import InboundMessage, OutboundMessage, Post
+from tldops.lists.models import Post
 from tldops.lists.rules import RuleContext
-from tldops.mail import headers, senderauth
+from tldops.mail import headers, intake, outbox, senderauth
+from tldops.mail.intake import Outcome
+from tldops.mail.models import InboundMessage, OutboundMessage
 from tldops.mail.parsing import automatic_reason
 
 log = logging.getLogger(__name__)

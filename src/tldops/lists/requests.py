@@ -24,12 +24,12 @@ from django.utils.translation import gettext as _
 from tldops.directory import queries
 from tldops.directory.audit import Actor
 from tldops.kernel.errors import DirectoryError, InvalidInput, NotAuthorised
-from tldops.lists import moderation, outbox
-from tldops.lists.intake import Outcome
+from tldops.lists import moderation
 from tldops.lists.membership import is_subscriber
-from tldops.lists.models import InboundMessage
 from tldops.lists.pipeline import parse, sender_of
-from tldops.mail import headers, senderauth
+from tldops.mail import headers, outbox, senderauth
+from tldops.mail.intake import Outcome
+from tldops.mail.models import InboundMessage
 from tldops.mail.parsing import automatic_reason, body_text
 
 REPLY_PURPOSE = "list-request-reply"

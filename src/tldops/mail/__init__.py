@@ -1,8 +1,9 @@
 """The mail core, beneath every capability: what any app needs to receive, judge and send mail.
 
-So far: sender verification (:mod:`~tldops.mail.senderauth`), reading and writing header values
-(:mod:`~tldops.mail.headers`), reading received mail (:mod:`~tldops.mail.parsing`), DNS look-ups
-(:mod:`~tldops.mail.dns`), VERP addresses (:mod:`~tldops.mail.verp`) and the pipelining SMTP client
-(:mod:`~tldops.mail.smtpclient`). The intake, the outbox and their models follow from ``lists``
-(issue 8); no module here imports an app.
+The SMTP/LMTP intake and its routing table (:mod:`~tldops.mail.intake`: apps add their addresses
+when they start), the inbound store and the outbox (:mod:`~tldops.mail.models`,
+:mod:`~tldops.mail.outbox`), the pipelining SMTP client (:mod:`~tldops.mail.smtpclient`), VERP
+addresses (:mod:`~tldops.mail.verp`), sender verification (:mod:`~tldops.mail.senderauth`),
+header hygiene (:mod:`~tldops.mail.headers`), DNS look-ups (:mod:`~tldops.mail.dns`) and the
+reading of received mail (:mod:`~tldops.mail.parsing`). No module here imports an app.
 """

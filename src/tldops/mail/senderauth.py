@@ -495,7 +495,7 @@ def authres_header(results: list[Result]) -> str:
 def check(inbound, msg: Message) -> SenderCheck:
     """Check the From address of a stored inbound message; records our header on the message.
 
-    ``inbound`` is a :class:`~tldops.lists.models.InboundMessage` (its raw bytes, envelope
+    ``inbound`` is a :class:`~tldops.mail.models.InboundMessage` (its raw bytes, envelope
     sender, connecting address and HELO name). Never raises for hostile input.
     """
     if not enabled():

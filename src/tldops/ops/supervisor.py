@@ -301,7 +301,7 @@ class WebWorkers:
 
 async def supervise(plan: Plan, *, on_ready: Callable[[], None] | None = None) -> None:
     """Run the planned pieces until SIGINT/SIGTERM (or one of them stops), then stop them all."""
-    from tldops.lists import intake
+    from tldops.mail import intake
     from tldops.ops.worker import Worker
 
     # aiosmtpd logs every SMTP command at INFO; keep its warnings only.

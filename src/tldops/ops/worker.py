@@ -1,16 +1,16 @@
 """The worker: the jobs that run in the background, one round at a time.
 
-A round processes inbound mail left ``new`` (:func:`tldops.lists.intake.process_pending`, crash
+A round processes inbound mail left ``new`` (:func:`tldops.mail.intake.process_pending`, crash
 recovery), once an hour sends the invitation reminders that are due
 (:func:`tldops.directory.actions.send_due_reminders`) and sweeps the bounce scores
 (:func:`tldops.lists.bounces.sweep`), once a minute runs the periodic schedules (the monthly contact
 repository, :func:`tldops.repository.editions.run_due`; the reachability challenges, reminders and
 escalations, :func:`tldops.repository.reachability.run_due`), then delivers the outbox
-(:func:`tldops.lists.outbox.deliver_due`), so what the first two queued leaves in the same round. Every job
+(:func:`tldops.mail.outbox.deliver_due`), so what the first two queued leaves in the same round. Every job
 is idempotent and claims its rows before working on them, so rounds may overlap across processes,
 and a worker killed at any point resumes where the database says it was.
 
-A running worker (:meth:`Worker.run`) keeps one :class:`tldops.lists.outbox.Deliverer`, so its
+A running worker (:meth:`Worker.run`) keeps one :class:`tldops.mail.outbox.Deliverer`, so its
 event loop and SMTP connections serve round after round, and between rounds it looks for due
 deliveries every ``DELIVERY_POLL`` seconds (one indexed query), so a post fanned out by the intake
 leaves at once rather than at the next round. ``WORKER_PROCESSES`` (default one per CPU) sets how
@@ -73,10 +73,11 @@ class Worker:
     def run_once(self, deliverer: object | None = None) -> Round:
         """One round of every job; a failing job is logged and does not stop the others.
 
-        ``deliverer``: the :class:`~tldops.lists.outbox.Deliverer` to deliver with (a running
+        ``deliverer``: the :class:`~tldops.mail.outbox.Deliverer` to deliver with (a running
         worker keeps one); without it the round makes its own and closes its connections."""
         from tldops.directory import actions
-        from tldops.lists import bounces, intake, outbox
+        from tldops.lists import bounces
+        from tldops.mail import intake, outbox
         from tldops.repository import editions, reachability
 
         report = Round()
@@ -114,7 +115,7 @@ class Worker:
         """Run rounds until ``stop`` is set; a busy round is followed at once by the next, and
         deliveries that fall due between rounds (a post fanned out by the intake) start within
         ``DELIVERY_POLL`` seconds."""
-        from tldops.lists import outbox
+        from tldops.mail import outbox
 
         log.info("worker started (every %ss)", self.interval)
         deliverer = outbox.Deliverer()
@@ -191,7 +192,7 @@ def serve_delivery(stop: threading.Event, parent: int | None = None) -> None:
     are claimed so that processes never share a delivery. Stops on ``stop`` or, when ``parent``
     is given, once that process is gone.
     """
-    from tldops.lists import outbox
+    from tldops.mail import outbox
 
     deliverer = outbox.Deliverer()
     try:

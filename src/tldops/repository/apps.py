@@ -6,3 +6,15 @@ class RepositoryConfig(AppConfig):
     label = "repository"
     verbose_name = "Contact repository and reachability"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The reachability address joins the intake's routing table (contacts answer checks).
+        from tldops.mail import intake  # lazy: models are not ready when apps.py is imported
+
+        intake.add_route(
+            intake.Route(
+                "reachability",
+                intake.setting_address("REACHABILITY_ADDRESS"),
+                "tldops.repository.mail_door.process",
+            )
+        )

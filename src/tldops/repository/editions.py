@@ -46,9 +46,9 @@ from django.utils.translation import gettext as _
 
 from tldops.directory import audit
 from tldops.kernel.errors import InvalidInput, NotFound
-from tldops.lists import outbox
 from tldops.lists.membership import is_subscriber, subscribers
-from tldops.lists.models import OutboundMessage
+from tldops.mail import outbox
+from tldops.mail.models import OutboundMessage
 from tldops.repository import render, schedule, signing, snapshot
 from tldops.repository.models import Edition
 
@@ -171,7 +171,7 @@ def generate(period: str, *, now: datetime | None = None) -> Edition:
 class _Exact(EmailMessage):
     """A parsed message that serialises to exactly the bytes it was parsed from.
 
-    :func:`tldops.lists.outbox.enqueue` stores ``msg.as_bytes()``; a signed message must be
+    :func:`tldops.mail.outbox.enqueue` stores ``msg.as_bytes()``; a signed message must be
     stored byte for byte (re-serialising may re-fold a header and break the signature).
     """
 

@@ -26,10 +26,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from tldops.kernel.errors import DirectoryError
-from tldops.lists import outbox
-from tldops.lists.intake import Outcome
-from tldops.lists.models import InboundMessage
-from tldops.mail import headers, senderauth
+from tldops.mail import headers, outbox, senderauth
+from tldops.mail.intake import Outcome
+from tldops.mail.models import InboundMessage
 from tldops.mail.parsing import automatic_reason
 from tldops.repository import reachability
 from tldops.repository.models import Challenge

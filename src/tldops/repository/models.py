@@ -12,7 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tldops.directory.models import Membership, Person
-from tldops.lists.models import OutboundMessage
+from tldops.mail.models import OutboundMessage
 
 
 class Edition(models.Model):

@@ -64,7 +64,7 @@ from tldops.directory import links, queries
 from tldops.directory.audit import Actor, record
 from tldops.directory.models import Membership, Person
 from tldops.kernel.errors import DirectoryError, InvalidInput, LinkInvalid, NotAuthorised
-from tldops.lists import outbox
+from tldops.mail import outbox
 from tldops.repository import schedule
 from tldops.repository.models import Challenge, ChallengeRound
 

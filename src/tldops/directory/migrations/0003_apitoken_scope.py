@@ -32,16 +32,23 @@ def scope_from_audit(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0002_version'),
+        ("directory", "0002_version"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='apitoken',
-            name='scope',
-            field=models.CharField(choices=[('member', 'Member'), ('secretariat', 'Secretariat'), ('committee', 'Standing committee')], default='member', max_length=16),
+            model_name="apitoken",
+            name="scope",
+            field=models.CharField(
+                choices=[
+                    ("member", "Member"),
+                    ("secretariat", "Secretariat"),
+                    ("committee", "Standing committee"),
+                ],
+                default="member",
+                max_length=16,
+            ),
         ),
         migrations.RunPython(scope_from_audit, migrations.RunPython.noop),
     ]

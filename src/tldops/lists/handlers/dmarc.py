@@ -23,8 +23,8 @@ from django.conf import settings
 
 from tldops.lists.handlers import HandlerContext
 from tldops.lists.models import SenderOverride
-from tldops.lists.outbox import format_address
 from tldops.mail import dns
+from tldops.mail.outbox import format_address
 
 log = logging.getLogger(__name__)
 

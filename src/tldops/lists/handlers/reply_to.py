@@ -6,7 +6,7 @@ from __future__ import annotations
 from email.message import EmailMessage
 
 from tldops.lists.handlers import HandlerContext
-from tldops.lists.outbox import format_address
+from tldops.mail.outbox import format_address
 
 
 def process(msg: EmailMessage, ctx: HandlerContext) -> None:

@@ -4,30 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('lists', '0004_held_post_summary'),
+        ("lists", "0004_held_post_summary"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='inboundmessage',
-            name='auth_results',
+            model_name="inboundmessage",
+            name="auth_results",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='inboundmessage',
-            name='helo',
+            model_name="inboundmessage",
+            name="helo",
             field=models.CharField(blank=True, max_length=255),
         ),
         migrations.AddField(
-            model_name='inboundmessage',
-            name='peer',
+            model_name="inboundmessage",
+            name="peer",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='senderoverride',
-            name='pinned',
+            model_name="senderoverride",
+            name="pinned",
             field=models.BooleanField(default=False),
         ),
     ]

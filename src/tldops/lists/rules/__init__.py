@@ -17,7 +17,8 @@ from typing import Protocol
 from django.conf import settings
 
 from tldops.directory.models import Person
-from tldops.lists.models import InboundMessage, Post
+from tldops.lists.models import Post
+from tldops.mail.models import InboundMessage
 from tldops.mail.senderauth import SenderCheck
 
 

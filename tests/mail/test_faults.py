@@ -26,7 +26,7 @@ import pytest
 from tests.lists import sinks
 from tests.lists.smtp import ServersThread
 from tests.ops.test_run import TLDOPS, WAIT, wait_for
-from tldops.lists import outbox
+from tldops.mail import outbox
 
 MEMBERS = 600
 CONCURRENCY = 8
@@ -38,8 +38,8 @@ SETUP = textwrap.dedent(
     import django
     os.environ["DJANGO_SETTINGS_MODULE"] = "tldops.settings"
     django.setup()
-    from tldops.lists import outbox
-    from tldops.lists.models import OutboundMessage
+    from tldops.mail import outbox
+    from tldops.mail.models import OutboundMessage
 
     with outbox.mail_language():
         msg = outbox.build_message(

@@ -6,9 +6,9 @@ import smtplib
 
 import pytest
 
-from tldops.lists import intake, outbox
-from tldops.lists.intake import Outcome, Route
-from tldops.lists.models import InboundMessage, OutboundMessage
+from tldops.mail import intake, outbox
+from tldops.mail.intake import Outcome, Route
+from tldops.mail.models import InboundMessage, OutboundMessage
 
 ECHO = "echo@lists.test"
 
@@ -24,7 +24,7 @@ def crashing_handler(message: InboundMessage) -> Outcome:
 
 @pytest.fixture
 def echo_route():
-    intake.add_route(Route("echo", intake.exact(ECHO), "tests.lists.test_intake.echo_handler"))
+    intake.add_route(Route("echo", intake.exact(ECHO), "tests.mail.test_intake.echo_handler"))
     yield
     intake.remove_route("echo")
 
@@ -101,7 +101,7 @@ def test_too_big_message_is_refused(intake_server, echo_route, settings):
 
 @pytest.mark.django_db
 def test_failing_handler_marks_failed_and_undoes_its_writes(echo_route):
-    intake.add_route(Route("echo", intake.exact(ECHO), "tests.lists.test_intake.crashing_handler"))
+    intake.add_route(Route("echo", intake.exact(ECHO), "tests.mail.test_intake.crashing_handler"))
     pk = intake.store("ana@nic.fr", [ECHO], MESSAGE, "echo")
     outcome = intake.process_message(pk)
     assert outcome.status == InboundMessage.Status.FAILED

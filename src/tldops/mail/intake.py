@@ -5,16 +5,17 @@ A message's life here, in order:
 1. **RCPT** — the recipient is looked up in the routing table (:func:`routes`); an address that is
    not ours is refused with 550 and a clear text, so nothing we cannot handle is ever accepted.
    All recipients of one message must share a route (others get 452 and are retried separately).
-2. **DATA** — the raw bytes are stored as an :class:`~tldops.lists.models.InboundMessage` *first*;
+2. **DATA** — the raw bytes are stored as an :class:`~tldops.mail.models.InboundMessage` *first*;
    only then does the server answer 250. Nothing accepted is ever lost.
 3. **Processing** — the route's handler (a plain function named by a dotted path, imported when
    needed) reads the stored message and returns an :class:`Outcome`. The handler's writes, its
    replies queued in the outbox and the message's new status commit in one transaction: a crash
    leaves the message ``new``, and :func:`process_pending` (called by the worker) picks it up again.
 
-The routing table holds only the authorisation address today. The mailing list adds its addresses
-with :func:`add_route` and :func:`list_routes` (posting, ``-request``, ``-owner``,
-``-bounces+token``).
+The routing table is empty until the apps add their addresses when they start, each with its own
+handler (:func:`add_route`): the directory the authorisation address, the repository the
+reachability address, the mailing list its four (:func:`list_routes`: posting, ``-request``,
+``-owner``, ``-bounces+token``). The intake imports none of them.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils.module_loading import import_string
 
-from tldops.lists.models import InboundMessage
 from tldops.mail.headers import storable
+from tldops.mail.models import InboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -131,17 +132,15 @@ def remove_route(name: str) -> None:
     _added.pop(name, None)
 
 
+def setting_address(name: str) -> Matcher:
+    """Matches the address a setting holds *now* (``AUTHORISE_ADDRESS``…), read on every call so a
+    changed setting applies without registering the route again."""
+    return lambda candidate: normalise(candidate) == normalise(getattr(settings, name))
+
+
 def routes() -> list[Route]:
-    """The routing table, first match wins. Built on each call so settings changes apply."""
-    return [
-        Route("authorise", exact(settings.AUTHORISE_ADDRESS), "tldops.directory.mail_door.process"),
-        Route(
-            "reachability",
-            exact(settings.REACHABILITY_ADDRESS),
-            "tldops.repository.mail_door.process",
-        ),
-        *_added.values(),
-    ]
+    """The routing table, first match wins: the routes the apps added when they started."""
+    return list(_added.values())
 
 
 def route_for(address: str) -> Route | None:

@@ -45,9 +45,9 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from tldops.lists.models import Delivery, OutboundMessage
 from tldops.mail import smtpclient
 from tldops.mail.headers import MAX_REFERENCES, message_ids, one_address, one_line
+from tldops.mail.models import Delivery, OutboundMessage
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,8 @@ import pytest
 from django.utils import timezone
 
 from tests.lists import sinks
-from tldops.lists import outbox
-from tldops.lists.models import Delivery, OutboundMessage
-from tldops.mail import verp
+from tldops.mail import outbox, verp
+from tldops.mail.models import Delivery, OutboundMessage
 
 
 @pytest.fixture
