@@ -11,6 +11,10 @@ The imports that break the order today are listed in :data:`KNOWN`, each with th
 it (issue 8 moves the mail core out of ``lists`` and audit/errors out of ``directory``). The list
 only shrinks: a new violation fails :func:`test_no_app_imports_one_above_it`, and a listed one that
 is gone fails :func:`test_known_violations_are_still_there` until it is struck off here.
+
+Also kept here: no circle among module-level imports (:func:`test_no_import_circles`), and no import
+inside a function without a ``# lazy:`` comment saying why it must be lazy
+(:func:`test_every_import_inside_a_function_says_why_it_is_lazy`).
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ BOUNCES = (
 )
 KNOWN: dict[tuple[str, str], str] = {
     ("tldops.catalog.baseline", "directory"): AUDIT,
-    ("tldops.catalog.services", "directory"): AUDIT + " (and resolve_tld to the catalog)",
+    ("tldops.catalog.services", "directory"): AUDIT,
     ("tldops.catalog.sync", "directory"): AUDIT,
     ("tldops.directory.queries", "lists"): BOUNCES,
     ("tldops.directory.queries", "repository"): BOUNCES,
@@ -138,3 +142,87 @@ def test_known_violations_are_still_there():
         "strike these off KNOWN in tests/test_layers.py, they are fixed:\n"
         + "\n".join(f"  {module} imports {target}" for module, target in sorted(gone))
     )
+
+
+# --- Circles and hidden imports ------------------------------------------------------------------
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for path in SRC.rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+def _imports_by_depth(path: Path) -> tuple[set[str], list[tuple[int, list[str]]]]:
+    """(modules imported at module level, [(line, modules)] of imports inside functions)."""
+    top: set[str] = set()
+    nested: list[tuple[int, list[str]]] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            inside = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+            if isinstance(child, ast.ImportFrom) and child.level == 0 and child.module:
+                if child.module.startswith("tldops"):
+                    names = [child.module] + [f"{child.module}.{a.name}" for a in child.names]
+                    if in_function:
+                        nested.append((child.lineno, names))
+                    else:
+                        top.update(names)
+            visit(child, inside)
+
+    visit(ast.parse(path.read_text(), str(path)), False)
+    return top, nested
+
+
+def test_no_import_circles():
+    """Module-level imports form no circle (a package's ``__init__`` that lists its submodules keeps
+    what they share in a module of its own, e.g. ``lists/rules/context.py``)."""
+    modules = _modules()
+
+    def resolve(name: str) -> str:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name
+
+    graph = {m: {resolve(n) for n in _imports_by_depth(p)[0]} - {m, ""} for m, p in modules.items()}
+    circles, state, stack = [], {}, []
+
+    def walk(m: str) -> None:
+        state[m] = "open"
+        stack.append(m)
+        for n in sorted(graph[m]):
+            if state.get(n) == "open":
+                circles.append(" → ".join(stack[stack.index(n) :] + [n]))
+            elif n not in state:
+                walk(n)
+        stack.pop()
+        state[m] = "done"
+
+    for m in sorted(graph):
+        if m not in state:
+            walk(m)
+    assert not circles, "import circles:\n" + "\n".join(f"  {c}" for c in circles)
+
+
+def test_every_import_inside_a_function_says_why_it_is_lazy():
+    """An import hidden in a function to dodge a circle hides a dependency; the few that must be
+    lazy (app loading, processes that import before django.setup()) say so with ``# lazy:``."""
+    silent = []
+    for path in sorted(SRC.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        lines = path.read_text().splitlines()
+        for lineno, _names in _imports_by_depth(path)[1]:
+            above = lineno - 2  # the comment may stand above a block of imports
+            while above >= 0 and lines[above].strip().startswith(("from ", "import ")):
+                above -= 1
+            said = "lazy:" in lines[lineno - 1] or (above >= 0 and "lazy:" in lines[above])
+            if not said:
+                silent.append(f"  {path.relative_to(SRC)}:{lineno}: {lines[lineno - 1].strip()}")
+    assert not silent, "imports inside functions without a '# lazy:' reason:\n" + "\n".join(silent)

@@ -2,6 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tldops.catalog.lookup import resolve_tld
 from tldops.directory.validation import (
     NAME_MAX_LENGTH,
     ContactInput,
@@ -13,7 +14,6 @@ from tldops.directory.validation import (
     clean_phones,
     clean_text,
     clean_timezone,
-    resolve_tld,
     shown,
 )
 from tldops.kernel.errors import InvalidInput

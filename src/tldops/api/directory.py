@@ -28,11 +28,12 @@ from tldops.api.schemas import (
     phone_display,
     tld_ref,
 )
+from tldops.catalog.lookup import resolve_tld
 from tldops.catalog.models import Tld
 from tldops.directory import actions, queries
 from tldops.directory.cache import versioned
 from tldops.directory.models import AuditEntry, Invitation, Membership, Person
-from tldops.directory.validation import BATCH_MAX_LENGTH, REASON_MAX_LENGTH, resolve_tld
+from tldops.directory.validation import BATCH_MAX_LENGTH, REASON_MAX_LENGTH
 from tldops.kernel.errors import InvalidInput, NotFound
 
 router = Router(auth=AUTH)

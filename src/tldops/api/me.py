@@ -19,6 +19,7 @@ from tldops.api.schemas import (
     errors,
     membership_out,
 )
+from tldops.catalog.lookup import resolve_tld
 from tldops.directory import actions, tokens
 from tldops.directory.models import ApiToken, Person
 from tldops.directory.validation import (
@@ -26,7 +27,6 @@ from tldops.directory.validation import (
     NAME_MAX_LENGTH,
     TIMEZONE_MAX_LENGTH,
     max_phones,
-    resolve_tld,
 )
 from tldops.kernel.errors import NotAuthorised
 

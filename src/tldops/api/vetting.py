@@ -15,6 +15,7 @@ from ninja.responses import Status
 from pydantic import StrictInt
 
 from tldops.api.schemas import InputSchema, Language, MessageOut, PhoneIn, TldRef, errors, tld_ref
+from tldops.catalog.lookup import resolve_tld
 from tldops.directory import actions, links
 from tldops.directory.audit import Actor
 from tldops.directory.models import Membership
@@ -25,7 +26,6 @@ from tldops.directory.validation import (
     TIMEZONE_MAX_LENGTH,
     ContactInput,
     max_phones,
-    resolve_tld,
 )
 from tldops.kernel.errors import InvalidInput
 

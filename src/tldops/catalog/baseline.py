@@ -30,6 +30,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from tldops.catalog.models import Region, Tld
+from tldops.directory.audit import Actor, record
+from tldops.kernel.progress import progress as progress_bar
 
 # ccTLDs whose code is not an ISO 3166-1 country in pycountry. AC, EU and SU are ISO 3166-1
 # "exceptionally/transitionally reserved" codes; the UK's ISO code is GB.
@@ -168,9 +170,6 @@ def load_baseline(progress: bool = False) -> dict[str, int]:
     ``retired`` (marked not delegated), ``restored`` (delegated again), and the catalog's
     delegated ``total`` with its ``ascii`` and ``idn`` parts.
     """
-    from tldops.directory.audit import Actor, record
-    from tldops.kernel.progress import progress as progress_bar
-
     cctlds = baseline_cctlds()
     wanted = {c.alabel for c in cctlds}
     now = timezone.now()

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from tldops.catalog.lookup import resolve_tld
 from tldops.catalog.models import NameServer, Region, Tld
 from tldops.directory.audit import Actor, record
 from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound
@@ -69,8 +70,6 @@ def list_tlds(
 def tld_detail(raw: str) -> Tld:
     """One ccTLD (delegated or retired) with its name servers and regions, named any way people
     write it (``fr``, ``.FR``, ``рф``, ``xn--p1ai``). Raises :class:`NotFound` if unknown."""
-    from tldops.directory.validation import resolve_tld
-
     try:
         tld = resolve_tld(raw, delegated_only=False)
     except InvalidInput as exc:
@@ -107,8 +106,6 @@ def tag_region(tld: Tld | str, region_code: str, *, actor: Actor, remove: bool =
     if actor.door != "cli" and actor.role != "committee":
         raise NotAuthorised(_("Only the standing committee may tag ccTLDs with regions."))
     if isinstance(tld, str):
-        from tldops.directory.validation import resolve_tld
-
         tld = resolve_tld(tld, delegated_only=False)
     region = get_region(region_code)
     with transaction.atomic():

@@ -43,6 +43,7 @@ from tldops.catalog.iana import (
 )
 from tldops.catalog.models import NameServer, Tld
 from tldops.directory.audit import Actor, record
+from tldops.kernel.progress import progress as progress_bar
 
 TIMEOUT = 30.0  # seconds, per request
 WORKERS = 8  # concurrent page fetches: polite to IANA, still quick for ~310 pages
@@ -165,8 +166,6 @@ def fetch_snapshot(
     *, progress: bool = False, timeout: float = TIMEOUT, workers: int = WORKERS
 ) -> Snapshot:
     """Read IANA (see the module docstring). Writes nothing."""
-    from tldops.kernel.progress import progress as progress_bar
-
     try:
         delegated = parse_tld_list(fetch_text(settings.IANA_TLD_LIST_URL, timeout=timeout))
         index_url = settings.IANA_RZDB_URL

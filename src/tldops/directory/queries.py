@@ -90,7 +90,10 @@ def directory_memberships(*, tld: Tld | None = None, search: str = "") -> QueryS
     """Active contacts with their person and phones, in ccTLD then contact-number order; each has
     ``unreachable`` (list mail to the main address bounces) and ``last_reachable`` (when the
     contact last proved reachable: :mod:`tldops.repository.reachability`)."""
+    # lazy: upward, a circle until bounce scores move (tests/test_layers.py)
     from tldops.lists.models import BounceScore
+
+    # lazy: upward, a circle until bounce scores move (tests/test_layers.py)
     from tldops.repository.reachability import last_reachable_expression
 
     qs = (

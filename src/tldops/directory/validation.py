@@ -21,15 +21,13 @@ from functools import lru_cache
 import idna
 import phonenumbers
 import pycountry
-from confusable_homoglyphs import confusables
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email as django_validate_email
 from django.utils.translation import gettext as _
 
-from tldops.catalog.models import Tld
 from tldops.directory.models import Invitation, Person, Phone
-from tldops.kernel.errors import InvalidInput
+from tldops.kernel.errors import InvalidInput, shown
 
 PHONE_LABELS = {choice for choice, _label in Phone.Label.choices}
 
@@ -51,7 +49,6 @@ REASON_MAX_LENGTH = 300
 #: A label for an invitation batch.
 BATCH_MAX_LENGTH = Invitation._meta.get_field("batch").max_length
 #: How much of a refused value an error message repeats.
-_SHOWN = 60
 
 #: Characters refused in names and short texts: control characters (C0, C1) and the bidirectional
 #: embeddings, overrides and isolates, which would reorder what is shown around the value.
@@ -61,12 +58,6 @@ _FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 def max_phones() -> int:
     """How many phone numbers a person may have (``TLDOPS_MAX_PHONES_PER_PERSON``)."""
     return settings.MAX_PHONES_PER_PERSON
-
-
-def shown(value: str) -> str:
-    """``value`` as an error message repeats it: cut short, so that a refused megabyte is not
-    mailed or shown back whole."""
-    return value if len(value) <= _SHOWN else value[: _SHOWN - 1] + "…"
 
 
 def _too_long(what: str, limit: int, field_name: str) -> InvalidInput:
@@ -270,56 +261,6 @@ def clean_languages(raw: list[str] | str) -> list[str]:
         if code not in out:
             out.append(code)
     return out
-
-
-def resolve_tld(raw: str, *, delegated_only: bool = True) -> Tld:
-    """The ccTLD named by ``raw``: ``fr``, ``.FR``, ``рф``, ``xn--p1ai`` all work.
-
-    Look-alikes are refused with a hint: ``.uа`` typed with a Cyrillic ``а`` is not ``.ua``.
-    """
-    text = (raw or "").strip().strip(".")
-    if not text:
-        raise InvalidInput(_("Name a ccTLD, e.g. fr or рф."), field="tld")
-    if len(text) > 63:  # longer than any DNS label
-        raise InvalidInput(_("“%(v)s” is not a known ccTLD.") % {"v": shown(text)}, field="tld")
-    try:
-        alabel = idna.encode(text, uts46=True).decode("ascii").lower()
-    except idna.IDNAError:
-        alabel = ""
-    tld = Tld.objects.filter(alabel=alabel).first() if alabel else None
-    if tld is None:
-        if not text.isascii():
-            skeleton = _latin_skeleton(text)
-            if skeleton and skeleton != text and Tld.objects.filter(alabel=skeleton).exists():
-                raise InvalidInput(
-                    _(
-                        "“%(v)s” looks like .%(s)s but is written with non-Latin look-alike letters; "
-                        "type .%(s)s with Latin letters."
-                    )
-                    % {"v": shown(text), "s": skeleton},
-                    field="tld",
-                )
-        raise InvalidInput(_("“%(v)s” is not a known ccTLD.") % {"v": text}, field="tld")
-    if confusables.is_mixed_script(tld.ulabel):
-        raise InvalidInput(_("“%(v)s” mixes scripts.") % {"v": text}, field="tld")
-    if delegated_only and not tld.delegated:
-        raise InvalidInput(
-            _(".%(v)s is no longer delegated (retired).") % {"v": tld.alabel}, field="tld"
-        )
-    return tld
-
-
-def _latin_skeleton(text: str) -> str:
-    """Each character replaced by an ASCII Latin homoglyph where it has one."""
-    out = []
-    for ch in text.lower():
-        if ch.isascii():
-            out.append(ch)
-            continue
-        found = confusables.is_confusable(ch, preferred_aliases=["latin"], greedy=True) or []
-        latin = [g["c"] for f in found for g in f["homoglyphs"] if g["c"].isascii()]
-        out.append(latin[0].lower() if latin else ch)
-    return "".join(out)
 
 
 @dataclass

@@ -41,3 +41,13 @@ class NotAuthorised(DirectoryError):
 
 class NotFound(DirectoryError):
     status = 404
+
+
+#: Characters of a refused value an error message repeats.
+_SHOWN = 60
+
+
+def shown(value: str) -> str:
+    """``value`` as an error message repeats it: cut short, so that a refused megabyte is not
+    mailed or shown back whole."""
+    return value if len(value) <= _SHOWN else value[: _SHOWN - 1] + "…"

@@ -12,6 +12,8 @@ from email.message import EmailMessage
 
 from django.utils import timezone
 
+from tldops.lists import archive
+from tldops.lists.handlers import HandlerContext, prepare
 from tldops.lists.membership import subscribers
 from tldops.lists.models import Post
 from tldops.mail.models import Delivery, OutboundMessage
@@ -34,4 +36,20 @@ def fan_out(post: Post, msg: EmailMessage) -> OutboundMessage:
         batch_size=1000,
     )
     Post.objects.filter(pk=post.pk).update(outbound=out)
+    return out
+
+
+def accept(post: Post, msg: EmailMessage) -> OutboundMessage:
+    """Prepare ``msg`` with the handlers, queue a copy for every member, archive it.
+
+    The one path to the members, for a post no rule stopped (:mod:`tldops.lists.pipeline`) and for
+    one a moderator approved (:mod:`tldops.lists.moderation`); it runs in the caller's transaction,
+    so a post is distributed and archived together or not at all.
+    """
+    prepared = prepare(msg, HandlerContext.build(post, msg))
+    out = fan_out(post, prepared)
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.ACCEPTED)
+    post.status = Post.Status.ACCEPTED
+    post.outbound = out
+    archive.archive_post(post, prepared)
     return out

@@ -31,10 +31,12 @@ from tldops.directory.audit import Actor, record
 from tldops.directory.models import Person, Role
 from tldops.directory.validation import clean_text
 from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound
+from tldops.lists.archive import body_text, iter_attachments
+from tldops.lists.distribute import accept
 from tldops.lists.models import Post
 from tldops.mail import outbox
 from tldops.mail.headers import storable
-from tldops.mail.parsing import automatic_reason
+from tldops.mail.parsing import automatic_reason, parse
 
 NOTICE_PURPOSE = "list-moderation"
 OUTCOME_PURPOSE = "list-moderated"
@@ -107,8 +109,6 @@ def get_post(pk: int | str) -> Post:
 
 def original_message(post: Post) -> EmailMessage:
     """The held message, parsed: for one post at a time (its page, a decision), never a list."""
-    from tldops.lists.pipeline import parse
-
     return parse(bytes(post.inbound.raw))
 
 
@@ -118,8 +118,6 @@ def summarise(msg: Message) -> dict[str, Any]:
     Computed once, when the post is held (and by migration 0004 for posts held before), so the
     listings never parse a message again.
     """
-    from tldops.lists.archive import body_text, iter_attachments
-
     listed: list[dict[str, Any]] = []
     more = 0
     for name, ctype, data in iter_attachments(msg):
@@ -139,8 +137,6 @@ def details(post: Post) -> dict[str, Any]:
 
     Parses that one message (at most ``MAX_MESSAGE_SIZE`` bytes); the queue never calls this.
     """
-    from tldops.lists.archive import body_text
-
     msg = original_message(post)
     text = body_text(msg)
     return {
@@ -320,8 +316,6 @@ def _decided(post: Post, status: str, actor: Actor, reason: str = "") -> None:
 
 def approve(post: Post | int, *, actor: Actor) -> Post:
     """Distribute a held post to the members (handlers, fan-out, archive) and tell its sender."""
-    from tldops.lists.pipeline import accept
-
     check_moderator(actor)
     with transaction.atomic():
         post = _lock_held(post)

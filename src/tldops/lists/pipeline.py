@@ -19,8 +19,6 @@ adds the list's four addresses to the intake's routing table (called when the ap
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
@@ -28,15 +26,15 @@ from email.utils import make_msgid, parseaddr
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from tldops.lists import chains, distribute, moderation
-from tldops.lists.handlers import HandlerContext, prepare
+from tldops.lists import chains, moderation
+from tldops.lists.distribute import accept
 from tldops.lists.membership import is_subscriber
 from tldops.lists.models import Post
 from tldops.lists.rules import RuleContext
 from tldops.mail import headers, intake, outbox, senderauth
 from tldops.mail.intake import Outcome
-from tldops.mail.models import InboundMessage, OutboundMessage
-from tldops.mail.parsing import automatic_reason
+from tldops.mail.models import InboundMessage
+from tldops.mail.parsing import automatic_reason, parse
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +63,6 @@ def register_routes() -> None:
 
 
 # --- Reading ---------------------------------------------------------------------------------------
-
-
-def parse(raw: bytes) -> EmailMessage:
-    """The stored bytes as a message (the modern ``email`` API)."""
-    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
 
 
 def sender_of(msg: EmailMessage, envelope_from: str) -> tuple[str, str]:
@@ -142,23 +135,6 @@ def handle_post(inbound: InboundMessage) -> Outcome:
         return Outcome.rejected(f"post {post.pk}: rejected ({rules}; {told})")
     Post.objects.filter(pk=post.pk).update(status=Post.Status.DISCARDED)
     return Outcome.rejected(f"post {post.pk}: discarded ({rules})")
-
-
-def accept(post: Post, msg: EmailMessage) -> OutboundMessage:
-    """Prepare ``msg`` with the handlers, queue a copy for every member, archive it.
-
-    The one path to the members, for a post no rule stopped and for one a moderator approved; it
-    runs in the caller's transaction, so a post is distributed and archived together or not at all.
-    """
-    from tldops.lists.archive import archive_post  # the archive imports nothing of the pipeline
-
-    prepared = prepare(msg, HandlerContext.build(post, msg))
-    out = distribute.fan_out(post, prepared)
-    Post.objects.filter(pk=post.pk).update(status=Post.Status.ACCEPTED)
-    post.status = Post.Status.ACCEPTED
-    post.outbound = out
-    archive_post(post, prepared)
-    return out
 
 
 def refuse_over_held_limit(post: Post, msg: EmailMessage, envelope_from: str, reason: str) -> str:

@@ -25,12 +25,13 @@ from tldops.directory import queries
 from tldops.directory.audit import Actor
 from tldops.kernel.errors import DirectoryError, InvalidInput, NotAuthorised
 from tldops.lists import moderation
+from tldops.lists.bounces import state
 from tldops.lists.membership import is_subscriber
-from tldops.lists.pipeline import parse, sender_of
+from tldops.lists.pipeline import sender_of
 from tldops.mail import headers, outbox, senderauth
 from tldops.mail.intake import Outcome
 from tldops.mail.models import InboundMessage
-from tldops.mail.parsing import automatic_reason, body_text
+from tldops.mail.parsing import automatic_reason, body_text, parse
 
 REPLY_PURPOSE = "list-request-reply"
 OWNER_PURPOSE = "list-owner"
@@ -132,8 +133,6 @@ def handle_request(inbound: InboundMessage) -> Outcome:
 def status_of(address: str) -> dict[str, object]:
     """Whether ``address`` is a member, of which ccTLDs, and its bounce state (the list's mail
     goes to the member's primary address, so that is the one whose bounces count)."""
-    from tldops.lists.bounces import state
-
     person = is_subscriber(address)
     tlds = []
     if person is not None:

@@ -48,6 +48,7 @@ from django.utils import timezone, translation
 from tldops.mail import smtpclient
 from tldops.mail.headers import MAX_REFERENCES, message_ids, one_address, one_line
 from tldops.mail.models import Delivery, OutboundMessage
+from tldops.mail.verp import encode
 
 log = logging.getLogger(__name__)
 
@@ -262,8 +263,6 @@ def has_due(now: timezone.datetime) -> bool:
 def envelope_sender(delivery: Delivery) -> str:
     """The envelope sender of one delivery: per-recipient VERP for list posts."""
     if delivery.message.verp:
-        from tldops.mail.verp import encode
-
         return encode(delivery.pk)
     return delivery.message.envelope_from
 

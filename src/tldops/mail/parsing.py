@@ -7,6 +7,8 @@ each other in a loop.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import html
 import re
 from email.message import EmailMessage
@@ -56,3 +58,8 @@ def automatic_reason(msg: EmailMessage, envelope_from: str, sender: str) -> str:
     if sender.lower() in _own_addresses() or sender.lower().startswith("mailer-daemon@"):
         return "from our own address"
     return ""
+
+
+def parse(raw: bytes) -> EmailMessage:
+    """Stored bytes as a message (the modern ``email`` API)."""
+    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]

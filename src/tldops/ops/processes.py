@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import time
@@ -25,3 +26,11 @@ def terminate(procs: Sequence[subprocess.Popen], timeout: float, what: str) -> N
             log.warning("%s %d did not stop in time; killing it", what, proc.pid)
             proc.kill()
             proc.wait()
+
+
+def default_web_workers() -> int:
+    """One web worker process per CPU this process may run on (at least one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)

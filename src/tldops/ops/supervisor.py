@@ -31,7 +31,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tldops.ops.processes import terminate
+from tldops.ops.processes import default_web_workers, terminate
+from tldops.ops.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +43,6 @@ class ListenError(Exception):
 
 class WebWorkersFailed(Exception):
     """The web worker processes keep dying at start; the message says what to look at."""
-
-
-def default_web_workers() -> int:
-    """One web worker process per CPU this process may run on (at least one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def web_workers(requested: int | None) -> int:
@@ -144,6 +137,7 @@ class _Application:
     """What a gunicorn worker asks of its application: the WSGI callable, loaded in the worker."""
 
     def wsgi(self):  # type: ignore[no-untyped-def]
+        # lazy: the WSGI handler is built in the web process only
         from tldops.wsgi import application
 
         return application
@@ -301,8 +295,7 @@ class WebWorkers:
 
 async def supervise(plan: Plan, *, on_ready: Callable[[], None] | None = None) -> None:
     """Run the planned pieces until SIGINT/SIGTERM (or one of them stops), then stop them all."""
-    from tldops.mail import intake
-    from tldops.ops.worker import Worker
+    from tldops.mail import intake  # lazy: imported by fresh processes before django.setup()
 
     # aiosmtpd logs every SMTP command at INFO; keep its warnings only.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
@@ -377,7 +370,6 @@ async def supervise(plan: Plan, *, on_ready: Callable[[], None] | None = None) -
 
 def run_worker_until_signal(interval: float) -> None:
     """``tldops worker`` without ``--once``: rounds until SIGINT/SIGTERM."""
-    from tldops.ops.worker import Worker
 
     stop = threading.Event()
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 
 from django.db import close_old_connections, connection
 
+from tldops.ops.processes import default_web_workers, terminate
+
 log = logging.getLogger(__name__)
 
 REMINDER_INTERVAL = 3600.0  # seconds between two runs of the reminder job
@@ -75,6 +77,7 @@ class Worker:
 
         ``deliverer``: the :class:`~tldops.mail.outbox.Deliverer` to deliver with (a running
         worker keeps one); without it the round makes its own and closes its connections."""
+        # lazy: this module is imported by fresh processes before django.setup()
         from tldops.directory import actions
         from tldops.lists import bounces
         from tldops.mail import intake, outbox
@@ -115,7 +118,7 @@ class Worker:
         """Run rounds until ``stop`` is set; a busy round is followed at once by the next, and
         deliveries that fall due between rounds (a post fanned out by the intake) start within
         ``DELIVERY_POLL`` seconds."""
-        from tldops.mail import outbox
+        from tldops.mail import outbox  # lazy: imported by fresh processes before django.setup()
 
         log.info("worker started (every %ss)", self.interval)
         deliverer = outbox.Deliverer()
@@ -144,8 +147,6 @@ class Worker:
 def worker_processes() -> int:
     """How many processes deliver: ``WORKER_PROCESSES``, 0 (the default) meaning one per CPU."""
     from django.conf import settings
-
-    from tldops.ops.supervisor import default_web_workers
 
     return settings.WORKER_PROCESSES if settings.WORKER_PROCESSES > 0 else default_web_workers()
 
@@ -192,7 +193,7 @@ def serve_delivery(stop: threading.Event, parent: int | None = None) -> None:
     are claimed so that processes never share a delivery. Stops on ``stop`` or, when ``parent``
     is given, once that process is gone.
     """
-    from tldops.mail import outbox
+    from tldops.mail import outbox  # lazy: imported by fresh processes before django.setup()
 
     deliverer = outbox.Deliverer()
     try:
@@ -269,6 +270,4 @@ class DeliveryHelpers:
                 self.started[slot] = time.monotonic()
 
     def stop(self) -> None:
-        from tldops.ops.processes import terminate
-
         terminate(self.procs, self.STOP_TIMEOUT, "delivery process")

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from tldops.kernel.errors import DirectoryError
+from tldops.lists.bounces import person_for
 from tldops.mail import headers, outbox, senderauth
 from tldops.mail.intake import Outcome
 from tldops.mail.models import InboundMessage
@@ -60,8 +61,6 @@ def process(message: InboundMessage) -> Outcome:
     subject = str(msg.get("Subject", ""))
     match = re.search(reachability.REF_PATTERN, subject, re.IGNORECASE)
     if match is None:
-        from tldops.lists.bounces import person_for
-
         if person_for(sender) is None:
             return Outcome.rejected(
                 f"ignored, not answered: no reference in the subject and {sender} is not in "

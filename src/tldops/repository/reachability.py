@@ -64,6 +64,9 @@ from tldops.directory import links, queries
 from tldops.directory.audit import Actor, record
 from tldops.directory.models import Membership, Person
 from tldops.kernel.errors import DirectoryError, InvalidInput, LinkInvalid, NotAuthorised
+from tldops.lists import bounces
+from tldops.lists.bounces import state
+from tldops.lists.models import BounceScore
 from tldops.mail import outbox
 from tldops.repository import schedule
 from tldops.repository.models import Challenge, ChallengeRound
@@ -492,8 +495,6 @@ def answer(
             person=person,
             after={"periods": [period], "via": via, "at": now.isoformat()},
         )
-        from tldops.lists import bounces
-
         bounces.record_success(person.email, why="its owner answered a reachability check", now=now)
     challenge.refresh_from_db()
     return challenge
@@ -587,8 +588,6 @@ def _challenge_state(challenge: Challenge | None) -> str:
 
 def contact_states(*, tld: Tld | None = None) -> list[ContactState]:
     """Every active contact of a delegated ccTLD with their reachability; three queries."""
-    from tldops.lists.models import BounceScore
-
     qs = (
         Membership.objects.filter(status=Membership.Status.ACTIVE, tld__delegated=True)
         .select_related("person", "tld")
@@ -815,8 +814,6 @@ class PersonStatus:
 
 
 def person_status(person: Person) -> PersonStatus:
-    from tldops.lists.bounces import state
-
     latest = (
         Challenge.objects.filter(person=person)
         .select_related("round")

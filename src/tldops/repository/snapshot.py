@@ -52,7 +52,7 @@ def key_fingerprints(people: Iterable[Person]) -> dict[int, str]:
     known, with no other change.
     """
     try:
-        from tldops.openpgp import keys  # type: ignore[import-not-found]
+        from tldops.openpgp import keys  # type: ignore[import-not-found]  # lazy: optional app
     except ImportError:
         return {}
     found = keys.fingerprints([p.pk for p in people])

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from tldops.directory import permissions
+
 
 def roles(request: HttpRequest) -> dict[str, object]:
     """Expose the signed-in person's role so templates show only what the role may use."""
-    from tldops.directory import permissions
-
     user = getattr(request, "user", None)
     return {
         "is_member": permissions.is_member(user),

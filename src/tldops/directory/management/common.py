@@ -8,10 +8,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from tldops.catalog.lookup import resolve_tld
 from tldops.catalog.models import Tld
 from tldops.cli import EXIT_ERROR, EXIT_LINK, EXIT_NOT_FOUND, emit, fail
 from tldops.directory.audit import Actor
-from tldops.directory.validation import resolve_tld
 from tldops.kernel.errors import DirectoryError, LinkInvalid, NotFound
 
 

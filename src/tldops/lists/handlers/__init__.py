@@ -7,63 +7,10 @@ Each handler is a module with ``process(msg, ctx) -> None`` that changes ``msg``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import parseaddr
 from types import ModuleType
 
-from django.conf import settings
-
-from tldops.directory.models import Person
-from tldops.lists.models import Post
-
-
-@dataclass(frozen=True)
-class HandlerContext:
-    """The post being prepared and the list's settings, read once."""
-
-    post: Post
-    person: Person | None
-    author: str  # the original From address
-    author_name: str
-    list_name: str
-    list_address: str
-    list_id: str
-    subject_tag: str
-    reply_to_policy: str  # none | list | author
-    footer: str
-    archive_url: str
-
-    @property
-    def request_address(self) -> str:
-        local, _at, domain = self.list_address.rpartition("@")
-        return f"{local}-request@{domain}"
-
-    @property
-    def owner_address(self) -> str:
-        local, _at, domain = self.list_address.rpartition("@")
-        return f"{local}-owner@{domain}"
-
-    @classmethod
-    def build(cls, post: Post, msg: EmailMessage) -> HandlerContext:
-        name, address = parseaddr(str(msg.get("From", "")))
-        return cls(
-            post=post,
-            person=post.person,
-            author=address or post.sender,
-            author_name=name or post.sender_name,
-            list_name=settings.LIST_NAME,
-            list_address=settings.LIST_ADDRESS,
-            list_id=settings.LIST_ID,
-            subject_tag=settings.SUBJECT_TAG,
-            reply_to_policy=settings.REPLY_TO_POLICY,
-            footer=settings.LIST_FOOTER,
-            archive_url=f"{settings.BASE_URL}/archive/",
-        )
-
-
-# The handler modules import HandlerContext from here, so they are imported after it is defined.
-from tldops.lists.handlers import (  # noqa: E402
+from tldops.lists.handlers import (
     cleanse,
     dkim,
     dmarc,
@@ -72,6 +19,7 @@ from tldops.lists.handlers import (  # noqa: E402
     rfc2369,
     subject_prefix,
 )
+from tldops.lists.handlers.context import HandlerContext  # noqa: F401 - the package's public names
 
 # The order the handlers run in; dkim signs the message exactly as it leaves, so it is last.
 HANDLERS: list[ModuleType] = [cleanse, subject_prefix, rfc2369, reply_to, footer, dmarc, dkim]

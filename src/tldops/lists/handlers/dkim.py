@@ -21,7 +21,7 @@ from pathlib import Path
 import dkim
 from django.conf import settings
 
-from tldops.lists.handlers import HandlerContext
+from tldops.lists.handlers.context import HandlerContext
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from email.utils import getaddresses
 
 from django.conf import settings
 
-from tldops.lists.handlers import HandlerContext
+from tldops.lists.handlers.context import HandlerContext
 from tldops.lists.models import SenderOverride
 from tldops.mail import dns
 from tldops.mail.outbox import format_address

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-from tldops.lists.handlers import HandlerContext
+from tldops.lists.handlers.context import HandlerContext
 
 UNTOUCHABLE = {"multipart/signed", "multipart/encrypted", "application/pkcs7-mime"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-from tldops.lists.handlers import HandlerContext
+from tldops.lists.handlers.context import HandlerContext
 from tldops.mail.outbox import format_address
 
 

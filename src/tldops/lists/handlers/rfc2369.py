@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-from tldops.lists.handlers import HandlerContext
+from tldops.lists.handlers.context import HandlerContext
 
 
 def headers(ctx: HandlerContext) -> dict[str, str]:

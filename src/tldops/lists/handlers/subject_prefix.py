@@ -6,7 +6,7 @@ from email.message import EmailMessage
 
 from django.utils.translation import gettext as _
 
-from tldops.lists.handlers import HandlerContext
+from tldops.lists.handlers.context import HandlerContext
 
 
 def tagged(subject: str, tag: str) -> str:

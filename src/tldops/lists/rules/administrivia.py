@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from tldops.lists.rules import RuleContext
+from tldops.lists.rules.context import RuleContext
 
 COMMANDS = {"help", "status", "subscribe", "unsubscribe", "join", "leave", "remove", "signoff"}
 # A message longer than this is a post that happens to start with a command word.

@@ -6,7 +6,7 @@ from fnmatch import fnmatchcase
 
 from django.utils.translation import gettext as _
 
-from tldops.lists.rules import RuleContext
+from tldops.lists.rules.context import RuleContext
 
 
 def disallowed_parts(ctx: RuleContext) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from tldops.lists.models import Post
-from tldops.lists.rules import RuleContext
+from tldops.lists.rules.context import RuleContext
 
 
 class Duplicate:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from tldops.lists.rules import RuleContext
+from tldops.lists.rules.context import RuleContext
 
 
 class Loop:

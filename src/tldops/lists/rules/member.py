@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from tldops.lists.rules import RuleContext
+from tldops.lists.moderation import moderator_by_address
+from tldops.lists.rules.context import RuleContext
 
 
 class NonMember:
@@ -16,8 +17,6 @@ class NonMember:
     def check(self, ctx: RuleContext) -> str | None:
         if ctx.person is not None:
             return None
-        from tldops.lists.moderation import moderator_by_address
-
         if ctx.sender and moderator_by_address(ctx.sender) is not None:
             return None
         return _("%(s)s is not an active member of the list.") % {"s": ctx.sender or _("(none)")}

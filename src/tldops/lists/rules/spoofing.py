@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from tldops.lists.models import SenderOverride
-from tldops.lists.rules import RuleContext
+from tldops.lists.rules.context import RuleContext
 
 # Kept importable from here: the header parser's tests and older callers use these names.
 from tldops.mail.senderauth import (  # noqa: F401

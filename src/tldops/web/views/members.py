@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from tldops.catalog import services
 from tldops.catalog.models import Region, Tld
 from tldops.directory import permissions, queries
 from tldops.directory.audit import Actor
@@ -140,8 +141,6 @@ def tld_detail(request: HttpRequest, alabel: str) -> HttpResponse:
     if request.method == "POST":
         if not is_committee:
             return forbidden(request, _("Only the standing committee may tag ccTLDs with regions."))
-        from tldops.catalog import services
-
         person = permissions.person_of(request.user)
         code = request.POST.get("region", "")
         remove = request.POST.get("action") == "remove"

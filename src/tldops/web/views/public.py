@@ -17,11 +17,13 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from tldops.catalog.lookup import resolve_tld
 from tldops.directory import actions, links, permissions, queries
 from tldops.directory.audit import Actor
 from tldops.directory.models import Membership
-from tldops.directory.validation import ContactInput, clean_contact, resolve_tld
+from tldops.directory.validation import ContactInput, clean_contact
 from tldops.kernel.errors import DirectoryError, InvalidInput, LinkInvalid
+from tldops.repository.reachability import at_risk_tlds
 from tldops.web.forms import PHONE_LABEL_CHOICES, ConfirmForm, ManageForm, add_directory_error
 from tldops.web.fragments import cached_fragment, cached_page
 
@@ -56,8 +58,6 @@ def coverage(request: HttpRequest) -> HttpResponse:
 
 def _at_risk_section() -> str:
     """Member ccTLDs with no reachable contact (:mod:`tldops.repository.reachability`)."""
-    from tldops.repository.reachability import at_risk_tlds
-
     tlds = at_risk_tlds()
     return render_to_string("web/partials/coverage_at_risk.html", {"tlds": tlds}) if tlds else ""
 

@@ -9,11 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tldops.catalog.lookup import resolve_tld
 from tldops.catalog.models import Tld
 from tldops.directory import actions, permissions, queries
 from tldops.directory.audit import Actor
 from tldops.directory.models import AuditEntry, Invitation, Membership
-from tldops.directory.validation import resolve_tld
 from tldops.kernel.errors import DirectoryError, InvalidInput
 from tldops.web.access import staff_required
 from tldops.web.forms import InviteBatchForm, InviteOneForm, RemoveForm, add_directory_error

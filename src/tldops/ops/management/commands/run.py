@@ -8,7 +8,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from tldops.catalog.models import Tld
 from tldops.cli import fail
+from tldops.directory.models import Person, Role
 from tldops.ops import supervisor
 from tldops.ops.management.common import add_listen_arguments, build_plan, describe, serve
 
@@ -60,12 +62,10 @@ class Command(BaseCommand):
         self.stdout.write("tldops stopped.")
 
     def _load_catalog(self) -> None:
-        from tldops.catalog.models import Tld
-
         if Tld.objects.exists():
             return
         try:
-            from tldops.catalog.baseline import load_baseline
+            from tldops.catalog.baseline import load_baseline  # lazy: only for an empty catalog
         except ImportError:
             self.stderr.write("The ccTLD catalog is empty and no offline baseline is installed.")
             return
@@ -80,8 +80,6 @@ class Command(BaseCommand):
 
     @staticmethod
     def _first_account_hint() -> list[str]:
-        from tldops.directory.models import Person, Role
-
         if Person.objects.filter(role=Role.COMMITTEE, user__isnull=False).exists():
             return []
         return [
