@@ -5,5 +5,6 @@ when they start), the inbound store and the outbox (:mod:`~tldops.mail.models`,
 :mod:`~tldops.mail.outbox`), the pipelining SMTP client (:mod:`~tldops.mail.smtpclient`), VERP
 addresses (:mod:`~tldops.mail.verp`), sender verification (:mod:`~tldops.mail.senderauth`),
 header hygiene (:mod:`~tldops.mail.headers`), DNS look-ups (:mod:`~tldops.mail.dns`), the reading
-of received mail (:mod:`~tldops.mail.parsing`) and of delivery reports (:mod:`~tldops.mail.dsn`). No module here imports an app.
+of received mail (:mod:`~tldops.mail.parsing`) and of delivery reports (:mod:`~tldops.mail.dsn`).
+No module here imports an app.
 """
