@@ -58,19 +58,10 @@ MAIL_CORE = (
     "issue 8: the mail core (intake, outbox, models, headers, senderauth) moves out of lists"
 )
 AUDIT = "issue 8: audit moves below the catalog (errors did: tldops.kernel.errors)"
-BOUNCES = (
-    "issue 8: bounce scores / reachability read through the mail core, not the other capability"
-)
 KNOWN: dict[tuple[str, str], str] = {
     ("tldops.catalog.baseline", "directory"): AUDIT,
     ("tldops.catalog.services", "directory"): AUDIT,
     ("tldops.catalog.sync", "directory"): AUDIT,
-    ("tldops.directory.queries", "lists"): BOUNCES,
-    ("tldops.directory.queries", "repository"): BOUNCES,
-    ("tldops.repository.editions", "lists"): "issue 8: who receives the edition (the list's "
-    "subscribers) is a directory query, not the list's",
-    ("tldops.repository.mail_door", "lists"): BOUNCES + " (person_for)",
-    ("tldops.repository.reachability", "lists"): BOUNCES,
     ("tldops.repository.snapshot", "openpgp"): "the seam for the coming openpgp app: fingerprints "
     "should be registered with the repository, not imported from a sibling capability",
 }

@@ -14,10 +14,11 @@ import pytest
 from django.utils import timezone
 
 from tests.web.conftest import sign_in
-from tldops.directory.models import AuditEntry
-from tldops.lists import bounces, distribute
-from tldops.lists.models import BounceEvent, BounceScore, Post
-from tldops.mail import intake, outbox, verp
+from tldops.directory import bounces
+from tldops.directory.models import AuditEntry, BounceEvent, BounceScore
+from tldops.lists import distribute
+from tldops.lists.models import Post
+from tldops.mail import dsn, intake, outbox, verp
 from tldops.mail.models import Delivery, InboundMessage, OutboundMessage
 from tldops.ops.worker import Worker
 
@@ -37,8 +38,8 @@ def fixture(name: str, *, verp_address: str = "tld-ops-bounces@tldops.localhost"
     return text.replace("\r\n", "\n").replace("\n", "\r\n").encode()
 
 
-def only_report(name: str) -> bounces.Report:
-    (report,) = bounces.parse(fixture(name))
+def only_report(name: str) -> dsn.Report:
+    (report,) = dsn.parse(fixture(name))
     return report
 
 
@@ -52,42 +53,42 @@ def test_postfix_user_unknown_is_hard():
     assert report.status == "5.1.1"
     assert report.diagnostic.startswith("550 5.1.1 <ana@nic.fr>: Recipient address rejected:")
     assert "User unknown in virtual mailbox table" in report.diagnostic
-    assert bounces.classify(report) == "hard"
+    assert dsn.classify(report) == "hard"
 
 
 def test_exim_generic_status_takes_the_precise_code_of_the_remote_answer():
     report = only_report("exim_disabled.eml")
     assert report.status == "5.2.1"  # Exim writes Status: 5.0.0; Gmail said 5.2.1 (disabled)
-    assert bounces.classify(report) == "hard"
+    assert dsn.classify(report) == "hard"
 
 
 def test_spam_block_list_rejection_is_policy():
     report = only_report("postfix_policy_spam.eml")
     assert report.status == "5.7.1"
     assert "spamhaus" in report.diagnostic
-    assert bounces.classify(report) == "policy"
+    assert dsn.classify(report) == "policy"
 
 
 def test_exchange_mailbox_full_is_soft_although_permanent():
     report = only_report("exchange_mailbox_full.eml")
     assert report.status == "5.2.2"
-    assert bounces.classify(report) == "soft"
+    assert dsn.classify(report) == "soft"
 
 
 def test_delay_warning_is_no_failure():
     report = only_report("postfix_delayed.eml")
     assert (report.action, report.status) == ("delayed", "4.4.1")
-    assert bounces.classify(report) is None
+    assert dsn.classify(report) is None
 
 
 def test_plain_text_notice_without_dsn_falls_back_to_its_status_code():
     report = only_report("qmail_plain.eml")
     assert report.status == "5.1.1"
-    assert bounces.classify(report) == "hard"
+    assert dsn.classify(report) == "hard"
 
 
 def test_auto_reply_is_not_a_bounce():
-    assert bounces.parse(fixture("vacation.eml")) == []
+    assert dsn.parse(fixture("vacation.eml")) == []
 
 
 @pytest.mark.parametrize(
@@ -104,7 +105,7 @@ def test_auto_reply_is_not_a_bounce():
     ],
 )
 def test_classification_table(status, diagnostic, kind):
-    assert bounces.classify(bounces.Report(RCPT, "failed", status, diagnostic)) == kind
+    assert dsn.classify(dsn.Report(RCPT, "failed", status, diagnostic)) == kind
 
 
 def test_decay_halves_the_score_every_half_life(settings):

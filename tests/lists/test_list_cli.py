@@ -11,11 +11,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from tldops.directory import bounces
 from tldops.directory.audit import Actor
-from tldops.directory.models import AuditEntry
+from tldops.directory.models import AuditEntry, BounceScore
 from tldops.kernel.errors import InvalidInput, NotAuthorised
-from tldops.lists import bounces, overrides
-from tldops.lists.models import BounceScore, SenderOverride
+from tldops.lists import overrides
+from tldops.lists.models import SenderOverride
 
 
 def run(*args: str) -> str:

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from tests.lists.posting import deliver, fast_passwords, message  # noqa: F401 (autouse)
-from tldops.lists.models import BounceScore
+from tldops.directory.models import BounceScore
 from tldops.mail.models import InboundMessage
 
 pytestmark = pytest.mark.django_db

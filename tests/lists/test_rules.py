@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.lists.posting import fast_passwords, message  # noqa: F401 (autouse)
+from tldops.directory.queries import member_by_address
 from tldops.lists import chains
-from tldops.lists.membership import is_subscriber
 from tldops.lists.models import Post
 from tldops.lists.rules import (
     RULES,
@@ -35,7 +35,7 @@ def ctx_for(msg, *, sender: str = "ana@nic.fr") -> RuleContext:
         status=Post.Status.HELD,
     )
     return RuleContext.build(
-        inbound=inbound, msg=msg, post=post, sender=sender, person=is_subscriber(sender)
+        inbound=inbound, msg=msg, post=post, sender=sender, person=member_by_address(sender)
     )
 
 

@@ -1,6 +1,7 @@
-"""The mail core's models moved out of the lists app (issue 8) without touching a row: a database
-made before the move migrates forward and still holds its posts, deliveries, editions and audit
-entries, on SQLite and on PostgreSQL (the suite runs on both)."""
+"""The mail core's models, and the bounce scores, moved out of the lists app (issue 8) without
+touching a row: a database made before the moves migrates forward and still holds its posts,
+deliveries, editions, bounce scores and audit entries, on SQLite and on PostgreSQL (the suite runs
+on both)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from tldops.directory.models import AuditEntry
+from tldops.directory.models import AuditEntry, BounceScore
 from tldops.lists.models import Post
 from tldops.mail.models import Delivery, InboundMessage, OutboundMessage
 from tldops.repository.models import Edition
@@ -43,6 +44,9 @@ def test_a_database_from_before_the_move_keeps_every_row():
             period="2026-11", generated_at=now, data={}, text="t", csv="c", vcf="v", pdf=b"%PDF",
             message=out,
         )  # fmt: skip
+        old.get_model("lists", "BounceScore").objects.create(
+            address="bert@nic.nl", score=2.5, updated_at=now, unreachable_since=now
+        )
         old.get_model("directory", "AuditEntry").objects.create(
             at=now, actor="system", door="system", action="kept", summary="kept"
         )
@@ -60,6 +64,8 @@ def test_a_database_from_before_the_move_keeps_every_row():
     assert Delivery.objects.get().message_id == kept.outbound.pk
     assert Edition.objects.get(period="2026-11").message_id == kept.outbound.pk
     assert AuditEntry.objects.filter(action="kept").count() == 1
+    score = BounceScore.objects.get(address="bert@nic.nl")  # the directory's now (directory.0005)
+    assert score.score == 2.5 and score.unreachable_since is not None
     # The moved models write where they always did.
     fresh = InboundMessage.objects.create(mail_from="x@y.example", raw=b"")
     assert InboundMessage._meta.db_table == "lists_inboundmessage"

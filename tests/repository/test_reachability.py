@@ -16,10 +16,10 @@ from django.db import connection, connections
 
 from tests.conftest import body_of
 from tests.repository.reach import link_token, next_round, subject_ref
+from tldops.directory import bounces
 from tldops.directory.audit import current_version
 from tldops.directory.models import AuditEntry, Membership
 from tldops.kernel.errors import InvalidInput, LinkInvalid
-from tldops.lists import bounces
 from tldops.repository import reachability
 from tldops.repository.models import Challenge, ChallengeRound
 

@@ -10,8 +10,8 @@ from django.test import Client
 
 from tests.repository.reach import link_token, next_round
 from tests.web.conftest import sign_in
+from tldops.directory import bounces
 from tldops.directory.models import AuditEntry, Person
-from tldops.lists import bounces
 from tldops.repository import reachability
 from tldops.repository.models import Challenge, ChallengeRound
 

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tldops.catalog.models import Tld
+from tldops.mail.models import Delivery, InboundMessage
 
 
 class Role(models.TextChoices):
@@ -260,3 +261,57 @@ class Version(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.n}"
+
+
+# --- Reachability of addresses (fed by bounces and answers: directory.bounces) --------------------
+
+
+class BounceEvent(models.Model):
+    """One bounce (DSN or VERP-attributed failure) for an address."""
+
+    class Kind(models.TextChoices):
+        HARD = "hard", "hard (permanent)"
+        SOFT = "soft", "soft (temporary)"
+        POLICY = "policy", "policy or spam rejection"
+
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    address = models.CharField(max_length=320, db_index=True)
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="bounces"
+    )
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="bounces"
+    )
+    inbound = models.ForeignKey(
+        InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="bounces"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    status_code = models.CharField(max_length=16, blank=True)
+    diagnostic = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "lists_bounceevent"  # made by the list, before scores moved to the directory
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.address} {self.kind} {self.status_code}"
+
+
+class BounceScore(models.Model):
+    """The decaying bounce score of an address; at the threshold the address is unreachable."""
+
+    address = models.CharField(max_length=320, unique=True)
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    score = models.FloatField(default=0.0)
+    updated_at = models.DateTimeField()
+    last_bounce_at = models.DateTimeField(null=True, blank=True)
+    unreachable_since = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "lists_bouncescore"
+
+    def __str__(self) -> str:
+        return f"{self.address}: {self.score:.1f}"

@@ -7,15 +7,15 @@ benchmark in ``bench/`` and ``tests/directory/test_queries.py`` hold it to that.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Expression, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
 from tldops.catalog.models import Region, Tld
 from tldops.directory.audit import current_version
-from tldops.directory.models import Invitation, Membership, Person, Phone, Role
+from tldops.directory.models import BounceScore, Invitation, Membership, Person, Phone, Role
 
 
 @dataclass
@@ -86,20 +86,26 @@ def coverage() -> Coverage:
     )
 
 
+#: What other apps add to each contact of the directory listing, by name: an expression factory,
+#: registered when the app starts (:func:`annotate_listing`). The reachability checks add
+#: ``last_reachable``; the directory itself imports none of them.
+_LISTING_ANNOTATIONS: dict[str, Callable[[], Expression]] = {}
+
+
+def annotate_listing(name: str, make: Callable[[], Expression]) -> None:
+    """Add (or replace) the annotation ``name`` of :func:`directory_memberships`."""
+    _LISTING_ANNOTATIONS[name] = make
+
+
 def directory_memberships(*, tld: Tld | None = None, search: str = "") -> QuerySet[Membership]:
     """Active contacts with their person and phones, in ccTLD then contact-number order; each has
-    ``unreachable`` (list mail to the main address bounces) and ``last_reachable`` (when the
-    contact last proved reachable: :mod:`tldops.repository.reachability`)."""
-    # lazy: upward, a circle until bounce scores move (tests/test_layers.py)
-    from tldops.lists.models import BounceScore
-
-    # lazy: upward, a circle until bounce scores move (tests/test_layers.py)
-    from tldops.repository.reachability import last_reachable_expression
-
+    ``unreachable`` (list mail to the main address bounces) and what other apps registered with
+    :func:`annotate_listing` (``last_reachable``: when the contact last proved reachable, from
+    :mod:`tldops.repository.reachability`)."""
     qs = (
         Membership.objects.filter(status=Membership.Status.ACTIVE, tld__delegated=True)
         .select_related("person", "tld")
-        # The contact's main address bounces list mail (tldops.lists.bounces); a subquery, so
+        # The contact's main address bounces list mail (tldops.directory.bounces); a subquery, so
         # still no query per contact.
         .annotate(
             unreachable=Exists(
@@ -107,7 +113,7 @@ def directory_memberships(*, tld: Tld | None = None, search: str = "") -> QueryS
                     address=Lower(OuterRef("person__email")), unreachable_since__isnull=False
                 )
             ),
-            last_reachable=last_reachable_expression(),
+            **{name: make() for name, make in _LISTING_ANNOTATIONS.items()},
         )
         .prefetch_related(
             Prefetch("person__phones", queryset=Phone.objects.order_by("position", "id"))
@@ -183,3 +189,24 @@ def secretariat_addresses() -> list[str]:
         .order_by("email")
         .values_list("email", flat=True)
     )
+
+
+# --- Who is a member (the list's subscribers, the repository's recipients) ------------------------
+
+
+def members() -> QuerySet[Person]:
+    """Every person with at least one active membership, each once: exactly who receives the list
+    and the monthly repository (there is no second membership table)."""
+    return Person.objects.filter(memberships__status=Membership.Status.ACTIVE).distinct()
+
+
+def member_by_address(address: str) -> Person | None:
+    """The active member whose primary or alternate address this is, if any."""
+    addr = address.strip().lower()
+    person = members().filter(email__iexact=addr).first()
+    if person is not None:
+        return person
+    for candidate in members().exclude(alt_emails=[]):
+        if addr in {a.lower() for a in candidate.alt_emails}:
+            return candidate
+    return None

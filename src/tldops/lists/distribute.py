@@ -12,9 +12,9 @@ from email.message import EmailMessage
 
 from django.utils import timezone
 
+from tldops.directory.queries import members
 from tldops.lists import archive
 from tldops.lists.handlers import HandlerContext, prepare
-from tldops.lists.membership import subscribers
 from tldops.lists.models import Post
 from tldops.mail.models import Delivery, OutboundMessage
 from tldops.mail.verp import bounces_address
@@ -30,7 +30,7 @@ def fan_out(post: Post, msg: EmailMessage) -> OutboundMessage:
         verp=True,
     )
     now = timezone.now()
-    recipients = list(subscribers().values_list("email", flat=True))
+    recipients = list(members().values_list("email", flat=True))
     Delivery.objects.bulk_create(
         [Delivery(message=out, recipient=r, next_attempt_at=now) for r in recipients],
         batch_size=1000,

@@ -26,9 +26,9 @@ from email.utils import make_msgid, parseaddr
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from tldops.directory.queries import member_by_address
 from tldops.lists import chains, moderation
 from tldops.lists.distribute import accept
-from tldops.lists.membership import is_subscriber
 from tldops.lists.models import Post
 from tldops.lists.rules import RuleContext
 from tldops.mail import headers, intake, outbox, senderauth
@@ -82,7 +82,7 @@ def handle_post(inbound: InboundMessage) -> Outcome:
     raw = bytes(inbound.raw)
     msg = parse(raw)
     name, sender = sender_of(msg, inbound.mail_from)
-    person = is_subscriber(sender) if sender else None
+    person = member_by_address(sender) if sender else None
     message_id = headers.one_line(msg.get("Message-ID", ""), 998) or make_msgid(
         domain=settings.MAIL_DOMAIN
     )

@@ -23,10 +23,10 @@ from django.utils.translation import gettext as _
 
 from tldops.directory import queries
 from tldops.directory.audit import Actor
+from tldops.directory.bounces import state
+from tldops.directory.queries import member_by_address
 from tldops.kernel.errors import DirectoryError, InvalidInput, NotAuthorised
 from tldops.lists import moderation
-from tldops.lists.bounces import state
-from tldops.lists.membership import is_subscriber
 from tldops.lists.pipeline import sender_of
 from tldops.mail import headers, outbox, senderauth
 from tldops.mail.intake import Outcome
@@ -133,7 +133,7 @@ def handle_request(inbound: InboundMessage) -> Outcome:
 def status_of(address: str) -> dict[str, object]:
     """Whether ``address`` is a member, of which ccTLDs, and its bounce state (the list's mail
     goes to the member's primary address, so that is the one whose bounces count)."""
-    person = is_subscriber(address)
+    person = member_by_address(address)
     tlds = []
     if person is not None:
         tlds = [

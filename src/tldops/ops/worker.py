@@ -78,8 +78,7 @@ class Worker:
         ``deliverer``: the :class:`~tldops.mail.outbox.Deliverer` to deliver with (a running
         worker keeps one); without it the round makes its own and closes its connections."""
         # lazy: this module is imported by fresh processes before django.setup()
-        from tldops.directory import actions
-        from tldops.lists import bounces
+        from tldops.directory import actions, bounces
         from tldops.mail import intake, outbox
         from tldops.repository import editions, reachability
 

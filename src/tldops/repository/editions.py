@@ -45,8 +45,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tldops.directory import audit
+from tldops.directory.queries import member_by_address, members
 from tldops.kernel.errors import InvalidInput, NotFound
-from tldops.lists.membership import is_subscriber, subscribers
 from tldops.mail import outbox
 from tldops.mail.models import OutboundMessage
 from tldops.repository import render, schedule, signing, snapshot
@@ -196,7 +196,7 @@ def _queue(raw: bytes, recipients: list[str]) -> OutboundMessage:
 
 
 def _member_addresses() -> list[str]:
-    return list(subscribers().order_by("email").values_list("email", flat=True))
+    return list(members().order_by("email").values_list("email", flat=True))
 
 
 def publish(
@@ -239,7 +239,7 @@ def run_due(now: datetime | None = None) -> int:
     period = schedule.due_edition(now)
     if Edition.objects.filter(period=period).exists():
         return 0
-    if not subscribers().exists():
+    if not members().exists():
         return 0  # nobody to send to, nothing to list: keep the period for when there is
     return 1 if publish(period, trigger="schedule", now=now) is not None else 0
 
@@ -323,7 +323,7 @@ def resend(period: str, *, to: list[str] | None = None, actor: audit.Actor) -> O
         recipients = []
         for address in to:
             address = address.strip()
-            if is_subscriber(address) is None:
+            if member_by_address(address) is None:
                 raise InvalidInput(
                     _("%(a)s is not an address of an active member.") % {"a": address}, field="to"
                 )

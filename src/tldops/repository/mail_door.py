@@ -25,8 +25,8 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from tldops.directory.bounces import person_for
 from tldops.kernel.errors import DirectoryError
-from tldops.lists.bounces import person_for
 from tldops.mail import headers, outbox, senderauth
 from tldops.mail.intake import Outcome
 from tldops.mail.models import InboundMessage

@@ -60,13 +60,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tldops.catalog.models import Region, Tld
-from tldops.directory import links, queries
+from tldops.directory import bounces, links, queries
 from tldops.directory.audit import Actor, record
-from tldops.directory.models import Membership, Person
+from tldops.directory.bounces import state
+from tldops.directory.models import BounceScore, Membership, Person
 from tldops.kernel.errors import DirectoryError, InvalidInput, LinkInvalid, NotAuthorised
-from tldops.lists import bounces
-from tldops.lists.bounces import state
-from tldops.lists.models import BounceScore
 from tldops.mail import outbox
 from tldops.repository import schedule
 from tldops.repository.models import Challenge, ChallengeRound

@@ -7,10 +7,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tldops.cli import add_format_argument
+from tldops.directory import bounces
 from tldops.directory.management.common import cli_actor, error, no_rows, write_rows
+from tldops.directory.models import BounceScore
 from tldops.kernel.errors import DirectoryError
-from tldops.lists import bounces, overrides
-from tldops.lists.models import BounceScore
+from tldops.lists import overrides
 
 
 def _when(value: object) -> str:

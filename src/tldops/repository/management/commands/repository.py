@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from tldops.cli import EXIT_ERROR, add_format_argument, fail
 from tldops.directory.management.common import cli_actor, error, no_rows, write_rows
+from tldops.directory.queries import members
 from tldops.kernel.errors import DirectoryError
-from tldops.lists.membership import subscribers
 from tldops.repository import editions, signing
 
 
@@ -123,7 +123,7 @@ class Command(BaseCommand):
                     "n": existing.recipients,
                 }
             )
-        count = subscribers().count()
+        count = members().count()
         if not options["yes"]:
             if not sys.stdin.isatty():
                 raise fail(_("Not sent: add --yes to send without being asked."))
