@@ -57,11 +57,7 @@ LAYER = {
 MAIL_CORE = (
     "issue 8: the mail core (intake, outbox, models, headers, senderauth) moves out of lists"
 )
-AUDIT = "issue 8: audit moves below the catalog (errors did: tldops.kernel.errors)"
 KNOWN: dict[tuple[str, str], str] = {
-    ("tldops.catalog.baseline", "directory"): AUDIT,
-    ("tldops.catalog.services", "directory"): AUDIT,
-    ("tldops.catalog.sync", "directory"): AUDIT,
     ("tldops.repository.snapshot", "openpgp"): "the seam for the coming openpgp app: fingerprints "
     "should be registered with the repository, not imported from a sibling capability",
 }

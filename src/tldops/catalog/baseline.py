@@ -30,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tldops.catalog.models import Region, Tld
-from tldops.directory.audit import Actor, record
+from tldops.kernel.audit import SystemActor, record
 from tldops.kernel.progress import progress as progress_bar
 
 # ccTLDs whose code is not an ISO 3166-1 country in pycountry. AC, EU and SU are ISO 3166-1
@@ -174,7 +174,7 @@ def load_baseline(progress: bool = False) -> dict[str, int]:
     wanted = {c.alabel for c in cctlds}
     now = timezone.now()
     counts = dict.fromkeys(("created", "updated", "unchanged", "retired", "restored"), 0)
-    actor = Actor.system()
+    actor = SystemActor()
     with transaction.atomic():
         existing = {t.alabel: t for t in Tld.objects.all()}
         to_create: list[Tld] = []

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from tldops.catalog.lookup import resolve_tld
 from tldops.catalog.models import NameServer, Region, Tld
-from tldops.directory.audit import Actor, record
+from tldops.kernel.audit import Actor, record
 from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound
 
 

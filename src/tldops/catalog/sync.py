@@ -42,7 +42,7 @@ from tldops.catalog.iana import (
     parse_tld_page,
 )
 from tldops.catalog.models import NameServer, Tld
-from tldops.directory.audit import Actor, record
+from tldops.kernel.audit import Actor, SystemActor, record
 from tldops.kernel.progress import progress as progress_bar
 
 TIMEOUT = 30.0  # seconds, per request
@@ -423,7 +423,7 @@ def _describe_new(obs: Observed) -> dict[str, str]:
 
 
 def default_actor() -> Actor:
-    return Actor(label="system", door="cli")
+    return SystemActor(door="cli")
 
 
 def apply_plan(

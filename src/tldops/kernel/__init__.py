@@ -1,4 +1,5 @@
 """The kernel: what every app may use and that uses no app — the errors written for people
-(:mod:`~tldops.kernel.errors`) and the progress bar of long work (:mod:`~tldops.kernel.progress`).
-The mail core, audit and the rest of issue 8's moves come here next (see ``tests/test_layers.py``).
+(:mod:`~tldops.kernel.errors`), the audit log as every app writes to it
+(:mod:`~tldops.kernel.audit`) and the progress bar of long work (:mod:`~tldops.kernel.progress`).
+The mail core beside it is :mod:`tldops.mail`.
 """
