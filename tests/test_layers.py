@@ -1,16 +1,18 @@
 """The dependency order of the apps, read from the imports (issue 8), written once and kept by CI.
 
-Bottom up: the kernel (shared helpers with no app of their own, and later the mail core, audit and
-errors) → ``catalog`` → ``directory`` → the capabilities (``lists``, ``repository`` and later
+Bottom up: the kernel (``kernel``: errors, the audit log, the progress bar; ``mail``: the mail core;
+and the helpers at the top of the package) → ``catalog`` → ``directory`` → the capabilities (``lists``, ``repository`` and later
 ``alerts``, ``openpgp``, ``monitor``, ``playbooks``) → the doors (``web``, ``api``, ``ops``, the CLI
 helpers and every app's ``management/`` commands). A module may import its own app and any app of a
 lower layer; a capability never imports another capability. Imports inside functions count too:
 hiding one there does not change what depends on what.
 
-The imports that break the order today are listed in :data:`KNOWN`, each with the work that removes
-it (issue 8 moves the mail core out of ``lists`` and audit/errors out of ``directory``). The list
-only shrinks: a new violation fails :func:`test_no_app_imports_one_above_it`, and a listed one that
-is gone fails :func:`test_known_violations_are_still_there` until it is struck off here.
+An import that must break the order for a while is listed in :data:`KNOWN` with the work that
+removes it (none is, today). The list only shrinks: a new violation fails
+:func:`test_no_app_imports_one_above_it`, and a listed one that is gone fails
+:func:`test_known_violations_are_still_there` until it is struck off here. A lower layer that needs
+something of a higher one offers a hook the higher one fills when it starts (the intake's routes,
+the audit writer, the directory listing's annotations, the repository's key look-up).
 
 Also kept here: no circle among module-level imports (:func:`test_no_import_circles`), and no import
 inside a function without a ``# lazy:`` comment saying why it must be lazy
@@ -53,14 +55,9 @@ LAYER = {
     "__init__": KERNEL,  # the package itself
 }
 
-#: (importing module, imported app) pairs that break the order today, and why they are still here.
-MAIL_CORE = (
-    "issue 8: the mail core (intake, outbox, models, headers, senderauth) moves out of lists"
-)
-KNOWN: dict[tuple[str, str], str] = {
-    ("tldops.repository.snapshot", "openpgp"): "the seam for the coming openpgp app: fingerprints "
-    "should be registered with the repository, not imported from a sibling capability",
-}
+#: (importing module, imported app) pairs that break the order, each with the move that removes it.
+#: None is left; one may be added only together with the work that will strike it off.
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def _app_of(module: str) -> str:

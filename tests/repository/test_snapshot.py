@@ -47,6 +47,21 @@ def test_key_fingerprint_hook_is_empty_until_the_openpgp_app_exists(people):
     assert snapshot.key_fingerprints([people.ana, people.olga]) == {}
 
 
+def test_the_app_that_keeps_keys_hands_its_look_up_over(people):
+    """What the openpgp app will do in its AppConfig.ready: the snapshot then shows the keys."""
+    fpr = "0123 4567 89ab cdef 0123 4567 89AB CDEF 0123 4567"
+    snapshot.set_fingerprint_source(
+        lambda ids: {people.ana.pk: fpr} if people.ana.pk in ids else {}
+    )
+    try:
+        assert snapshot.key_fingerprints([people.ana, people.olga]) == {
+            people.ana.pk: "0123456789ABCDEF0123456789ABCDEF01234567"
+        }
+        assert snapshot.take()  # the edition's data reads it too
+    finally:
+        snapshot.set_fingerprint_source(None)
+
+
 def test_changes_joined_left_changed(people, catalog, make_member):
     before = snapshot.take()
     assert snapshot.changes(None, before) == {"joined": [], "left": [], "changed": []}

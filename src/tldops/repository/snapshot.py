@@ -27,7 +27,7 @@ primary key: stable across editions, so :func:`changes` can say who joined, left
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -42,20 +42,28 @@ from tldops.directory.validation import format_phone
 DETAIL_FIELDS = ("name", "emails", "phones", "timezone", "languages", "key")
 
 
+#: Where fingerprints come from: ``source(person_ids) -> {person_id: fingerprint}`` (one query for
+#: everyone), set by the app that keeps keys when it starts (:func:`set_fingerprint_source`).
+_fingerprint_source: Callable[[list[int]], dict[int, str]] | None = None
+
+
+def set_fingerprint_source(source: Callable[[list[int]], dict[int, str]] | None) -> None:
+    """The seam for the coming ``tldops.openpgp`` app, which hands its look-up over in its
+    ``AppConfig.ready``: the repository imports no other capability."""
+    global _fingerprint_source
+    _fingerprint_source = source
+
+
 def key_fingerprints(people: Iterable[Person]) -> dict[int, str]:
     """The OpenPGP key fingerprint (40 hex digits, upper case) of each person, when known.
 
-    The seam for the future ``tldops.openpgp`` app: when that app exists and provides
-    ``tldops.openpgp.keys.fingerprints(person_ids) -> dict[int, str]`` (one query for everyone),
-    its answer is used; until then nobody has a known key and this returns ``{}``. Editions,
-    the CSV, the vCard (``KEY:openpgp4fpr:…``) and the PDF show the fingerprint as soon as it is
-    known, with no other change.
+    Until an app sets a source (:func:`set_fingerprint_source`) nobody has a known key and this
+    returns ``{}``. Editions, the CSV, the vCard (``KEY:openpgp4fpr:…``) and the PDF show the
+    fingerprint as soon as it is known, with no other change.
     """
-    try:
-        from tldops.openpgp import keys  # type: ignore[import-not-found]  # lazy: optional app
-    except ImportError:
+    if _fingerprint_source is None:
         return {}
-    found = keys.fingerprints([p.pk for p in people])
+    found = _fingerprint_source([p.pk for p in people])
     return {pk: str(fpr).replace(" ", "").upper() for pk, fpr in found.items() if fpr}
 
 
