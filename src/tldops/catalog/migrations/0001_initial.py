@@ -5,130 +5,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
-    dependencies = []
+    dependencies = [
+    ]
 
     operations = [
         migrations.CreateModel(
-            name="Region",
+            name='Region',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("code", models.SlugField(max_length=16, unique=True)),
-                ("name", models.CharField(max_length=200)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('code', models.SlugField(max_length=16, unique=True)),
+                ('name', models.CharField(max_length=200)),
             ],
             options={
-                "ordering": ["code"],
+                'ordering': ['code'],
             },
         ),
         migrations.CreateModel(
-            name="Tld",
+            name='Tld',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("alabel", models.CharField(max_length=63, unique=True, verbose_name="A-label")),
-                ("ulabel", models.CharField(max_length=63, verbose_name="U-label")),
-                (
-                    "kind",
-                    models.CharField(choices=[("ascii", "ASCII"), ("idn", "IDN")], max_length=5),
-                ),
-                (
-                    "iso_code",
-                    models.CharField(
-                        blank=True, db_index=True, max_length=2, verbose_name="ISO 3166 code"
-                    ),
-                ),
-                ("country_name", models.CharField(blank=True, max_length=200)),
-                (
-                    "script",
-                    models.CharField(
-                        blank=True, help_text="Script or language of an IDN ccTLD", max_length=100
-                    ),
-                ),
-                ("manager", models.CharField(blank=True, max_length=300)),
-                (
-                    "admin_org",
-                    models.CharField(
-                        blank=True,
-                        max_length=300,
-                        verbose_name="administrative contact organisation",
-                    ),
-                ),
-                (
-                    "admin_email",
-                    models.EmailField(
-                        blank=True, max_length=254, verbose_name="administrative contact email"
-                    ),
-                ),
-                (
-                    "tech_org",
-                    models.CharField(
-                        blank=True, max_length=300, verbose_name="technical contact organisation"
-                    ),
-                ),
-                (
-                    "tech_email",
-                    models.EmailField(
-                        blank=True, max_length=254, verbose_name="technical contact email"
-                    ),
-                ),
-                (
-                    "has_ds",
-                    models.BooleanField(
-                        help_text="Unknown until synced", null=True, verbose_name="DS in root"
-                    ),
-                ),
-                ("delegated", models.BooleanField(db_index=True, default=True)),
-                ("retired_at", models.DateTimeField(blank=True, null=True)),
-                ("synced_at", models.DateTimeField(blank=True, null=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "regions",
-                    models.ManyToManyField(blank=True, related_name="tlds", to="catalog.region"),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('alabel', models.CharField(max_length=63, unique=True, verbose_name='A-label')),
+                ('ulabel', models.CharField(max_length=63, verbose_name='U-label')),
+                ('kind', models.CharField(choices=[('ascii', 'ASCII'), ('idn', 'IDN')], max_length=5)),
+                ('iso_code', models.CharField(blank=True, db_index=True, max_length=2, verbose_name='ISO 3166 code')),
+                ('country_name', models.CharField(blank=True, max_length=200)),
+                ('script', models.CharField(blank=True, help_text='Script or language of an IDN ccTLD', max_length=100)),
+                ('manager', models.CharField(blank=True, max_length=300)),
+                ('admin_org', models.CharField(blank=True, max_length=300, verbose_name='administrative contact organisation')),
+                ('admin_email', models.EmailField(blank=True, max_length=254, verbose_name='administrative contact email')),
+                ('tech_org', models.CharField(blank=True, max_length=300, verbose_name='technical contact organisation')),
+                ('tech_email', models.EmailField(blank=True, max_length=254, verbose_name='technical contact email')),
+                ('has_ds', models.BooleanField(help_text='Unknown until synced', null=True, verbose_name='DS in root')),
+                ('delegated', models.BooleanField(db_index=True, default=True)),
+                ('retired_at', models.DateTimeField(blank=True, null=True)),
+                ('synced_at', models.DateTimeField(blank=True, null=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('regions', models.ManyToManyField(blank=True, related_name='tlds', to='catalog.region')),
             ],
             options={
-                "verbose_name": "ccTLD",
-                "verbose_name_plural": "ccTLDs",
-                "ordering": ["alabel"],
+                'verbose_name': 'ccTLD',
+                'verbose_name_plural': 'ccTLDs',
+                'ordering': ['alabel'],
             },
         ),
         migrations.CreateModel(
-            name="NameServer",
+            name='NameServer',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("hostname", models.CharField(max_length=253)),
-                ("ipv4", models.JSONField(blank=True, default=list)),
-                ("ipv6", models.JSONField(blank=True, default=list)),
-                (
-                    "tld",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="nameservers",
-                        to="catalog.tld",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('hostname', models.CharField(max_length=253)),
+                ('ipv4', models.JSONField(blank=True, default=list)),
+                ('ipv6', models.JSONField(blank=True, default=list)),
+                ('tld', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='nameservers', to='catalog.tld')),
             ],
             options={
-                "ordering": ["tld", "hostname"],
-                "constraints": [
-                    models.UniqueConstraint(fields=("tld", "hostname"), name="uniq_ns_per_tld")
-                ],
+                'ordering': ['tld', 'hostname'],
+                'constraints': [models.UniqueConstraint(fields=('tld', 'hostname'), name='uniq_ns_per_tld')],
             },
         ),
     ]

@@ -6,337 +6,124 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("catalog", "0001_initial"),
+        ('catalog', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Person",
+            name='Person',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=200, verbose_name="name")),
-                ("email", models.EmailField(max_length=254, unique=True, verbose_name="email")),
-                (
-                    "alt_emails",
-                    models.JSONField(
-                        blank=True, default=list, verbose_name="other email addresses"
-                    ),
-                ),
-                ("timezone", models.CharField(blank=True, max_length=64, verbose_name="time zone")),
-                ("languages", models.JSONField(blank=True, default=list, verbose_name="languages")),
-                (
-                    "role",
-                    models.CharField(
-                        choices=[
-                            ("member", "Member"),
-                            ("secretariat", "Secretariat"),
-                            ("committee", "Standing committee"),
-                        ],
-                        default="member",
-                        max_length=16,
-                    ),
-                ),
-                (
-                    "committee_position",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("", "—"),
-                            ("chair", "Chair"),
-                            ("vice-chair", "Vice-chair"),
-                            ("member", "Member"),
-                            ("liaison", "Liaison"),
-                        ],
-                        default="",
-                        max_length=16,
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "user",
-                    models.OneToOneField(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="person",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=200, verbose_name='name')),
+                ('email', models.EmailField(max_length=254, unique=True, verbose_name='email')),
+                ('alt_emails', models.JSONField(blank=True, default=list, verbose_name='other email addresses')),
+                ('timezone', models.CharField(blank=True, max_length=64, verbose_name='time zone')),
+                ('languages', models.JSONField(blank=True, default=list, verbose_name='languages')),
+                ('role', models.CharField(choices=[('member', 'Member'), ('secretariat', 'Secretariat'), ('committee', 'Standing committee')], default='member', max_length=16)),
+                ('committee_position', models.CharField(blank=True, choices=[('', '—'), ('chair', 'Chair'), ('vice-chair', 'Vice-chair'), ('member', 'Member'), ('liaison', 'Liaison')], default='', max_length=16)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='person', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["name"],
+                'ordering': ['name'],
             },
         ),
         migrations.CreateModel(
-            name="AuditEntry",
+            name='AuditEntry',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("at", models.DateTimeField(db_index=True)),
-                ("actor", models.CharField(max_length=300)),
-                (
-                    "door",
-                    models.CharField(
-                        choices=[
-                            ("web", "web"),
-                            ("api", "API"),
-                            ("cli", "CLI"),
-                            ("email", "email"),
-                            ("system", "system"),
-                        ],
-                        max_length=8,
-                    ),
-                ),
-                ("action", models.CharField(db_index=True, max_length=64)),
-                ("summary", models.CharField(max_length=500)),
-                ("before", models.JSONField(blank=True, null=True)),
-                ("after", models.JSONField(blank=True, null=True)),
-                (
-                    "tld",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="catalog.tld",
-                    ),
-                ),
-                (
-                    "actor_person",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="directory.person",
-                    ),
-                ),
-                (
-                    "person",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="audit_entries",
-                        to="directory.person",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('at', models.DateTimeField(db_index=True)),
+                ('actor', models.CharField(max_length=300)),
+                ('door', models.CharField(choices=[('web', 'web'), ('api', 'API'), ('cli', 'CLI'), ('email', 'email'), ('system', 'system')], max_length=8)),
+                ('action', models.CharField(db_index=True, max_length=64)),
+                ('summary', models.CharField(max_length=500)),
+                ('before', models.JSONField(blank=True, null=True)),
+                ('after', models.JSONField(blank=True, null=True)),
+                ('tld', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='catalog.tld')),
+                ('actor_person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='directory.person')),
+                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='audit_entries', to='directory.person')),
             ],
             options={
-                "verbose_name_plural": "audit entries",
-                "ordering": ["-at", "-id"],
+                'verbose_name_plural': 'audit entries',
+                'ordering': ['-at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="ApiToken",
+            name='ApiToken',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=100)),
-                ("prefix", models.CharField(db_index=True, max_length=12)),
-                ("digest", models.CharField(max_length=64, unique=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("last_used_at", models.DateTimeField(blank=True, null=True)),
-                ("revoked_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "person",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="api_tokens",
-                        to="directory.person",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=100)),
+                ('prefix', models.CharField(db_index=True, max_length=12)),
+                ('digest', models.CharField(max_length=64, unique=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('last_used_at', models.DateTimeField(blank=True, null=True)),
+                ('revoked_at', models.DateTimeField(blank=True, null=True)),
+                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to='directory.person')),
             ],
             options={
-                "ordering": ["-created_at"],
+                'ordering': ['-created_at'],
             },
         ),
         migrations.CreateModel(
-            name="Phone",
+            name='Phone',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("number", models.CharField(max_length=20, verbose_name="number (E.164)")),
-                (
-                    "label",
-                    models.CharField(
-                        choices=[
-                            ("office", "office"),
-                            ("mobile", "mobile"),
-                            ("24/7", "24/7"),
-                            ("other", "other"),
-                        ],
-                        default="office",
-                        max_length=8,
-                    ),
-                ),
-                ("position", models.PositiveSmallIntegerField(default=0)),
-                (
-                    "person",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="phones",
-                        to="directory.person",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number', models.CharField(max_length=20, verbose_name='number (E.164)')),
+                ('label', models.CharField(choices=[('office', 'office'), ('mobile', 'mobile'), ('24/7', '24/7'), ('other', 'other')], default='office', max_length=8)),
+                ('position', models.PositiveSmallIntegerField(default=0)),
+                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phones', to='directory.person')),
             ],
             options={
-                "ordering": ["person", "position", "id"],
+                'ordering': ['person', 'position', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="Membership",
+            name='Membership',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("pending", "awaiting confirmation"),
-                            ("active", "active"),
-                            ("removed", "removed"),
-                            ("left", "left"),
-                        ],
-                        default="pending",
-                        max_length=8,
-                    ),
-                ),
-                (
-                    "number",
-                    models.PositiveSmallIntegerField(
-                        help_text="Contact number within the ccTLD (1, 2, 3 …)",
-                        verbose_name="contact number",
-                    ),
-                ),
-                ("authorised_by", models.EmailField(max_length=254, verbose_name="authorised by")),
-                ("authorisation_rule", models.CharField(max_length=24)),
-                ("authorised_via", models.CharField(max_length=8)),
-                ("authorised_at", models.DateTimeField()),
-                ("confirm_nonce", models.CharField(blank=True, max_length=32)),
-                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
-                ("ended_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "tld",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="memberships",
-                        to="catalog.tld",
-                    ),
-                ),
-                (
-                    "person",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="memberships",
-                        to="directory.person",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('status', models.CharField(choices=[('pending', 'awaiting confirmation'), ('active', 'active'), ('removed', 'removed'), ('left', 'left')], default='pending', max_length=8)),
+                ('number', models.PositiveSmallIntegerField(help_text='Contact number within the ccTLD (1, 2, 3 …)', verbose_name='contact number')),
+                ('authorised_by', models.EmailField(max_length=254, verbose_name='authorised by')),
+                ('authorisation_rule', models.CharField(max_length=24)),
+                ('authorised_via', models.CharField(max_length=8)),
+                ('authorised_at', models.DateTimeField()),
+                ('confirm_nonce', models.CharField(blank=True, max_length=32)),
+                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
+                ('ended_at', models.DateTimeField(blank=True, null=True)),
+                ('tld', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='catalog.tld')),
+                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='directory.person')),
             ],
             options={
-                "ordering": ["tld__alabel", "number"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        condition=models.Q(("status__in", ["pending", "active"])),
-                        fields=("person", "tld"),
-                        name="one_open_membership_per_person_and_tld",
-                    ),
-                    models.UniqueConstraint(
-                        condition=models.Q(("status__in", ["pending", "active"])),
-                        fields=("tld", "number"),
-                        name="one_open_contact_number_per_tld",
-                    ),
-                ],
+                'ordering': ['tld__alabel', 'number'],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'active'])), fields=('person', 'tld'), name='one_open_membership_per_person_and_tld'), models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'active'])), fields=('tld', 'number'), name='one_open_contact_number_per_tld')],
             },
         ),
         migrations.CreateModel(
-            name="Invitation",
+            name='Invitation',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "purpose",
-                    models.CharField(
-                        choices=[("invite", "invitation"), ("manage", "management link")],
-                        default="invite",
-                        max_length=8,
-                    ),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("sent", "sent"),
-                            ("answered", "answered"),
-                            ("expired", "expired"),
-                            ("cancelled", "cancelled"),
-                        ],
-                        default="sent",
-                        max_length=10,
-                    ),
-                ),
-                ("sent_to", models.EmailField(max_length=254)),
-                ("nonce", models.CharField(max_length=32)),
-                ("batch", models.CharField(blank=True, max_length=100)),
-                ("created_at", models.DateTimeField()),
-                ("expires_at", models.DateTimeField()),
-                ("reminders_sent", models.PositiveSmallIntegerField(default=0)),
-                ("last_sent_at", models.DateTimeField()),
-                ("answered_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "tld",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="invitations",
-                        to="catalog.tld",
-                    ),
-                ),
-                (
-                    "invited_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="directory.person",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('purpose', models.CharField(choices=[('invite', 'invitation'), ('manage', 'management link')], default='invite', max_length=8)),
+                ('status', models.CharField(choices=[('sent', 'sent'), ('answered', 'answered'), ('expired', 'expired'), ('cancelled', 'cancelled')], default='sent', max_length=10)),
+                ('sent_to', models.EmailField(max_length=254)),
+                ('nonce', models.CharField(max_length=32)),
+                ('batch', models.CharField(blank=True, max_length=100)),
+                ('created_at', models.DateTimeField()),
+                ('expires_at', models.DateTimeField()),
+                ('reminders_sent', models.PositiveSmallIntegerField(default=0)),
+                ('last_sent_at', models.DateTimeField()),
+                ('answered_at', models.DateTimeField(blank=True, null=True)),
+                ('tld', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invitations', to='catalog.tld')),
+                ('invited_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='directory.person')),
             ],
             options={
-                "ordering": ["-created_at"],
-                "indexes": [
-                    models.Index(fields=["status", "purpose"], name="directory_i_status_9d16b0_idx")
-                ],
+                'ordering': ['-created_at'],
+                'indexes': [models.Index(fields=['status', 'purpose'], name='directory_i_status_9d16b0_idx')],
             },
         ),
     ]

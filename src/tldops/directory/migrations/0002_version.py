@@ -4,16 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("directory", "0001_initial"),
+        ('directory', '0001_initial'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Version",
+            name='Version',
             fields=[
-                ("key", models.CharField(max_length=32, primary_key=True, serialize=False)),
-                ("n", models.BigIntegerField(default=0)),
+                ('key', models.CharField(max_length=32, primary_key=True, serialize=False)),
+                ('n', models.BigIntegerField(default=0)),
             ],
         ),
     ]

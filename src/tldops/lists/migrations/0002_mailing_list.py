@@ -5,280 +5,119 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("directory", "0002_version"),
-        ("lists", "0001_initial"),
+        ('directory', '0002_version'),
+        ('lists', '0001_initial'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="SenderOverride",
+            name='SenderOverride',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("address", models.CharField(max_length=320, unique=True)),
-                (
-                    "dmarc",
-                    models.CharField(
-                        choices=[
-                            ("auto", "by the author's DMARC policy"),
-                            ("always", "always rewrite From"),
-                            ("never", "never rewrite From"),
-                        ],
-                        default="auto",
-                        max_length=8,
-                    ),
-                ),
-                ("note", models.CharField(blank=True, max_length=300)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('address', models.CharField(max_length=320, unique=True)),
+                ('dmarc', models.CharField(choices=[('auto', "by the author's DMARC policy"), ('always', 'always rewrite From'), ('never', 'never rewrite From')], default='auto', max_length=8)),
+                ('note', models.CharField(blank=True, max_length=300)),
             ],
         ),
         migrations.AddField(
-            model_name="outboundmessage",
-            name="verp",
+            model_name='outboundmessage',
+            name='verp',
             field=models.BooleanField(default=False),
         ),
         migrations.CreateModel(
-            name="ArchivedMessage",
+            name='ArchivedMessage',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("message_id", models.CharField(max_length=998, unique=True)),
-                ("in_reply_to", models.CharField(blank=True, max_length=998)),
-                ("references", models.JSONField(blank=True, default=list)),
-                ("subject", models.CharField(blank=True, max_length=998)),
-                ("author_name", models.CharField(blank=True, max_length=300)),
-                ("author_email", models.CharField(max_length=320)),
-                ("date", models.DateTimeField(db_index=True)),
-                ("body_text", models.TextField(blank=True)),
-                ("raw", models.BinaryField()),
-                (
-                    "parent",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="replies",
-                        to="lists.archivedmessage",
-                    ),
-                ),
-                (
-                    "thread_root",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="thread_messages",
-                        to="lists.archivedmessage",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('message_id', models.CharField(max_length=998, unique=True)),
+                ('in_reply_to', models.CharField(blank=True, max_length=998)),
+                ('references', models.JSONField(blank=True, default=list)),
+                ('subject', models.CharField(blank=True, max_length=998)),
+                ('author_name', models.CharField(blank=True, max_length=300)),
+                ('author_email', models.CharField(max_length=320)),
+                ('date', models.DateTimeField(db_index=True)),
+                ('body_text', models.TextField(blank=True)),
+                ('raw', models.BinaryField()),
+                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='replies', to='lists.archivedmessage')),
+                ('thread_root', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='thread_messages', to='lists.archivedmessage')),
             ],
             options={
-                "ordering": ["date", "id"],
+                'ordering': ['date', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="Attachment",
+            name='Attachment',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("filename", models.CharField(max_length=255)),
-                ("content_type", models.CharField(max_length=127)),
-                ("size", models.PositiveIntegerField()),
-                ("data", models.BinaryField()),
-                (
-                    "message",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="attachments",
-                        to="lists.archivedmessage",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('filename', models.CharField(max_length=255)),
+                ('content_type', models.CharField(max_length=127)),
+                ('size', models.PositiveIntegerField()),
+                ('data', models.BinaryField()),
+                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='lists.archivedmessage')),
             ],
             options={
-                "ordering": ["message", "id"],
+                'ordering': ['message', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="BounceEvent",
+            name='BounceEvent',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("received_at", models.DateTimeField(auto_now_add=True, db_index=True)),
-                ("address", models.CharField(db_index=True, max_length=320)),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("hard", "hard (permanent)"),
-                            ("soft", "soft (temporary)"),
-                            ("policy", "policy or spam rejection"),
-                        ],
-                        max_length=8,
-                    ),
-                ),
-                ("status_code", models.CharField(blank=True, max_length=16)),
-                ("diagnostic", models.TextField(blank=True)),
-                (
-                    "delivery",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="bounces",
-                        to="lists.delivery",
-                    ),
-                ),
-                (
-                    "inbound",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="bounces",
-                        to="lists.inboundmessage",
-                    ),
-                ),
-                (
-                    "person",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="bounces",
-                        to="directory.person",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('received_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                ('address', models.CharField(db_index=True, max_length=320)),
+                ('kind', models.CharField(choices=[('hard', 'hard (permanent)'), ('soft', 'soft (temporary)'), ('policy', 'policy or spam rejection')], max_length=8)),
+                ('status_code', models.CharField(blank=True, max_length=16)),
+                ('diagnostic', models.TextField(blank=True)),
+                ('delivery', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='bounces', to='lists.delivery')),
+                ('inbound', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='bounces', to='lists.inboundmessage')),
+                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='bounces', to='directory.person')),
             ],
             options={
-                "ordering": ["-received_at"],
+                'ordering': ['-received_at'],
             },
         ),
         migrations.CreateModel(
-            name="BounceScore",
+            name='BounceScore',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("address", models.CharField(max_length=320, unique=True)),
-                ("score", models.FloatField(default=0.0)),
-                ("updated_at", models.DateTimeField()),
-                ("last_bounce_at", models.DateTimeField(blank=True, null=True)),
-                ("unreachable_since", models.DateTimeField(blank=True, null=True)),
-                ("notified_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "person",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="directory.person",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('address', models.CharField(max_length=320, unique=True)),
+                ('score', models.FloatField(default=0.0)),
+                ('updated_at', models.DateTimeField()),
+                ('last_bounce_at', models.DateTimeField(blank=True, null=True)),
+                ('unreachable_since', models.DateTimeField(blank=True, null=True)),
+                ('notified_at', models.DateTimeField(blank=True, null=True)),
+                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='directory.person')),
             ],
         ),
         migrations.CreateModel(
-            name="Post",
+            name='Post',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("message_id", models.CharField(db_index=True, max_length=998)),
-                ("sender", models.CharField(db_index=True, max_length=320)),
-                ("sender_name", models.CharField(blank=True, max_length=300)),
-                ("subject", models.CharField(blank=True, max_length=998)),
-                ("size", models.PositiveIntegerField(default=0)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("held", "held for moderation"),
-                            ("accepted", "accepted and distributed"),
-                            ("rejected", "rejected"),
-                            ("discarded", "discarded"),
-                        ],
-                        db_index=True,
-                        max_length=10,
-                    ),
-                ),
-                ("reasons", models.JSONField(blank=True, default=list)),
-                ("received_at", models.DateTimeField(auto_now_add=True, db_index=True)),
-                ("moderation_nonce", models.CharField(blank=True, max_length=32)),
-                ("decided_at", models.DateTimeField(blank=True, null=True)),
-                ("decision_door", models.CharField(blank=True, max_length=8)),
-                ("decision_reason", models.TextField(blank=True)),
-                (
-                    "decided_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="directory.person",
-                    ),
-                ),
-                (
-                    "inbound",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="post",
-                        to="lists.inboundmessage",
-                    ),
-                ),
-                (
-                    "outbound",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="posts",
-                        to="lists.outboundmessage",
-                    ),
-                ),
-                (
-                    "person",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="posts",
-                        to="directory.person",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('message_id', models.CharField(db_index=True, max_length=998)),
+                ('sender', models.CharField(db_index=True, max_length=320)),
+                ('sender_name', models.CharField(blank=True, max_length=300)),
+                ('subject', models.CharField(blank=True, max_length=998)),
+                ('size', models.PositiveIntegerField(default=0)),
+                ('status', models.CharField(choices=[('held', 'held for moderation'), ('accepted', 'accepted and distributed'), ('rejected', 'rejected'), ('discarded', 'discarded')], db_index=True, max_length=10)),
+                ('reasons', models.JSONField(blank=True, default=list)),
+                ('received_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                ('moderation_nonce', models.CharField(blank=True, max_length=32)),
+                ('decided_at', models.DateTimeField(blank=True, null=True)),
+                ('decision_door', models.CharField(blank=True, max_length=8)),
+                ('decision_reason', models.TextField(blank=True)),
+                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='directory.person')),
+                ('inbound', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='post', to='lists.inboundmessage')),
+                ('outbound', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='posts', to='lists.outboundmessage')),
+                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='posts', to='directory.person')),
             ],
             options={
-                "ordering": ["-received_at"],
+                'ordering': ['-received_at'],
             },
         ),
         migrations.AddField(
-            model_name="archivedmessage",
-            name="post",
-            field=models.OneToOneField(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="archived",
-                to="lists.post",
-            ),
+            model_name='archivedmessage',
+            name='post',
+            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='archived', to='lists.post'),
         ),
     ]

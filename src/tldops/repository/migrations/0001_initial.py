@@ -5,124 +5,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("directory", "0002_version"),
-        ("lists", "0003_archive_search"),
+        ('directory', '0002_version'),
+        ('lists', '0003_archive_search'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="ChallengeRound",
+            name='ChallengeRound',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("period", models.CharField(max_length=16, unique=True)),
-                ("started_at", models.DateTimeField()),
-                ("trigger", models.CharField(default="schedule", max_length=16)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('period', models.CharField(max_length=16, unique=True)),
+                ('started_at', models.DateTimeField()),
+                ('trigger', models.CharField(default='schedule', max_length=16)),
             ],
             options={
-                "ordering": ["-started_at"],
+                'ordering': ['-started_at'],
             },
         ),
         migrations.CreateModel(
-            name="Edition",
+            name='Edition',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("period", models.CharField(max_length=7, unique=True, verbose_name="edition")),
-                ("generated_at", models.DateTimeField()),
-                ("data", models.JSONField()),
-                ("people", models.PositiveIntegerField(default=0)),
-                ("cctlds", models.PositiveIntegerField(default=0)),
-                ("changes", models.JSONField(default=dict)),
-                ("text", models.TextField()),
-                ("csv", models.TextField()),
-                ("vcf", models.TextField()),
-                ("pdf", models.BinaryField()),
-                ("signer", models.CharField(blank=True, max_length=64)),
-                ("raw", models.BinaryField(null=True)),
-                ("sent_at", models.DateTimeField(blank=True, null=True)),
-                ("recipients", models.PositiveIntegerField(default=0)),
-                ("trigger", models.CharField(default="schedule", max_length=16)),
-                (
-                    "message",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="lists.outboundmessage",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('period', models.CharField(max_length=7, unique=True, verbose_name='edition')),
+                ('generated_at', models.DateTimeField()),
+                ('data', models.JSONField()),
+                ('people', models.PositiveIntegerField(default=0)),
+                ('cctlds', models.PositiveIntegerField(default=0)),
+                ('changes', models.JSONField(default=dict)),
+                ('text', models.TextField()),
+                ('csv', models.TextField()),
+                ('vcf', models.TextField()),
+                ('pdf', models.BinaryField()),
+                ('signer', models.CharField(blank=True, max_length=64)),
+                ('raw', models.BinaryField(null=True)),
+                ('sent_at', models.DateTimeField(blank=True, null=True)),
+                ('recipients', models.PositiveIntegerField(default=0)),
+                ('trigger', models.CharField(default='schedule', max_length=16)),
+                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='lists.outboundmessage')),
             ],
             options={
-                "ordering": ["-period"],
+                'ordering': ['-period'],
             },
         ),
         migrations.CreateModel(
-            name="Challenge",
+            name='Challenge',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("nonce", models.CharField(max_length=32)),
-                ("sent_at", models.DateTimeField()),
-                ("reminded_at", models.DateTimeField(blank=True, null=True)),
-                ("escalated_at", models.DateTimeField(blank=True, null=True)),
-                ("answered_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "answered_via",
-                    models.CharField(
-                        blank=True, choices=[("click", "link"), ("reply", "reply")], max_length=8
-                    ),
-                ),
-                (
-                    "memberships",
-                    models.ManyToManyField(blank=True, related_name="+", to="directory.membership"),
-                ),
-                (
-                    "person",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="challenges",
-                        to="directory.person",
-                    ),
-                ),
-                (
-                    "round",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="challenges",
-                        to="repository.challengeround",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('nonce', models.CharField(max_length=32)),
+                ('sent_at', models.DateTimeField()),
+                ('reminded_at', models.DateTimeField(blank=True, null=True)),
+                ('escalated_at', models.DateTimeField(blank=True, null=True)),
+                ('answered_at', models.DateTimeField(blank=True, null=True)),
+                ('answered_via', models.CharField(blank=True, choices=[('click', 'link'), ('reply', 'reply')], max_length=8)),
+                ('memberships', models.ManyToManyField(blank=True, related_name='+', to='directory.membership')),
+                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='challenges', to='directory.person')),
+                ('round', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='challenges', to='repository.challengeround')),
             ],
             options={
-                "ordering": ["-sent_at"],
-                "indexes": [
-                    models.Index(
-                        fields=["answered_at", "reminded_at", "escalated_at"],
-                        name="repository__answere_0b0f58_idx",
-                    )
-                ],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("round", "person"), name="one_challenge_per_round"
-                    )
-                ],
+                'ordering': ['-sent_at'],
+                'indexes': [models.Index(fields=['answered_at', 'reminded_at', 'escalated_at'], name='repository__answere_0b0f58_idx')],
+                'constraints': [models.UniqueConstraint(fields=('round', 'person'), name='one_challenge_per_round')],
             },
         ),
     ]
