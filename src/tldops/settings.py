@@ -213,7 +213,7 @@ DKIM_DOMAIN = SOURCE.get(
 # the spoofing rule trusts only those. Empty: no Authentication-Results header is trusted.
 LIST_TRUSTED_AUTHSERV_ID = SOURCE.get("LIST_TRUSTED_AUTHSERV_ID", "")
 # Without a trusted MTA, tldops checks senders itself (SPF for the connecting address, DKIM, DMARC
-# alignment; lists.senderauth) and records the outcome under AUTHSERV_ID. Switching it off means
+# alignment; mail.senderauth) and records the outcome under AUTHSERV_ID. Switching it off means
 # the From header is believed: `tldops run` then warns that anyone can post as any member.
 VERIFY_SENDERS = SOURCE.bool("VERIFY_SENDERS", True)
 AUTHSERV_ID = SOURCE.get("AUTHSERV_ID", "") or MAIL_DOMAIN
@@ -225,7 +225,7 @@ DELIVERY_RETRY_BASE = float(SOURCE.get("DELIVERY_RETRY_BASE", "60") or 60)
 DELIVERY_LEASE = float(SOURCE.get("DELIVERY_LEASE", "300") or 300)
 BOUNCE_THRESHOLD = float(SOURCE.get("BOUNCE_THRESHOLD", "5.0") or 5.0)
 BOUNCE_DECAY_DAYS = SOURCE.int("BOUNCE_DECAY_DAYS", 7)  # the score halves in this many days
-# A VERP bounce address (lists.verp) carries the day it was made; a bounce to one older than this
+# A VERP bounce address (mail.verp) carries the day it was made; a bounce to one older than this
 # is not counted, so an address seen once cannot be used to forge bounces for ever.
 VERP_MAX_AGE_DAYS = SOURCE.int("VERP_MAX_AGE_DAYS", 30)
 

@@ -173,7 +173,7 @@ def moderation_command(text: str) -> tuple[str, str]:
 def moderation_reply(msg: EmailMessage, sender: str, *, unverified: str = "") -> Outcome:
     """Apply a moderator's reply to a moderation notice, and tell them the result.
 
-    ``unverified`` is why the From address could not be verified (``lists.senderauth``), if it
+    ``unverified`` is why the From address could not be verified (``mail.senderauth``), if it
     could not: a decision is then refused, whatever the reference says.
     """
     post = None

@@ -29,7 +29,7 @@ class InboundMessage(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.NEW)
     route = models.CharField(max_length=32, blank=True)
     result = models.TextField(blank=True)
-    # What the SMTP session told us, for our own SPF check (lists.senderauth): the connecting
+    # What the SMTP session told us, for our own SPF check (mail.senderauth): the connecting
     # address and the HELO/EHLO name. Empty for messages stored before they were recorded.
     peer = models.CharField(max_length=64, blank=True)
     helo = models.CharField(max_length=255, blank=True)

@@ -32,7 +32,7 @@ class RuleContext:
     list_id: str
     max_size: int
     allowed_types: tuple[str, ...] = field(default_factory=tuple)
-    sender_check: SenderCheck | None = None  # who really sent it (lists.senderauth)
+    sender_check: SenderCheck | None = None  # who really sent it (mail.senderauth)
 
     @classmethod
     def build(
