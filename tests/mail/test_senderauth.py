@@ -21,7 +21,7 @@ from tldops.directory.audit import Actor
 from tldops.directory.models import Membership, Person
 from tldops.lists.models import ArchivedMessage, Post, SenderOverride
 from tldops.mail import dns as list_dns
-from tldops.mail import intake, senderauth
+from tldops.mail import intake
 from tldops.mail.models import InboundMessage, OutboundMessage
 from tldops.repository import reachability
 from tldops.repository.models import Challenge
@@ -204,16 +204,22 @@ def test_a_dns_failure_holds_rather_than_trusts(members, settings, monkeypatch):
     assert "DNS" in reasons(p)["spoofing"]
 
 
-def test_our_header_comes_first_and_forged_ones_with_our_id_are_dropped(verifying):
-    msg = message(sender="ana@nic.fr")
-    msg["Authentication-Results"] = f"{settings.AUTHSERV_ID}; dmarc=pass header.from=nic.fr"
-    msg["Authentication-Results"] = "mx.elsewhere.example; spf=pass"
-    check = senderauth.SenderCheck("ana@nic.fr", "nic.fr", "own", header="ours; spf=fail")
-    check.header = f"{settings.AUTHSERV_ID}; spf=fail smtp.mailfrom=evil.example"
-    senderauth.stamp(msg, check)
-    values = [str(v) for v in msg.get_all("Authentication-Results")]
-    assert values == [check.header, "mx.elsewhere.example; spf=pass"]
-    assert str(msg["Subject"]) == "DDoS on the DNS"
+def test_a_header_claiming_our_authserv_id_is_neither_believed_nor_passed_on(members):
+    """Our own result is kept on the stored message; received Authentication-Results are not read
+    in this mode, and the list's copies carry none."""
+    forged = message(sender="ana@nic.fr")
+    forged["Authentication-Results"] = f"{settings.AUTHSERV_ID}; dmarc=pass header.from=nic.fr"
+    p = deliver(forged, peer=ATTACKER, mail_from="x@evil.example")
+    assert p.status == Post.Status.HELD
+    assert "dmarc=fail" in InboundMessage.objects.get(pk=p.inbound_id).auth_results
+
+    genuine = message(sender="ana@nic.fr")
+    genuine["Authentication-Results"] = f"{settings.AUTHSERV_ID}; dmarc=fail header.from=nic.fr"
+    p = deliver(genuine, peer=FR_SERVER, mail_from="ana@nic.fr")
+    assert p.status == Post.Status.ACCEPTED, p.reasons
+    copy = bytes(OutboundMessage.objects.get(purpose="list-post").raw)
+    assert b"Authentication-Results" not in copy
+    assert b"Authentication-Results" not in bytes(ArchivedMessage.objects.get(post=p).raw)
 
 
 # --- Found by review: identities, replays, pins, limits ---------------------------------------

@@ -97,7 +97,6 @@ def handle_post(inbound: InboundMessage) -> Outcome:
         status=Post.Status.HELD,  # until the chain decides, a few lines below
     )
     sender_check = senderauth.check(inbound, msg)
-    senderauth.stamp(msg, sender_check)  # members and the archive see what we verified
     ctx = RuleContext.build(
         inbound=inbound,
         msg=msg,

@@ -15,7 +15,9 @@ Two sources, chosen by the operator:
   signature (RFC 6376, by dkimpy; at most :data:`MAX_SIGNATURES`), and DMARC identifier alignment
   (RFC 7489 §3.1) against the From domain's record, all through the resolver of
   :mod:`tldops.mail.dns`. We record the outcome as our own ``Authentication-Results`` header
-  (authserv-id ``AUTHSERV_ID``) and drop any header that claims our authserv-id from outside.
+  (authserv-id ``AUTHSERV_ID``) on the stored message (``InboundMessage.auth_results``); in this
+  mode no received ``Authentication-Results`` header is read at all, and the list's copies carry
+  none (:mod:`tldops.lists.handlers.cleanse`).
 
 Then one rule for both (:func:`evaluate`): the sender is **authentic** when a DKIM signature of
 the From domain verifies, or SPF passes for an envelope sender of that domain (DMARC alignment,
@@ -537,23 +539,6 @@ def check(inbound, msg: Message) -> SenderCheck:
         type(inbound).objects.filter(pk=inbound.pk).update(auth_results=header)
         inbound.auth_results = header
     return SenderCheck(address, domain, source, results, verdict, reason, header)
-
-
-def stamp(msg: Message, result: SenderCheck) -> None:
-    """Put our Authentication-Results on ``msg``, first, and drop forged ones claiming our id."""
-    if result.source != "own":
-        return
-    ours = settings.AUTHSERV_ID.lower()
-    # The email package has no public way to drop one header among several of the same name nor
-    # to prepend one, and re-adding headers breaks on hostile ones (two From, encoded line breaks)
-    # that we must keep to hold the message: work on its header list, as its own methods do.
-    msg._headers = [
-        (name, value)
-        for name, value in msg._headers
-        if name.lower() != "authentication-results"
-        or parse_authentication_results(str(value))[0] != ours
-    ]
-    msg._headers.insert(0, msg.policy.header_store_parse("Authentication-Results", result.header))
 
 
 def unverified_reason(inbound, msg: Message) -> str:
