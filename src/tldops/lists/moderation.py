@@ -118,6 +118,14 @@ def summarise(msg: Message) -> dict[str, Any]:
     Computed once, when the post is held (and by migration 0004 for posts held before), so the
     listings never parse a message again.
     """
+    return {
+        "excerpt": storable(body_text(msg)[:EXCERPT_CHARS]),
+        "attachment_list": _attachment_list(msg),
+    }
+
+
+def _attachment_list(msg: Message) -> list[dict[str, Any]]:
+    """Name, type and size of the first :data:`ATTACHMENTS_LISTED` attachments, and how many more."""
     listed: list[dict[str, Any]] = []
     more = 0
     for name, ctype, data in iter_attachments(msg):
@@ -129,7 +137,7 @@ def summarise(msg: Message) -> dict[str, Any]:
             more += 1
     if more:
         listed.append({"filename": f"… +{more}", "content_type": "", "size": 0})
-    return {"excerpt": storable(body_text(msg)[:EXCERPT_CHARS]), "attachment_list": listed}
+    return listed
 
 
 def details(post: Post) -> dict[str, Any]:
@@ -142,7 +150,7 @@ def details(post: Post) -> dict[str, Any]:
     return {
         "body": text[:DETAIL_CHARS],
         "truncated": len(text) > DETAIL_CHARS,
-        "attachments": summarise(msg)["attachment_list"],
+        "attachments": _attachment_list(msg),
     }
 
 
