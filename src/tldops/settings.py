@@ -261,6 +261,12 @@ LOGGING = {
 # so no holiday calendar applies) or a day number 1–28.
 REPOSITORY_DAY = SOURCE.get("REPOSITORY_DAY", "first-working-day")
 REPOSITORY_TIME = SOURCE.get("REPOSITORY_TIME", "06:00")
+# When periodic sends (the monthly edition, the reachability rounds) may begin. A new install
+# sends nothing by itself until its first contact has confirmed; the first scheduled edition and
+# round are the first whose send time comes after that confirmation (never a minute after it).
+# SCHEDULE_FROM (YYYY-MM-DD, UTC) holds them back further, e.g. until onboarding is finished;
+# staff can always publish an edition or start a round by hand before.
+SCHEDULE_FROM = SOURCE.get("SCHEDULE_FROM", "")
 # OpenPGP: the community key's fingerprint; the edition is signed (PGP/MIME) when it is set and
 # present in GNUPG_HOME. Empty: editions go out unsigned.
 REPOSITORY_SIGNING_KEY = SOURCE.get("REPOSITORY_SIGNING_KEY", "")

@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 from tests.repository.conftest import CYRILLIC
 from tldops.directory.models import AuditEntry
 from tldops.mail.models import OutboundMessage
+from tldops.repository import editions, reachability
 from tldops.repository.models import Edition
 
 
@@ -85,3 +86,15 @@ def test_help_texts():
         text=True,
     )
     assert "--yes" in result.stdout and "once per period" in result.stdout
+
+
+def test_schedule_says_nothing_is_due_before_the_first_contact_then_when(db, catalog, make_member):
+    rows = json.loads(run("schedule", "--format", "json"))
+    assert [r["due_at"] for r in rows] == [None, None]
+    assert all("first contact confirms" in r["note"] for r in rows)
+    make_member(catalog["fr"], name="Ana Lopez")
+    edition, rnd = json.loads(run("schedule", "--format", "json"))
+    assert edition["due_at"] == str(editions.next_due())
+    assert edition["period"] == f"{editions.next_due():%Y-%m}" and edition["note"] == ""
+    assert rnd["period"] == reachability.next_due()[0] and rnd["note"] == ""
+    assert "monthly edition" in run("schedule")

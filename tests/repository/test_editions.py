@@ -8,7 +8,7 @@ import email.policy
 import io
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import vobject
@@ -249,3 +249,35 @@ def test_a_formula_as_a_name_is_neutralised_in_the_edition_csv(catalog, make_mem
     for text in (attachment.get_content(), current.decode()):
         (row,) = list(csv.DictReader(io.StringIO(text)))
         assert row["name"] == "'" + name
+
+
+def test_the_first_edition_is_not_sent_a_minute_after_the_first_contacts_confirm(
+    catalog, make_member, outbox, settings
+):
+    # An install whose first contact confirms now: the edition due now (this month's, already
+    # past its send time, or last month's) began before the community did and is never sent.
+    assert editions.next_due() is None
+    make_member(catalog["fr"], name="Ana Lopez")
+    now = datetime.now(UTC)
+    assert editions.run_due(now) == 0 and editions.run_due(now + timedelta(minutes=1)) == 0
+    first = editions.next_due()
+    assert first is not None and first > now
+    assert first == schedule.period_send_time(schedule.due_edition(first))
+    assert editions.run_due(first - timedelta(seconds=1)) == 0
+    assert editions.run_due(first) == 1
+    assert Edition.objects.get().period == f"{first:%Y-%m}"
+    # Then month after month, as before.
+    after = editions.next_due(first)
+    assert after is not None and after > first + timedelta(days=27)
+
+
+def test_schedule_from_holds_periodic_sends_back(catalog, make_member, settings):
+    make_member(catalog["fr"], name="Ana Lopez")
+    unheld = editions.next_due()
+    settings.SCHEDULE_FROM = f"{unheld + timedelta(days=40):%Y-%m-%d}"
+    held = editions.next_due()
+    assert held > unheld + timedelta(days=40)
+    assert editions.run_due(unheld) == 0 and editions.run_due(held) == 1
+    settings.SCHEDULE_FROM = "next spring"
+    with pytest.raises(schedule.ScheduleError, match="TLDOPS_SCHEDULE_FROM"):
+        editions.next_due()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from tests.conftest import body_of
 from tests.repository.reach import link_token, next_round, subject_ref
@@ -20,7 +21,7 @@ from tldops.directory import bounces
 from tldops.directory.audit import current_version
 from tldops.directory.models import AuditEntry, Membership
 from tldops.kernel.errors import InvalidInput, LinkInvalid
-from tldops.repository import reachability
+from tldops.repository import reachability, schedule
 from tldops.repository.models import Challenge, ChallengeRound
 
 
@@ -66,13 +67,47 @@ def test_the_due_round_starts_once_with_one_challenge_per_contact(people, outbox
 
 
 def test_contacts_who_confirmed_after_the_round_started_are_not_challenged(people, outbox):
-    # The round due now started before these contacts confirmed (just now): they just proved it.
-    reachability.run_due()
-    assert ChallengeRound.objects.count() == 1
-    assert Challenge.objects.count() == 0 and outbox("reachability") == []
+    # Ana has been a contact for a year; Marc and Jan confirmed just now, after the round due now
+    # started: they just proved they are reachable.
+    period, starts = schedule.due_round(timezone.now())
+    Membership.objects.filter(person=people["ana"]).update(
+        confirmed_at=starts - timedelta(days=365)
+    )
+    assert reachability.run_due() == 1
+    rnd = ChallengeRound.objects.get()
+    assert rnd.period == period
+    assert [r for r, _m in outbox("reachability")] == ["ana@nic.fr"]
     # A round started by hand challenges everyone.
     rnd = reachability.start_round("2026-extra", trigger="cli")
     assert rnd.challenges.count() == 3
+
+
+def test_a_new_install_uses_up_no_round_and_an_empty_round_can_run_again(
+    db, catalog, make_member, outbox, settings
+):
+    # Installed with nobody: the worker starts nothing (the quarter is not used up).
+    now = timezone.now()
+    assert reachability.run_due(now) == 0 and not ChallengeRound.objects.exists()
+    assert reachability.next_due(now) is None
+    # The first contacts confirm: the round due now began before them, so it stays unstarted
+    # and the next one is the first the worker runs.
+    make_member(catalog["fr"], name="Ana Lopez")
+    make_member(catalog["nl"], name="Jan Jansen", email="jan@nic.nl")
+    assert reachability.run_due() == 0 and not ChallengeRound.objects.exists()
+    period, starts = reachability.next_due()
+    assert starts > timezone.now() and (period, starts) == schedule.due_round(starts)
+    assert reachability.run_due(starts + timedelta(minutes=1)) == 2
+
+    # A round that challenged nobody (an install made before this release started the quarter
+    # with no contacts) is run again by staff under its name; one that challenged someone is not.
+    empty = ChallengeRound.objects.create(period="2026-Q1", started_at=now - timedelta(days=300))
+    rnd = reachability.start_round("2026-Q1", trigger="cli")
+    assert rnd.pk == empty.pk and rnd.trigger == "cli" and rnd.challenges.count() == 2
+    entry = AuditEntry.objects.filter(action="reachability-round").latest("id")
+    assert "started again" in entry.summary and entry.after["rerun"] is True
+    with pytest.raises(reachability.AlreadyStarted):
+        reachability.start_round("2026-Q1", trigger="cli")
+    assert ChallengeRound.objects.get(period="2026-Q1").challenges.count() == 2
 
 
 def test_a_round_started_by_hand_cannot_run_twice_and_names_are_checked(people):
@@ -388,7 +423,7 @@ CALL = textwrap.dedent(
     import os, sys, time, django
     os.environ["DJANGO_SETTINGS_MODULE"] = "tldops.settings"
     django.setup()
-    from tldops.repository import reachability
+    from tldops.repository import reachability, schedule
     go = float(sys.argv[1])
     time.sleep(max(0.0, go - time.time()))  # every process calls at the same moment
     print(reachability.run_due())

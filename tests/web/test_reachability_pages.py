@@ -119,6 +119,10 @@ def test_staff_start_a_round_from_the_report_once(staff_client, catalog, make_me
     staff_client = staff_client()
     page = staff_client.get("/reachability/")
     assert 'id="start-round-form"' in page.content.decode()
+    period, starts = reachability.next_due()
+    assert f"Next scheduled round: {period}, starting {starts:%Y-%m-%d %H:%M} UTC." in (
+        page.content.decode()
+    )
 
     done = staff_client.post("/reachability/", {"period": "2026-extra"}, follow=True)
     assert "Round 2026-extra started: 1 contact(s)" in done.content.decode()

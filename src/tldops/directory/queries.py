@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from django.db.models import Count, Exists, Expression, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Expression, Min, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
 from tldops.catalog.models import Region, Tld
@@ -198,6 +199,12 @@ def members() -> QuerySet[Person]:
     """Every person with at least one active membership, each once: exactly who receives the list
     and the monthly repository (there is no second membership table)."""
     return Person.objects.filter(memberships__status=Membership.Status.ACTIVE).distinct()
+
+
+def first_confirmation() -> datetime | None:
+    """When the community's first contact confirmed (any membership, even one since removed):
+    the moment it stopped being an empty install. The periodic sends count from it."""
+    return Membership.objects.aggregate(first=Min("confirmed_at"))["first"]
 
 
 def member_by_address(address: str) -> Person | None:

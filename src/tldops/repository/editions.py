@@ -239,12 +239,22 @@ def run_due(now: datetime | None = None) -> int:
     period = schedule.due_edition(now)
     if Edition.objects.filter(period=period).exists():
         return 0
+    if not schedule.allowed(schedule.period_send_time(period), schedule.periodic_start()):
+        return 0  # a new install: the first edition is the first one due after contacts exist
     if not members().exists():
         return 0  # nobody to send to, nothing to list: keep the period for when there is
     return 1 if publish(period, trigger="schedule", now=now) is not None else 0
 
 
 # --- Reading -----------------------------------------------------------------------------------------
+
+
+def next_due(now: datetime | None = None) -> datetime | None:
+    """When the worker sends the next edition by itself (in the past: at its next minute, as
+    soon as there is an active member); ``None`` while no contact has confirmed."""
+    return schedule.next_edition(
+        now or timezone.now(), lambda p: Edition.objects.filter(period=p).exists()
+    )
 
 
 def history() -> QuerySet[Edition]:

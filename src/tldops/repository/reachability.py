@@ -232,18 +232,31 @@ def start_round(
     """Start the round ``period``: one challenge and one mail per active contact, exactly once.
 
     ``since``: people who proved reachable after it are left out (default: ``now``, so a round
-    started by hand challenges everyone). :class:`AlreadyStarted` if the period has run.
+    started by hand challenges everyone). :class:`AlreadyStarted` if the period has run and
+    challenged someone. A round that challenged nobody (it started before anyone could be asked)
+    may be run again under the same name: the run that moves its start time is the claim.
     """
     now = now or timezone.now()
     since = since or now
     period = _clean_period(period)
     already = _("The reachability round %(period)s has already been started.") % {"period": period}
-    if ChallengeRound.objects.filter(period=period).exists():
+    existing = ChallengeRound.objects.filter(period=period).first()
+    if existing is not None and existing.challenges.exists():
         raise AlreadyStarted(already, field="period")
     people = _challengeable(since)
     try:
         with transaction.atomic():
-            rnd = ChallengeRound.objects.create(period=period, started_at=now, trigger=trigger)
+            if existing is None:
+                rnd = ChallengeRound.objects.create(period=period, started_at=now, trigger=trigger)
+            else:
+                # Re-running an empty round: only the caller whose update still sees the old
+                # start time and no challenge goes on; a concurrent one stops here.
+                claimed = ChallengeRound.objects.filter(
+                    pk=existing.pk, started_at=existing.started_at
+                ).update(started_at=now, trigger=trigger)
+                if not claimed or existing.challenges.exists():
+                    raise AlreadyStarted(already, field="period")
+                rnd = ChallengeRound.objects.get(pk=existing.pk)
             challenges = Challenge.objects.bulk_create(
                 [
                     Challenge(round=rnd, person=person, nonce=secrets.token_hex(16), sent_at=now)
@@ -261,12 +274,19 @@ def start_round(
                 ch.person = person
                 ch.round = rnd
                 _send_challenge(ch, [m.tld for m in ms], reminder=False)
-            if challenges:
+            if challenges or existing is not None:
+                again = " again" if existing is not None else ""
                 record(
                     actor or Actor.system(),
                     "reachability-round",
-                    f"Reachability round {period} started: {len(challenges)} contact(s) challenged",
-                    after={"period": period, "challenged": len(challenges), "trigger": trigger},
+                    f"Reachability round {period} started{again}: "
+                    f"{len(challenges)} contact(s) challenged",
+                    after={
+                        "period": period,
+                        "challenged": len(challenges),
+                        "trigger": trigger,
+                        "rerun": existing is not None,
+                    },
                 )
     except IntegrityError:
         # Another process inserted the same period between our check and our insert: it sends.
@@ -303,6 +323,14 @@ def _send_challenge(challenge: Challenge, tlds: Iterable[Tld], *, reminder: bool
     )
 
 
+def next_due(now: datetime | None = None) -> tuple[str, datetime] | None:
+    """The next round the worker starts by itself: (label, start time); ``None`` while no contact
+    has confirmed. A start time in the past means at the worker's next minute."""
+    return schedule.next_round(
+        now or timezone.now(), lambda p: ChallengeRound.objects.filter(period=p).exists()
+    )
+
+
 def due_round_started(now: datetime | None = None) -> bool:
     """Whether the round the schedule says is due has a row (started, by the worker or by hand)."""
     period, _starts = schedule.due_round(now or timezone.now())
@@ -315,7 +343,10 @@ def run_due(now: datetime | None = None) -> int:
     now = now or timezone.now()
     queued = 0
     period, starts = schedule.due_round(now)
-    if not ChallengeRound.objects.filter(period=period).exists():
+    if (
+        schedule.allowed(starts, schedule.periodic_start())
+        and not ChallengeRound.objects.filter(period=period).exists()
+    ):
         try:
             rnd = start_round(period, trigger="schedule", now=now, since=starts)
         except AlreadyStarted:

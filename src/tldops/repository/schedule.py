@@ -4,6 +4,11 @@ A period is *due* once its send time has passed; the caller then runs it unless 
 (the period's unique row says so). Only the latest due period is ever returned: a system that was
 down for three months sends the current edition once on its next start, not three old ones.
 
+Nothing periodic fires on an empty or just-born community (:func:`periodic_start`): a period is
+only due if its send time comes after the first contact confirmed and after ``SCHEDULE_FROM``.
+So an install made on 5 December sends nothing that month, and its first edition and round go
+out on the first send day after contacts exist, not a minute after the first one confirms.
+
 Days are counted in UTC. "First working day" means the first Monday-to-Friday day of the month:
 the community spans every country, so no single holiday calendar applies.
 """
@@ -11,9 +16,12 @@ the community spans every country, so no single holiday calendar applies.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
+
+from tldops.directory.queries import first_confirmation
 
 
 class ScheduleError(ValueError):
@@ -100,3 +108,72 @@ def due_round(now: datetime) -> tuple[str, datetime]:
     if now < send_time(year, month):
         year, month = _months_back(year, month, interval)
     return round_period(year, month, interval), send_time(year, month)
+
+
+def _schedule_from() -> datetime | None:
+    raw = str(settings.SCHEDULE_FROM).strip()
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise ScheduleError(
+            f"TLDOPS_SCHEDULE_FROM must be a date YYYY-MM-DD, not {raw!r}"
+        ) from None
+    return datetime.combine(day, time(0, 0, tzinfo=UTC))
+
+
+def periodic_start() -> datetime | None:
+    """The moment after which periodic sends may fall due: the later of the first contact's
+    confirmation and ``SCHEDULE_FROM``; ``None`` while no contact has confirmed (nothing is due)."""
+    born = first_confirmation()
+    if born is None:
+        return None
+    held = _schedule_from()
+    return max(born, held) if held else born
+
+
+def allowed(send: datetime, start: datetime | None) -> bool:
+    """Whether work whose send time is ``send`` may run, given :func:`periodic_start`."""
+    return start is not None and send > start
+
+
+def period_send_time(period: str) -> datetime:
+    """The send time of an edition period ``YYYY-MM``."""
+    year, month = (int(x) for x in period.split("-")[:2])
+    return send_time(year, month)
+
+
+def next_edition(now: datetime, exists: Callable[[str], bool]) -> datetime | None:
+    """When the next scheduled edition goes out: the due one's send time if it has not been
+    sent (it goes at the worker's next minute), else the next month's; the first allowed one on
+    a new install; ``None`` while no contact has confirmed."""
+    start = periodic_start()
+    if start is None:
+        return None
+    year, month = now.year, now.month
+    if now < send_time(year, month):
+        year, month = _months_back(year, month, 1)
+    for _i in range(25):
+        at = send_time(year, month)
+        if allowed(at, start) and not exists(edition_period(year, month)):
+            return at
+        year, month = _months_back(year, month, -1)
+    return None
+
+
+def next_round(now: datetime, exists: Callable[[str], bool]) -> tuple[str, datetime] | None:
+    """The next scheduled reachability round (label, start), as :func:`next_edition`."""
+    start = periodic_start()
+    if start is None:
+        return None
+    interval = settings.REACHABILITY_INTERVAL_MONTHS
+    period, at = due_round(now)
+    year, month = at.year, at.month
+    for _i in range(25):
+        at = send_time(year, month)
+        period = round_period(year, month, interval)
+        if allowed(at, start) and not exists(period):
+            return period, at
+        year, month = _months_back(year, month, -interval)
+    return None

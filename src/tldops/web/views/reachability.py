@@ -135,6 +135,11 @@ def report(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/reachability/report.html",
-        {"report": rep, "chart": trend_chart(rep.trend) if rep.trend else None, "due": due},
+        {
+            "report": rep,
+            "chart": trend_chart(rep.trend) if rep.trend else None,
+            "due": due,
+            "next_round": reachability.next_due(),
+        },
         status=status,
     )

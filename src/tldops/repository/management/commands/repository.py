@@ -13,7 +13,7 @@ from tldops.cli import EXIT_ERROR, add_format_argument, fail
 from tldops.directory.management.common import cli_actor, error, no_rows, write_rows
 from tldops.directory.queries import members
 from tldops.kernel.errors import DirectoryError
-from tldops.repository import editions, signing
+from tldops.repository import editions, reachability, signing
 
 
 def _sub(sub, name: str, text: str):  # noqa: ANN202 - argparse's private subparser type
@@ -63,6 +63,14 @@ class Command(BaseCommand):
         )
         p.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
 
+        p = _sub(
+            sub,
+            "schedule",
+            "When the worker next sends an edition and starts a reachability round by itself "
+            "(nothing is due before the first contact confirms; see TLDOPS_SCHEDULE_FROM).",
+        )
+        add_format_argument(p)
+
         p = _sub(sub, "editions", "List the editions sent, newest first.")
         add_format_argument(p)
 
@@ -107,6 +115,37 @@ class Command(BaseCommand):
             out.buffer.flush()
         else:  # e.g. call_command(stdout=StringIO())
             out.write(content.decode("utf-8"))
+
+    def do_schedule(self, options: dict) -> None:
+
+        now = timezone.now()
+        edition = editions.next_due(now)
+        rnd = reachability.next_due(now)
+        waiting = _("not before the first contact confirms")
+        rows = []
+        for what, period, at in (
+            (_("monthly edition"), f"{edition:%Y-%m}" if edition else "", edition),
+            (_("reachability round"), rnd[0] if rnd else "", rnd[1] if rnd else None),
+        ):
+            note = (
+                waiting
+                if at is None
+                else _("due now, at the worker's next minute")
+                if at <= now
+                else ""
+            )
+            rows.append(
+                {
+                    "what": what,
+                    "period": period,
+                    "due_at": f"{at:%Y-%m-%d %H:%M} UTC"
+                    if at and options["format"] == "table"
+                    else at,
+                    "note": note,
+                }
+            )
+        columns = ["what", "period", "due_at", "note"]
+        write_rows(self, rows, columns, options["format"], title=_("Schedule"))
 
     def do_send(self, options: dict) -> None:
         period = editions.check_period(options["period"] or f"{timezone.now():%Y-%m}")
