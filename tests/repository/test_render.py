@@ -181,7 +181,11 @@ def test_vcard_is_version_4_and_parses_with_vobject(data):
     olga = next(c for c in cards if c.fn.value == CYRILLIC)
     assert olga.org.value == [".рф (xn--p1ai)"]
     assert olga.tz.value == "Europe/Paris"
-    assert olga.tel.params["TYPE"] == ["work,voice"]
+    assert olga.tel.params["TYPE"] == ["work,voice,x-24x7"]  # her only number is the 24/7 one
+    ana = next(c for c in cards if c.fn.value == "Ana Lopez")
+    office, h24 = ana.contents["tel"]
+    assert office.params["TYPE"] == ["work,voice"] and office.params["PREF"] == ["1"]
+    assert h24.params["TYPE"] == ["work,voice,x-24x7"] and h24.value == "tel:+33612345678"
 
 
 def test_vcard_escapes_and_folds():

@@ -234,7 +234,17 @@ def csv(data: dict[str, Any]) -> str:
 # --- vCard 4.0 (RFC 6350) --------------------------------------------------------------------------
 
 #: Phone labels as vCard TYPE values (RFC 6350 §6.4.1); the label itself is also in NOTE.
-TEL_TYPES = {"office": "work,voice", "mobile": "cell,voice", "24/7": "work,voice", "other": "voice"}
+# vCard TEL types per phone label. RFC 6350 has no type for "staffed around the clock", so the
+# 24/7 number carries the extension value ``x-24x7`` (§5.6 allows x-names in TYPE) besides
+# work,voice: an address book that knows nothing of it still files it as a work voice number,
+# and one that reads it (or a script) can tell it from the office line. Documented in
+# docs/repository.md.
+TEL_TYPES = {
+    "office": "work,voice",
+    "mobile": "cell,voice",
+    "24/7": "work,voice,x-24x7",
+    "other": "voice",
+}
 
 
 def _escape(value: str) -> str:
