@@ -42,12 +42,22 @@ class Command(BaseCommand):
         p.add_argument("ids", nargs="*", type=int, metavar="ID", help="Failed delivery ids.")
         p.add_argument("--all", action="store_true", help="Every failed delivery.")
 
+    def _out(self):  # type: ignore[no-untyped-def]
+        # emit() writes in pieces; give it the raw stream, not Django's line-ending wrapper.
+        return getattr(self.stdout, "_out", self.stdout)
+
     def handle(self, *args: object, **options: object) -> None:
         action = options["action"]
         if action == "status":
             c = queries.outbox_counts()
             rows = [{"queued": c.queued, "retrying": c.retrying, "failed": c.failed}]
-            emit(rows, ["queued", "retrying", "failed"], options["format"], title=_("Outbox"))
+            emit(
+                rows,
+                ["queued", "retrying", "failed"],
+                options["format"],
+                title=_("Outbox"),
+                out=self._out(),
+            )
         elif action == "failed":
             rows = [
                 {
@@ -61,7 +71,7 @@ class Command(BaseCommand):
                 for d in queries.failed_deliveries()[:LIST_LIMIT]
             ]
             columns = ["id", "recipient", "subject", "purpose", "attempts", "last_error"]
-            emit(rows, columns, options["format"], title=_("Failed deliveries"))
+            emit(rows, columns, options["format"], title=_("Failed deliveries"), out=self._out())
         else:
             try:
                 done = outbox.retry_failed(
