@@ -1,12 +1,15 @@
-"""URL map: the portal at /, the REST API at /api/v1/, Django's admin for the secretariat at /admin/."""
+"""URL map: the portal at /, the REST API at /api/v1/.
 
-from django.contrib import admin
+Django's admin is not mounted: it let a ``createsuperuser`` account in with a password alone, round
+the staff's second factor, and changed rows without an audit entry. What staff used it for has its
+own audited door (e.g. resetting a member's second factor, ``tldops.directory.second_factor``).
+"""
+
 from django.urls import include, path
 
 from tldops.api.router import api
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tldops.web.urls")),

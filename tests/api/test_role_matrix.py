@@ -80,6 +80,9 @@ LOWEST_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/moderation/posts/{post_id}/discard"): STAFF,
     ("GET", "/reachability/report"): STAFF,
     ("POST", "/repository/editions/{period}/resend"): STAFF,
+    ("GET", "/staff/summary"): STAFF,
+    ("POST", "/people/{person_id}/reset-second-factor"): STAFF,
+    ("POST", "/mail/retry"): STAFF,
     # The standing committee only.
     ("POST", "/catalog/tlds/{tld}/regions"): COMMITTEE,
     ("DELETE", "/catalog/tlds/{tld}/regions/{region}"): COMMITTEE,

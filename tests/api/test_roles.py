@@ -89,6 +89,34 @@ def _edition(world: Any, role: str) -> str:
     return published_edition()
 
 
+def _with_second_factor(world: Any, role: str) -> int:
+    """Another member, with an authenticator device to reset."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.get_or_create(user=world.other.user, name="phone", confirmed=True)
+    return world.other.pk
+
+
+def _failed_delivery(world: Any, role: str) -> dict[str, list[int]]:
+    """A delivery the outbox gave up on, to send again."""
+    from django.utils import timezone
+
+    from tldops.mail.models import Delivery, OutboundMessage
+
+    message = OutboundMessage.objects.create(
+        purpose="test", subject="Lost", envelope_from="secretariat@tldops.localhost", raw=b"x"
+    )
+    delivery = Delivery.objects.create(
+        message=message,
+        recipient="gone@nic.example",
+        status=Delivery.Status.FAILED,
+        attempts=8,
+        next_attempt_at=timezone.now(),
+        last_error="550 no such user",
+    )
+    return {"ids": [delivery.pk]}
+
+
 # (method, path) -> (path parameters, body or query, expected status per role).
 # A path parameter or body may be a callable of (world, role).
 Case = tuple[dict[str, Any], Any, dict[str, int]]
@@ -170,6 +198,13 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/repository/current/{fmt}"): ({"fmt": "csv"}, None, members(200)),
     ("POST", "/repository/editions/{period}/resend"): ({"period": _edition}, {}, staff(200)),
+    ("GET", "/staff/summary"): ({}, None, staff(200)),
+    ("POST", "/people/{person_id}/reset-second-factor"): (
+        {"person_id": _with_second_factor},
+        {"reason": "lost phone, confirmed by a call"},
+        staff(200),
+    ),
+    ("POST", "/mail/retry"): ({}, _failed_delivery, staff(200)),
 }
 
 
@@ -187,6 +222,7 @@ def test_role_matrix(world, method, path, role):
     params, payload, expected = EXPECTED[(method, path)]
     url = path.format(**{k: _resolve(v, world, role) for k, v in params.items()})
     client = world.clients[role]
+    payload = _resolve(payload, world, role)
     if method in ("GET", "DELETE"):
         response = client.call(method, url, **(payload or {}))
     else:

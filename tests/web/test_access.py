@@ -5,7 +5,7 @@ import pytest
 from tests.web.conftest import sign_in
 
 MEMBER_PAGES = ["/directory/", "/catalog/", "/catalog/fr/", "/profile/tokens/"]
-STAFF_PAGES = ["/invitations/", "/audit/"]
+STAFF_PAGES = ["/invitations/", "/audit/", "/staff/", "/staff/outbox/"]
 SIGNED_IN_PAGES = ["/home/", "/profile/", "/profile/leave/"]
 
 

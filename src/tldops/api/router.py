@@ -37,6 +37,7 @@ api.add_router("", vetting.router)
 api.add_router("", lists.router)
 api.add_router("", "tldops.api.reachability.router")
 api.add_router("", "tldops.api.repository.router")
+api.add_router("", "tldops.api.staff.router")
 
 
 def _error(

@@ -9,14 +9,24 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import Count, Exists, Expression, Min, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from tldops.catalog.models import Region, Tld
 from tldops.directory.audit import current_version
-from tldops.directory.models import BounceScore, Invitation, Membership, Person, Phone, Role
+from tldops.directory.models import (
+    BounceEvent,
+    BounceScore,
+    Invitation,
+    Membership,
+    Person,
+    Phone,
+    Role,
+)
 
 
 @dataclass
@@ -217,3 +227,63 @@ def member_by_address(address: str) -> Person | None:
         if addr in {a.lower() for a in candidate.alt_emails}:
             return candidate
     return None
+
+
+# --- The staff's overview (the staff home page, GET /api/v1/staff/summary) ------------------------
+
+#: How far back "recent bounces" reach on the staff's overview.
+RECENT_BOUNCE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class StaffCounts:
+    pending_contacts: int  # named by an admin contact, not yet confirmed
+    invitations_waiting: int  # invitations sent, not answered, not expired
+    unreachable: int  # addresses over the bounce threshold
+    recent_bounces: int  # bounce reports in the last RECENT_BOUNCE_DAYS days
+
+
+def staff_counts(*, now: datetime | None = None) -> StaffCounts:
+    """The directory's numbers on the staff home page, in one query (four counts as subqueries:
+    the page is opened often and each count alone is a round trip)."""
+    since = (now or timezone.now()) - timedelta(days=RECENT_BOUNCE_DAYS)
+    m, i = Membership._meta, Invitation._meta
+    s, e = BounceScore._meta, BounceEvent._meta
+    col = lambda meta, name: meta.get_field(name).column  # noqa: E731
+    sql = (
+        f"SELECT (SELECT COUNT(*) FROM {m.db_table} WHERE {col(m, 'status')} = %s),"  # noqa: S608
+        f" (SELECT COUNT(*) FROM {i.db_table} WHERE {col(i, 'status')} = %s"
+        f" AND {col(i, 'purpose')} = %s),"
+        f" (SELECT COUNT(*) FROM {s.db_table} WHERE {col(s, 'unreachable_since')} IS NOT NULL),"
+        f" (SELECT COUNT(*) FROM {e.db_table} WHERE {col(e, 'received_at')} >= %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                Membership.Status.PENDING,
+                Invitation.Status.SENT,
+                Invitation.Purpose.INVITE,
+                connection.ops.adapt_datetimefield_value(since),
+            ],
+        )
+        row = cursor.fetchone()
+    return StaffCounts(*(int(n) for n in row))
+
+
+def pending_contacts(limit: int = 20) -> list[Membership]:
+    """The oldest contacts still to confirm their address (one query)."""
+    return list(
+        Membership.objects.filter(status=Membership.Status.PENDING)
+        .select_related("person", "tld")
+        .order_by("authorised_at", "id")[:limit]
+    )
+
+
+def unreachable_addresses(limit: int = 20) -> list[BounceScore]:
+    """Addresses over the bounce threshold, longest unreachable first (one query)."""
+    return list(
+        BounceScore.objects.filter(unreachable_since__isnull=False).order_by(
+            "unreachable_since", "id"
+        )[:limit]
+    )

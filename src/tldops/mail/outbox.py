@@ -44,7 +44,10 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
+from tldops.kernel import audit
+from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound
 from tldops.mail import smtpclient
 from tldops.mail.headers import MAX_REFERENCES, message_ids, one_address, one_line
 from tldops.mail.models import Delivery, OutboundMessage
@@ -632,3 +635,62 @@ def _failed(pk: int, attempts_before: int, error: str, recipient: str, *, perman
     Delivery.objects.filter(pk=pk).update(
         status=status, attempts=attempts, next_attempt_at=when, last_error=error[:2000]
     )
+
+
+# --- Failed deliveries, sent again on staff's word ------------------------------------------------
+
+#: Deliveries one retry may name; ``all_failed`` re-queues any number in one update.
+RETRY_IDS_MAX = 1000
+_STAFF_ROLES = ("secretariat", "committee")  # the directory's Role values; the mail core names them
+
+
+def retry_failed(
+    *, actor: audit.Actor, ids: Sequence[int] = (), all_failed: bool = False
+) -> list[int]:
+    """Queue failed deliveries again, as new: ``ids``, or every failed one with ``all_failed``.
+
+    A delivery fails for good after a permanent refusal or ``MAX_ATTEMPTS`` tries; once the
+    cause is fixed (a full mailbox emptied, a smarthost's block lifted, a typo in an address
+    corrected elsewhere), staff send it again from here rather than re-doing the action that
+    queued it. Only failed deliveries are touched; the attempts start from zero; the last error
+    stays until the next try replaces it. Audited; returns the ids re-queued.
+    Staff only (the secretariat and the committee); the command line and the system may too.
+    """
+    if actor.door not in ("cli", "system") and actor.role not in _STAFF_ROLES:
+        raise NotAuthorised(gettext("Only the secretariat and the standing committee may do this."))
+    wanted = list(dict.fromkeys(int(i) for i in ids))
+    if all_failed == bool(wanted):
+        raise InvalidInput(
+            gettext(
+                "Name the deliveries to send again, or ask for every failed one (and not both)."
+            ),
+            field="ids",
+        )
+    if len(wanted) > RETRY_IDS_MAX:
+        raise InvalidInput(
+            gettext("At most %(n)d deliveries at a time; ask for every failed one instead.")
+            % {"n": RETRY_IDS_MAX},
+            field="ids",
+        )
+    with transaction.atomic():
+        failed = Delivery.objects.select_for_update().filter(status=Delivery.Status.FAILED)
+        if wanted:
+            failed = failed.filter(pk__in=wanted)
+        chosen = list(failed.order_by("id").values_list("id", flat=True))
+        if not chosen:
+            raise NotFound(
+                gettext("None of these deliveries has failed: nothing to send again.")
+                if wanted
+                else gettext("No delivery has failed: nothing to send again.")
+            )
+        Delivery.objects.filter(pk__in=chosen).update(
+            status=Delivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+        )
+        audit.record(
+            actor,
+            "mail-retry",
+            f"{len(chosen)} failed deliveries queued again",
+            before={"status": Delivery.Status.FAILED},
+            after={"status": Delivery.Status.PENDING, "count": len(chosen), "ids": chosen[:100]},
+        )
+    return chosen

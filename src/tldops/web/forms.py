@@ -124,4 +124,20 @@ class RemoveForm(forms.Form):
     )
 
 
+class ResetSecondFactorForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=300,
+        help_text=_(
+            "Why, e.g. “lost phone, asked by phone call on 3 May”. Told to the person and kept in "
+            "the audit log."
+        ),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm = forms.BooleanField(
+        label=_("I have checked that the request comes from this person."),
+        required=True,
+    )
+
+
 PHONE_LABEL_CHOICES = Phone.Label.choices

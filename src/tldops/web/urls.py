@@ -7,6 +7,7 @@ from tldops.web import views
 from tldops.web.views import lists as list_views
 from tldops.web.views import reachability as reach_views
 from tldops.web.views import repository as repository_views
+from tldops.web.views import staff_home as staff_views
 
 app_name = "web"
 
@@ -27,7 +28,16 @@ urlpatterns = [
     path("profile/leave/", views.leave, name="leave"),
     path("profile/tokens/", views.tokens, name="tokens"),
     path("audit/", views.audit, name="audit"),
+    # The staff home page and the outbox (tldops.web.views.staff_home).
+    path("staff/", staff_views.staff_home, name="staff_home"),
+    path("staff/outbox/", staff_views.outbox_page, name="staff_outbox"),
+    path("staff/outbox/retry/", staff_views.outbox_retry, name="staff_outbox_retry"),
     path("members/<int:pk>/remove/", views.remove_member, name="remove_member"),
+    path(
+        "people/<int:pk>/second-factor/",
+        views.reset_second_factor,
+        name="reset_second_factor",
+    ),
     # The list: members-only archive and the moderators' queue (tldops.web.views.lists).
     path("archive/", list_views.archive_index, name="archive"),
     path("archive/search/", list_views.archive_search, name="archive_search"),

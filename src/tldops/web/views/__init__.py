@@ -12,7 +12,7 @@ from tldops.web.views.account import (
 )
 from tldops.web.views.members import catalog, directory, tld_detail
 from tldops.web.views.public import authorise, confirm, coverage, manage
-from tldops.web.views.staff import audit, invitations, remove_member
+from tldops.web.views.staff import audit, invitations, remove_member, reset_second_factor
 
 __all__ = [
     "audit",
@@ -29,6 +29,7 @@ __all__ = [
     "manage",
     "profile",
     "remove_member",
+    "reset_second_factor",
     "tld_detail",
     "tokens",
     "totp_setup",

@@ -23,7 +23,7 @@ from django_otp import login as otp_login
 from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tldops.directory import actions, permissions
+from tldops.directory import actions, permissions, second_factor
 from tldops.directory import tokens as api_tokens
 from tldops.directory.audit import Actor
 from tldops.directory.models import ApiToken, Membership
@@ -123,10 +123,15 @@ def login_view(request: HttpRequest) -> HttpResponse:
             )
         else:
             signin.forgive(request, username)
+            previous_login = user.last_login
             auth_login(request, user)
             if device is not None:
                 otp_login(request, device)
-            if second_factor_missing(request):
+            if second_factor_missing(request) or (
+                device is None
+                and second_factor.reset_since(permissions.person_of(user), previous_login)
+            ):
+                # Staff must set up a device; a member whose factor was reset is asked to.
                 return redirect(
                     f"{reverse('web:totp_setup')}?{urlencode({'next': _next_url(request)})}"
                 )

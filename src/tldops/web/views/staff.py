@@ -1,4 +1,5 @@
-"""Pages for the secretariat and the standing committee: invitations, the audit log, removals."""
+"""Pages for the secretariat and the standing committee: invitations, the audit log, removals,
+resetting a person's second factor."""
 
 from __future__ import annotations
 
@@ -11,12 +12,18 @@ from django.utils.translation import gettext as _
 
 from tldops.catalog.lookup import resolve_tld
 from tldops.catalog.models import Tld
-from tldops.directory import actions, permissions, queries
+from tldops.directory import actions, permissions, queries, second_factor
 from tldops.directory.audit import Actor
-from tldops.directory.models import AuditEntry, Invitation, Membership
+from tldops.directory.models import AuditEntry, Invitation, Membership, Person
 from tldops.kernel.errors import DirectoryError, InvalidInput
-from tldops.web.access import staff_required
-from tldops.web.forms import InviteBatchForm, InviteOneForm, RemoveForm, add_directory_error
+from tldops.web.access import forbidden, staff_required
+from tldops.web.forms import (
+    InviteBatchForm,
+    InviteOneForm,
+    RemoveForm,
+    ResetSecondFactorForm,
+    add_directory_error,
+)
 
 PAGE_SIZE = 50
 
@@ -157,5 +164,44 @@ def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "web/remove_member.html",
         {"membership": membership, "form": form},
+        status=status,
+    )
+
+
+@staff_required
+def reset_second_factor(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reset a person's second factor (they lost their authenticator app), with a reason and a
+    confirmation; the rules are :mod:`tldops.directory.second_factor`'s."""
+    person = get_object_or_404(Person, pk=pk)
+    actor = _actor(request)
+    try:
+        second_factor.check_may_reset(person, actor=actor)
+    except DirectoryError as exc:
+        return forbidden(request, exc.message)
+    form = ResetSecondFactorForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                second_factor.reset(person, actor=actor, reason=form.cleaned_data["reason"])
+            except DirectoryError as exc:
+                add_directory_error(form, exc)
+                status = exc.status
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "The second factor of %(name)s is reset: they are signed out and were told "
+                        "by email."
+                    )
+                    % {"name": person.name},
+                )
+                return redirect("web:directory")
+        else:
+            status = 400
+    return render(
+        request,
+        "web/reset_second_factor.html",
+        {"target": person, "form": form, "has_factor": second_factor.has_second_factor(person)},
         status=status,
     )

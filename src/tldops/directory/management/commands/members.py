@@ -1,4 +1,5 @@
-"""``tldops members``: list, show, add, remove contacts; change someone's role."""
+"""``tldops members``: list, show, add, remove contacts; change someone's role; reset someone's
+second factor."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from tldops.cli import EXIT_NOT_FOUND, EXIT_USAGE, add_format_argument, fail
-from tldops.directory import actions, queries
+from tldops.directory import actions, queries, second_factor
 from tldops.directory.management.common import (
     cli_actor,
     error,
@@ -36,7 +37,8 @@ def _find_person(email: str) -> Person:
 class Command(BaseCommand):
     help = (
         "The member directory: list and show contacts, record a contact the admin contact "
-        "authorised outside the system, remove a contact, change someone's role."
+        "authorised outside the system, remove a contact, change someone's role, reset the "
+        "second factor of someone who lost their authenticator app."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -85,6 +87,17 @@ class Command(BaseCommand):
             default="",
             choices=[c for c in CommitteePosition.values if c],
             help="Committee position (with the committee role).",
+        )
+
+        p = sub.add_parser(
+            "reset-2fa",
+            help="Reset the second factor of someone who lost their authenticator app: their "
+            "devices are deleted, their sessions ended, they are told by mail and set up a new "
+            "one at their next sign-in.",
+        )
+        p.add_argument("email", help="The person's email address.")
+        p.add_argument(
+            "--reason", required=True, help="Why, as the person reads it and the audit log keeps."
         )
 
     def handle(self, *args: object, **options: object) -> None:
@@ -207,4 +220,15 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             _("%(email)s is now %(role)s.") % {"email": person.email, "role": options["role"]}
+        )
+
+    def do_reset_2fa(self, options: dict) -> None:
+        person = _find_person(options["email"])
+        removed = second_factor.reset(person, actor=cli_actor(), reason=options["reason"])
+        self.stdout.write(
+            _(
+                "The second factor of %(email)s is reset (%(n)d device(s) removed, every session "
+                "ended); they were told by mail and set up a new one at their next sign-in."
+            )
+            % {"email": person.email, "n": removed}
         )
