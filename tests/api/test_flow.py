@@ -165,6 +165,22 @@ def test_an_invalid_phone_is_refused_with_its_field(catalog):
     assert not Person.objects.filter(email="ana@nic.fr").exists()
 
 
+def test_every_refused_field_of_every_contact_is_reported_at_once(catalog):
+    anonymous = ApiClient()
+    token = _invite(catalog)
+    first = dict(ANA, email="not-an-address", timezone="Mars/Olympus", languages=["zz"])
+    second = dict(ANA, name="Paul", email="paul@nic.fr", phones=[{"number": "+33 12"}])
+    response = anonymous.post(f"/authorisations/{token}", {"contacts": [first, second]})
+    assert response.status_code == 400
+    problems = [(e["index"], e["field"]) for e in response.data["errors"]]
+    assert problems == [(0, "email"), (0, "timezone"), (0, "languages"), (1, "phone")]
+    assert response.data["field"] == "email"
+    for error in response.data["errors"]:  # detail says them all, for a client that shows one
+        assert error["detail"] in response.data["detail"]
+    assert not Person.objects.exists()
+    assert Invitation.objects.get().status == "sent"
+
+
 def test_a_used_link_answers_410(catalog):
     anonymous = ApiClient()
     token = _invite(catalog)

@@ -49,7 +49,14 @@ def _error(
 
 @api.exception_handler(DirectoryError)
 def directory_error(request: HttpRequest, exc: DirectoryError) -> HttpResponse:
-    return _error(request, exc.status, exc.message, exc.field)
+    """``detail``/``field`` as always (the first problem's field); ``errors`` lists every problem
+    when the input had several, or when one is about an item of a list (``index``: which
+    contact, from 0), so a client can show them all at once."""
+    problems = exc.errors
+    if len(problems) == 1 and problems[0].index is None:
+        return _error(request, exc.status, exc.message, exc.field)
+    errors = [{"detail": e.message, "field": e.field, "index": e.index} for e in problems]
+    return _error(request, exc.status, exc.message, exc.field, errors=errors)
 
 
 @api.exception_handler(Unauthenticated)

@@ -48,7 +48,12 @@ class ErrorOut(Schema):
         None, description="The input at fault (e.g. `phone`, `tld`, `contacts`), when there is one."
     )
     errors: list[dict[str, Any]] | None = Field(
-        None, description="For 422 only: every schema violation, as pydantic reports it."
+        None,
+        description=(
+            "Every problem, when there are several or one is about an item of a list: for 422 "
+            "each schema violation as pydantic reports it; for 400 and 409 "
+            "`{detail, field, index}`, `index` being the item (e.g. the contact, from 0)."
+        ),
     )
 
 
