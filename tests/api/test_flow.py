@@ -231,6 +231,8 @@ def test_a_revoked_token_answers_401(catalog, make_member):
     assert response.status_code == 401
     assert "revoked" in response.data["detail"]
     listed = session.get("/me/tokens").data
+    assert listed["count"] == 1
+    listed = listed["items"]
     assert listed[0]["revoked_at"] is not None
     assert "token" not in listed[0]  # the plaintext is shown once, at creation
 
@@ -578,3 +580,40 @@ def test_the_openapi_document_states_the_bounds(client):
     assert bound("ContactIn", "name", "maxLength") == NAME_MAX_LENGTH
     assert bound("ContactIn", "phones", "maxItems") == max_phones()
     assert bound("PhoneIn", "number", "maxLength") == PHONE_MAX_LENGTH
+
+
+def test_unknown_api_paths_answer_the_apis_json_404_for_any_method(client):
+    for path in ("/api/v1/nope", "/api/v1/directory/x/y/z", "/api/v2/contacts", "/api"):
+        for method in ("get", "post", "put", "patch", "delete", "options"):
+            response = getattr(client, method)(path)
+            assert response.status_code == 404, (method, path)
+            assert response["Content-Type"].startswith("application/json"), (method, path)
+            body = response.json()
+            assert body["detail"].startswith("Not Found") and body["field"] is None
+        assert client.head(path).status_code == 404
+    # The portal's own 404 stays a page.
+    assert client.get("/nope").headers["Content-Type"].startswith("text/html")
+
+
+def test_every_listing_answers_items_and_count(catalog, make_member):
+    """No operation answers a bare JSON list: a listing is `{"items": [...], "count": n}`."""
+    from tldops.api.router import api
+
+    schema = api.get_openapi_schema()
+    bare = [
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if operation["responses"]
+        .get(200, operation["responses"].get("200", {}))
+        .get("content", {})
+        .get("application/json", {})
+        .get("schema", {})
+        .get("type")
+        == "array"
+    ]
+    assert bare == ["POST /api/v1/me/leave"]  # not a listing: the memberships it ended
+    member = ApiClient(token=token_for(make_member(catalog["fr"])))
+    for path in ("/me/tokens", "/repository/editions", "/archive/search?q=x"):
+        data = member.get(path).data
+        assert set(data) == {"items", "count"}, path
