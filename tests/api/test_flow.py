@@ -181,13 +181,14 @@ def test_every_refused_field_of_every_contact_is_reported_at_once(catalog):
     assert Invitation.objects.get().status == "sent"
 
 
-def test_a_used_link_answers_410(catalog):
+def test_a_used_link_answers_410(catalog, settings):
     anonymous = ApiClient()
     token = _invite(catalog)
     assert anonymous.post(f"/authorisations/{token}", {"contacts": [ANA]}).status_code == 200
     again = anonymous.post(f"/authorisations/{token}", {"contacts": [_contact(2)]})
     assert again.status_code == 410
-    assert "link" in again.data["detail"]
+    assert "already been used" in again.data["detail"]
+    assert f"{settings.BASE_URL}/manage/" in again.data["detail"]  # where to change the answer
     assert anonymous.get(f"/authorisations/{token}").status_code == 410
     assert anonymous.get("/authorisations/not-a-token").status_code == 410
 

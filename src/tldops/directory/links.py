@@ -104,7 +104,11 @@ def open_invitation(token: str, *, for_update: bool = False) -> Invitation:
         raise LinkInvalid(_("This link is not valid."))
     if invitation.status == Invitation.Status.ANSWERED:
         raise LinkUsed(
-            _("This link has already been used. Ask for a new one to make further changes.")
+            _(
+                "This link has already been used, and the answer given with it stands. To change "
+                "it, ask for a management link at %(url)s."
+            )
+            % {"url": f"{settings.BASE_URL}/manage/"}
         )
     if invitation.status == Invitation.Status.CANCELLED:
         raise LinkInvalid(_("This link was cancelled by the secretariat."))
