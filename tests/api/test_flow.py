@@ -165,13 +165,30 @@ def test_an_invalid_phone_is_refused_with_its_field(catalog):
     assert not Person.objects.filter(email="ana@nic.fr").exists()
 
 
-def test_a_used_link_answers_410(catalog):
+def test_every_refused_field_of_every_contact_is_reported_at_once(catalog):
+    anonymous = ApiClient()
+    token = _invite(catalog)
+    first = dict(ANA, email="not-an-address", timezone="Mars/Olympus", languages=["zz"])
+    second = dict(ANA, name="Paul", email="paul@nic.fr", phones=[{"number": "+33 12"}])
+    response = anonymous.post(f"/authorisations/{token}", {"contacts": [first, second]})
+    assert response.status_code == 400
+    problems = [(e["index"], e["field"]) for e in response.data["errors"]]
+    assert problems == [(0, "email"), (0, "timezone"), (0, "languages"), (1, "phone")]
+    assert response.data["field"] == "email"
+    for error in response.data["errors"]:  # detail says them all, for a client that shows one
+        assert error["detail"] in response.data["detail"]
+    assert not Person.objects.exists()
+    assert Invitation.objects.get().status == "sent"
+
+
+def test_a_used_link_answers_410(catalog, settings):
     anonymous = ApiClient()
     token = _invite(catalog)
     assert anonymous.post(f"/authorisations/{token}", {"contacts": [ANA]}).status_code == 200
     again = anonymous.post(f"/authorisations/{token}", {"contacts": [_contact(2)]})
     assert again.status_code == 410
-    assert "link" in again.data["detail"]
+    assert "already been used" in again.data["detail"]
+    assert f"{settings.BASE_URL}/manage/" in again.data["detail"]  # where to change the answer
     assert anonymous.get(f"/authorisations/{token}").status_code == 410
     assert anonymous.get("/authorisations/not-a-token").status_code == 410
 
@@ -215,6 +232,8 @@ def test_a_revoked_token_answers_401(catalog, make_member):
     assert response.status_code == 401
     assert "revoked" in response.data["detail"]
     listed = session.get("/me/tokens").data
+    assert listed["count"] == 1
+    listed = listed["items"]
     assert listed[0]["revoked_at"] is not None
     assert "token" not in listed[0]  # the plaintext is shown once, at creation
 
@@ -562,3 +581,40 @@ def test_the_openapi_document_states_the_bounds(client):
     assert bound("ContactIn", "name", "maxLength") == NAME_MAX_LENGTH
     assert bound("ContactIn", "phones", "maxItems") == max_phones()
     assert bound("PhoneIn", "number", "maxLength") == PHONE_MAX_LENGTH
+
+
+def test_unknown_api_paths_answer_the_apis_json_404_for_any_method(client):
+    for path in ("/api/v1/nope", "/api/v1/directory/x/y/z", "/api/v2/contacts", "/api"):
+        for method in ("get", "post", "put", "patch", "delete", "options"):
+            response = getattr(client, method)(path)
+            assert response.status_code == 404, (method, path)
+            assert response["Content-Type"].startswith("application/json"), (method, path)
+            body = response.json()
+            assert body["detail"].startswith("Not Found") and body["field"] is None
+        assert client.head(path).status_code == 404
+    # The portal's own 404 stays a page.
+    assert client.get("/nope").headers["Content-Type"].startswith("text/html")
+
+
+def test_every_listing_answers_items_and_count(catalog, make_member):
+    """No operation answers a bare JSON list: a listing is `{"items": [...], "count": n}`."""
+    from tldops.api.router import api
+
+    schema = api.get_openapi_schema()
+    bare = [
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if operation["responses"]
+        .get(200, operation["responses"].get("200", {}))
+        .get("content", {})
+        .get("application/json", {})
+        .get("schema", {})
+        .get("type")
+        == "array"
+    ]
+    assert bare == ["POST /api/v1/me/leave"]  # not a listing: the memberships it ended
+    member = ApiClient(token=token_for(make_member(catalog["fr"])))
+    for path in ("/me/tokens", "/repository/editions", "/archive/search?q=x"):
+        data = member.get(path).data
+        assert set(data) == {"items", "count"}, path

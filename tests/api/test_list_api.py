@@ -42,8 +42,8 @@ def test_threads_thread_message_and_search(world, archived):
     assert missing.status_code == 404 and missing.data["field"] == "id"
 
     found = client.get("/archive/search", q="rolling").data
-    assert [m["id"] for m in found] == [root.pk]
-    assert client.get("/archive/search", q="nothing").data == []
+    assert [m["id"] for m in found["items"]] == [root.pk] and found["count"] == 1
+    assert client.get("/archive/search", q="nothing").data == {"items": [], "count": 0}
     assert client.get("/archive/search").status_code == 422
 
 

@@ -24,9 +24,11 @@ def published_edition() -> str:
 
 def test_editions_list_detail_and_downloads(world):
     member = world.clients["member"]
-    assert member.get("/repository/editions").data == []
+    assert member.get("/repository/editions").data == {"items": [], "count": 0}
     published_edition()
-    listed = member.get("/repository/editions").data
+    page = member.get("/repository/editions").data
+    assert page["count"] == 1
+    listed = page["items"]
     assert [e["period"] for e in listed] == [PERIOD]
     assert listed[0]["people"] == 3 and listed[0]["cctlds"] == 3  # fr, br, nl
     assert listed[0]["downloads"]["vcf"] == f"/api/v1/repository/editions/{PERIOD}/vcf"

@@ -271,7 +271,7 @@ def test_a_members_token_gains_no_staff_powers_on_promotion(world, api_client, r
     # Nor may it change roles or moderate, even where the endpoint's own check is bypassed.
     refused = old.put(f"/people/{world.other.pk}/role", {"role": "secretariat"})
     assert refused.status_code == 403
-    assert old.get("/me/tokens").data[0]["scope"] == "member"
+    assert old.get("/me/tokens").data["items"][0]["scope"] == "member"
     # A token made now, from the promoted person's verified session, has the staff role.
     new = api_client(token=token_for(member))
     assert new.get("/invitations").status_code == 200

@@ -184,7 +184,8 @@ def test_bad_phone_number_is_answered_and_nothing_written(intake_server, invitat
     assert "nothing was changed" in text
 
 
-def test_a_second_reply_finds_the_link_used(intake_server, invitation, outbox):
+def test_a_second_reply_finds_the_link_used(intake_server, invitation, outbox, settings):
+    settings.BASE_URL = "https://tldops.example"
     servers, handler = intake_server
     body = "Contact: Marie Curie <marie@nic.fr>\n"
     send(servers, handler, sender=ADMIN, subject=subject_of(invitation), body=body)
@@ -196,8 +197,39 @@ def test_a_second_reply_finds_the_link_used(intake_server, invitation, outbox):
         body="Contact: Paul <paul@nic.fr>\n",
     )
     assert second.status == InboundMessage.Status.REJECTED
-    assert "already been used" in body_of(replies(outbox)[-1][1])
+    text = " ".join(body_of(replies(outbox)[-1][1]).split())
+    assert "already been used" in text
+    # Nothing to correct: the answer stands, and changing it takes a management link.
+    assert "correct it and reply again" not in text
+    assert "ask for a management link at https://tldops.example/manage/" in text
     assert Membership.objects.count() == 1
+
+
+def test_every_refused_field_and_line_is_answered_at_once(intake_server, invitation, outbox):
+    servers, handler = intake_server
+    message = send(
+        servers,
+        handler,
+        sender=ADMIN,
+        subject=subject_of(invitation),
+        body=(
+            "Contact: Marie Curie <marie@nic.fr>; call me maybe (office); tz=Mars/Olympus\n"
+            "\n"
+            "Contact: Paul Langevin <paul@nic.fr>; lang=klingonese\n"
+        ),
+    )
+    assert message.status == InboundMessage.Status.REJECTED
+    text = body_of(replies(outbox)[0][1])
+    assert "Line 1: “call me maybe” is not a phone number" in text
+    assert "Line 1: Unknown time zone “Mars/Olympus”" in text
+    assert "Line 3: Unknown language “klingonese”" in text
+    assert not Person.objects.exists() and not Membership.objects.exists()
+
+
+def test_parser_reports_every_unreadable_line():
+    with pytest.raises(InvalidInput) as caught:
+        parse_reply("Contact: Marie Curie; +33 1 23\nRemove: the second one\nContact: Paul")
+    assert [e.message.split(":")[0] for e in caught.value.errors] == ["Line 1", "Line 2", "Line 3"]
 
 
 def test_management_reply_removes_and_replaces(

@@ -7,7 +7,9 @@ import mailbox
 from email.message import EmailMessage
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from tldops.htmltext import html_to_text
@@ -236,6 +238,79 @@ def test_search_uses_the_database_engine():
             cur.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'lists_archive_fts_gin'")
             (indexdef,) = cur.fetchone()
             assert "gin" in indexdef.lower()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "rollover OR ksk",
+        "rollover or ksk",
+        "rollover AND ksk",
+        "NOT rollover ksk",
+        "NEAR(rollover ksk)",
+        'rollover "ksk"',
+        "-rollover +ksk",
+        "rollover* ksk*",
+        "(rollover) | (ksk)",
+        "rollover: ksk~ {}^",
+    ],
+)
+def test_operators_in_a_query_are_plain_separators_or_dropped(query):
+    """Operators are documented as ignored: on every engine, the query finds what its words do."""
+    archive_msg(mid="<1@x>", subject="KSK rollovers planned", body="For .fr on Monday.")
+    archive_msg(mid="<2@x>", subject="Lunch", body="Anyone for lunch, or a KSK talk?")
+    archive_msg(mid="<3@x>", subject="Question", body="Has anyone done a KSK rollover, or not?")
+    assert sorted(m.message_id for m in archive.search(query)) == ["<1@x>", "<3@x>"]
+    assert archive.search("OR") == [] and archive.search("NOT AND") == []
+
+
+def test_reindex_drops_the_footer_an_older_archive_indexed(settings):
+    entry = archive_msg(mid="<old@x>", body="Our KSK rolls on Monday.")
+    footed = entry.body_text + "\n\n-- \nMembers only: do not forward outside the community."
+    ArchivedMessage.objects.filter(pk=entry.pk).update(body_text=footed)  # as archived before
+    right = archive_msg(mid="<new@x>", body="Nothing to see.")
+    assert [m.pk for m in archive.search("community")] == [entry.pk]
+
+    assert archive.reindex() == 1
+    entry.refresh_from_db()
+    assert entry.body_text == "Our KSK rolls on Monday."
+    assert archive.search("community") == [] and archive.search("forward") == []
+    assert [m.pk for m in archive.search("monday ksk")] == [entry.pk]
+    assert archive.reindex() == 0  # already right: a second run (after a crash) changes nothing
+    assert ArchivedMessage.objects.get(pk=right.pk).body_text == "Nothing to see."
+
+
+def test_reindex_command(capsys):
+    entry = archive_msg(mid="<old@x>", body="Our KSK rolls on Monday.")
+    ArchivedMessage.objects.filter(pk=entry.pk).update(body_text="-- \nfooter words")
+    call_command("list", "reindex")
+    assert "1 archived post(s)" in capsys.readouterr().out
+    assert ArchivedMessage.objects.get(pk=entry.pk).body_text == "Our KSK rolls on Monday."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_reindexes_an_archive_made_before_it():
+    executor = MigrationExecutor(connection)
+    before = [("lists", "0007_bounces_in_directory")]
+    try:
+        executor.migrate(before)
+        old = executor.loader.project_state(before).apps
+        msg = make_msg(mid="<m@x>", body="Our KSK rolls on Monday.")
+        inbound = old.get_model("mail", "InboundMessage").objects.create(
+            mail_from="ana@nic.fr", raw=msg.as_bytes()
+        )
+        post = old.get_model("lists", "Post").objects.create(
+            inbound=inbound, message_id="<m@x>", sender="ana@nic.fr", status="accepted"
+        )
+        old.get_model("lists", "ArchivedMessage").objects.create(
+            post=post, message_id="<m@x>", author_email="ana@nic.fr", date=WHEN, raw=b"",
+            body_text="Our KSK rolls on Monday.\n\n-- \nDo not forward outside the community.",
+        )  # fmt: skip
+    finally:  # whatever happens, the later tests need the whole schema back
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert ArchivedMessage.objects.get().body_text == "Our KSK rolls on Monday."
+    assert archive.search("community") == []
 
 
 def test_search_index_follows_updates_and_deletes():

@@ -83,9 +83,26 @@ def test_an_html_only_post_is_archived_with_its_text_and_found(members, moderato
     assert p.status == Post.Status.ACCEPTED
     archived = ArchivedMessage.objects.get()
     assert "Our resolvers drop EDNS fragments since 09:00 UTC." in archived.body_text
-    assert settings.LIST_FOOTER.strip() in archived.body_text  # as for a plain-text post
+    assert settings.LIST_FOOTER.strip() not in archived.body_text  # as the author wrote it
     assert "color" not in archived.body_text and "boo" not in archived.body_text
     assert [m.pk for m in archive.search("fragments")] == [archived.pk]
+
+
+def test_the_archive_keeps_the_authors_words_without_the_list_footer(members, moderators, settings):
+    """Every copy carries the footer, the archive does not: its words would match every post."""
+    settings.LIST_FOOTER = "Members only: do not forward outside the community."
+    plain = post(message(subject="Resolver trouble", body="Fragments dropped since 09:00."))
+    msg = message(subject="Lame delegation", message_id="<html-2@nic.fr>")
+    msg.set_content("<p>A lame delegation for .example</p>", subtype="html")
+    html = post(msg)
+    for p in (plain, html):
+        assert settings.LIST_FOOTER in parse(bytes(p.outbound.raw)).as_string()  # the copies
+        archived = ArchivedMessage.objects.get(post=p)
+        assert "forward" not in archived.body_text and "community" not in archived.body_text
+        assert b"forward outside" in bytes(archived.raw)  # the mbox keeps the message as sent
+    assert archive.search("community") == [] and archive.search("forward") == []
+    assert [m.post for m in archive.search("fragments")] == [plain]
+    assert [m.post for m in archive.search("lame delegation")] == [html]
 
 
 def test_a_non_members_post_is_held_and_the_moderators_asked(members, moderators, outbox):

@@ -43,6 +43,45 @@ def test_unknown_recipient_is_refused_with_550_and_nothing_stored(intake_server)
     assert not InboundMessage.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "sender",
+    ["<not an address>", "<ana>", "<ana..x@nic.fr>", "<ana@-nic.fr>", "<ana@[1.2.3]>"],
+)
+def test_a_sender_that_is_not_an_address_is_refused_with_553(intake_server, echo_route, sender):
+    servers, _handler = intake_server
+    for port, client in ((servers.ports[0], smtplib.SMTP), (servers.ports[1], smtplib.LMTP)):
+        with client("127.0.0.1", port) as smtp:
+            smtp.ehlo()
+            code, text = smtp.docmd(f"MAIL FROM:{sender}")
+            assert (code, text[:6]) == (553, b"5.1.7 "), (sender, code, text)
+            # Nothing was taken: a valid sender may follow in the same session.
+            assert smtp.docmd("MAIL FROM:<ana@nic.fr>")[0] == 250
+    assert not InboundMessage.objects.exists()
+
+
+@pytest.mark.parametrize("recipient", ["<not an address>", "<echo>", "<echo@lists..test>"])
+def test_a_recipient_that_is_not_an_address_is_refused_with_553(
+    intake_server, echo_route, recipient
+):
+    servers, _handler = intake_server
+    with smtplib.SMTP("127.0.0.1", servers.ports[0]) as smtp:
+        smtp.ehlo()
+        assert smtp.docmd("MAIL FROM:<ana@nic.fr>")[0] == 250
+        code, text = smtp.docmd(f"RCPT TO:{recipient}")
+        assert (code, text[:6]) == (553, b"5.1.3 "), (recipient, code, text)
+
+
+def test_the_null_sender_of_a_bounce_is_accepted(intake_server, echo_route):
+    servers, handler = intake_server
+    with smtplib.SMTP("127.0.0.1", servers.ports[0]) as smtp:
+        smtp.ehlo()
+        assert smtp.docmd("MAIL FROM:<>")[0] == 250
+        assert smtp.docmd(f"RCPT TO:<{ECHO}>")[0] == 250
+        assert smtp.data(MESSAGE)[0] == 250
+    servers.run(handler.drain())
+    assert InboundMessage.objects.get().mail_from in ("", "<>")
+
+
 def test_message_is_stored_raw_then_processed(intake_server, echo_route):
     servers, handler = intake_server
     with smtplib.SMTP("127.0.0.1", servers.ports[0]) as smtp:

@@ -116,6 +116,7 @@ def test_profile_update_and_field_errors(member_client, outbox):
     )
     html = bad.content.decode()
     assert bad.status_code == 400 and "not a valid phone number" in html
+    assert "Unknown time zone “Mars/Olympus”" in html  # every field's error at once
     assert 'value="Mars/Olympus"' in html  # what was typed stays in the form
     person.refresh_from_db()
     assert person.timezone == "America/Montreal"

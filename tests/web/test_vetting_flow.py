@@ -111,6 +111,30 @@ def test_field_errors_are_shown_next_to_the_field_and_nothing_is_written(client,
     assert client.get(url).status_code == 200
 
 
+def test_every_field_error_of_a_contact_is_shown_at_once(client, catalog):
+    inv = actions.invite_cctld(catalog["fr"], actor=Actor.system())
+    url = f"/authorise/{links.invitation_token(inv)}/"
+    row = contact_row(0, "Jan\x07Bell", "not-an-address", phone="12", tz="Mars/Olympus")
+    row["contact-0-languages"] = "klingonese"
+    response = client.post(url, {**row, **contact_row(1, "Dup One", "dup@nic.fr"),
+                                 **contact_row(2, "Dup Two", "dup@nic.fr")})  # fmt: skip
+    html = response.content.decode()
+    assert response.status_code == 400
+    first, second, third = (html.split(f'id="contact-{i}"')[1] for i in range(3))
+    first = first.split('id="contact-1"')[0]
+    for message in (
+        "may not contain control",
+        "“not-an-address” is not an email address",
+        "“12” is not a valid phone number",
+        "Unknown time zone “Mars/Olympus”",
+        "Unknown language “klingonese”",
+    ):
+        assert message in first, message
+    assert first.count('aria-invalid="true"') == 4  # name, email, time zone, languages
+    assert "named twice" in third and "named twice" not in second.split('id="contact-2"')[0]
+    assert not Membership.objects.exists() and not Person.objects.exists()
+
+
 def test_fourth_contact_is_refused_with_the_limit_message(client, catalog):
     inv = actions.invite_cctld(catalog["fr"], actor=Actor.system())
     url = f"/authorise/{links.invitation_token(inv)}/"

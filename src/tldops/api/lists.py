@@ -15,7 +15,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from tldops.api.auth import AUTH, actor, require_member, require_staff
-from tldops.api.schemas import AUTH_ERRORS, InputSchema, Pagination, errors
+from tldops.api.schemas import AUTH_ERRORS, InputSchema, Pagination, Shaped, errors
 from tldops.kernel.errors import NotFound
 from tldops.lists import archive, moderation
 from tldops.lists.models import ArchivedMessage, Post
@@ -170,18 +170,23 @@ def read_message(request: HttpRequest, message_id: int) -> dict[str, Any]:
     return _message(_archived(message_id))
 
 
+class ArchiveSearchOut(Schema):
+    items: list[ArchivedMessageSummaryOut] = Field(description="Best match first.")
+    count: int = Field(description="How many are listed (at most `limit`).")
+
+
 @router.get(
     "/archive/search",
-    response={200: list[ArchivedMessageSummaryOut], **errors(*AUTH_ERRORS)},
+    response={200: ArchiveSearchOut, **errors(*AUTH_ERRORS)},
     tags=["archive"],
     summary="Full-text search of the archive",
 )
-def search_archive(
-    request: HttpRequest, filters: Query[ArchiveSearchFilter]
-) -> list[dict[str, Any]]:
-    """Messages whose subject, author or text contain every word of `q`, best match first."""
+def search_archive(request: HttpRequest, filters: Query[ArchiveSearchFilter]) -> dict[str, Any]:
+    """Messages whose subject, author or text contain every word of `q`, best match first:
+    `{"items", "count"}` like every listing, at most `limit` of them."""
     require_member(request)
-    return [_summary(m) for m in archive.search(filters.q, limit=filters.limit)]
+    items = [_summary(m) for m in archive.search(filters.q, limit=filters.limit)]
+    return {"items": items, "count": len(items)}
 
 
 # --- Moderation ------------------------------------------------------------------------------------
@@ -238,22 +243,6 @@ def _post(post: Post, *, body: bool = False) -> dict[str, Any]:
     return out
 
 
-class _HeldPage:
-    """The queue for the paginator: it counts and slices the query, then each post is shaped."""
-
-    def __init__(self, posts: QuerySet[Post]) -> None:
-        self.posts = posts
-
-    def __len__(self) -> int:
-        return self.posts.count()
-
-    def count(self) -> int:
-        return self.posts.count()
-
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
-        return [_post(p, body=True) for p in self.posts[index]]
-
-
 @router.get(
     "/moderation/posts",
     response={200: list[HeldPostDetailOut], **errors(*AUTH_ERRORS)},
@@ -261,13 +250,13 @@ class _HeldPage:
     summary="The moderation queue (staff)",
 )
 @paginate(Pagination)
-def held_posts(request: HttpRequest) -> _HeldPage:
+def held_posts(request: HttpRequest) -> Shaped:
     """Posts held for a moderator, oldest first, with why they were held: `{"items", "count"}`.
 
     Each post's `body` is the start of its text, stored when it was held.
     """
     require_staff(request)
-    return _HeldPage(moderation.held_posts())
+    return Shaped(moderation.held_posts(), lambda p: _post(p, body=True))
 
 
 @router.post(

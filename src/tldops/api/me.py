@@ -6,6 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
+from ninja.pagination import paginate
 from ninja.responses import Status
 
 from tldops.api.auth import AUTH, actor, caller, second_factor_proved
@@ -14,6 +15,7 @@ from tldops.api.schemas import (
     InputSchema,
     Language,
     MembershipOut,
+    Pagination,
     PhoneIn,
     PhoneOut,
     errors,
@@ -157,8 +159,9 @@ class TokenIn(InputSchema):
     response={200: list[TokenOut], **errors(*AUTH_ERRORS)},
     summary="Your API tokens",
 )
+@paginate(Pagination)
 def list_tokens(request: HttpRequest) -> Any:
-    """Your tokens, newest first, revoked ones included."""
+    """Your tokens, newest first, revoked ones included: `{"items", "count"}`, paginated."""
     return ApiToken.objects.filter(person=caller(request)).order_by("-created_at", "-id")
 
 

@@ -11,9 +11,10 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
+from ninja.pagination import paginate
 
 from tldops.api.auth import AUTH, actor, require_member, require_staff
-from tldops.api.schemas import AUTH_ERRORS, InputSchema, errors
+from tldops.api.schemas import AUTH_ERRORS, InputSchema, Pagination, Shaped, errors
 from tldops.repository import editions
 from tldops.repository.models import Edition
 
@@ -94,10 +95,12 @@ FILE_RESPONSE = {
     response={200: list[EditionOut], **errors(*AUTH_ERRORS)},
     summary="Contact repository editions",
 )
-def list_editions(request: HttpRequest) -> list[dict[str, Any]]:
-    """Every edition sent, newest first. Members, secretariat and committee only."""
+@paginate(Pagination)
+def list_editions(request: HttpRequest) -> Shaped:
+    """Every edition sent, newest first: `{"items", "count"}`, paginated. Members, secretariat
+    and committee only."""
     require_member(request)
-    return [_edition(e) for e in editions.history()]
+    return Shaped(editions.history(), _edition)
 
 
 @router.get(

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -50,7 +51,14 @@ def _error(
 
 @api.exception_handler(DirectoryError)
 def directory_error(request: HttpRequest, exc: DirectoryError) -> HttpResponse:
-    return _error(request, exc.status, exc.message, exc.field)
+    """``detail``/``field`` as always (the first problem's field); ``errors`` lists every problem
+    when the input had several, or when one is about an item of a list (``index``: which
+    contact, from 0), so a client can show them all at once."""
+    problems = exc.errors
+    if len(problems) == 1 and problems[0].index is None:
+        return _error(request, exc.status, exc.message, exc.field)
+    errors = [{"detail": e.message, "field": e.field, "index": e.index} for e in problems]
+    return _error(request, exc.status, exc.message, exc.field, errors=errors)
 
 
 @api.exception_handler(Unauthenticated)
@@ -99,3 +107,14 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     message = first.get("msg", _("Invalid input."))
     detail = f"{where}: {message}" if where else str(message)
     return _error(request, 422, detail, where, errors=exc.errors)
+
+
+@csrf_exempt  # nothing is done: the CSRF check would answer an unknown POST with the portal's 403
+def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Any path under /api/ that no operation serves, for any method: the API's JSON 404, not the
+    portal's HTML page (``tldops.urls`` routes everything under /api/ left over here)."""
+    return _error(
+        request,
+        404,
+        _("Not Found: no API operation at this path. See /api/v1/docs for the operations."),
+    )

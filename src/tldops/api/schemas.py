@@ -5,10 +5,12 @@ the OpenAPI document states the limits every door applies; a body beyond them is
 before it reaches an action, which checks the same limits again for the other doors.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Any
 
+from django.db.models import QuerySet
 from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
 from ninja.schema import DjangoGetter
@@ -48,7 +50,12 @@ class ErrorOut(Schema):
         None, description="The input at fault (e.g. `phone`, `tld`, `contacts`), when there is one."
     )
     errors: list[dict[str, Any]] | None = Field(
-        None, description="For 422 only: every schema violation, as pydantic reports it."
+        None,
+        description=(
+            "Every problem, when there are several or one is about an item of a list: for 422 "
+            "each schema violation as pydantic reports it; for 400 and 409 "
+            "`{detail, field, index}`, `index` being the item (e.g. the contact, from 0)."
+        ),
     )
 
 
@@ -146,3 +153,21 @@ class Pagination(LimitOffsetPagination):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_limit=1000, **kwargs)
+
+
+class Shaped:
+    """A query for :class:`Pagination` whose rows are shaped into dicts: it counts and slices the
+    query, then shapes only the page's rows."""
+
+    def __init__(self, rows: QuerySet, shape: Callable[[Any], dict[str, Any]]) -> None:
+        self.rows = rows
+        self.shape = shape
+
+    def __len__(self) -> int:
+        return self.rows.count()
+
+    def count(self) -> int:
+        return self.rows.count()
+
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
+        return [self.shape(row) for row in self.rows[index]]

@@ -34,12 +34,13 @@ from tldops.directory.validation import (
     ContactInput,
     ProfileChange,
     clean_contact,
+    clean_contacts,
     clean_email,
     clean_name,
     clean_profile_change,
     clean_text,
 )
-from tldops.kernel.errors import InvalidInput, LimitReached, NotAuthorised, NotFound
+from tldops.kernel.errors import InvalidInput, LimitReached, NotAuthorised, NotFound, raise_all
 from tldops.mail import outbox
 
 # --- Invitations -----------------------------------------------------------------------------------
@@ -329,10 +330,7 @@ def authorise_contacts(
                 % {"tld": tld.display, "n": limit, "add": len(contacts)},
                 field="contacts",
             )
-        cleaned = [clean_contact(c, region=tld.iso_code or None) for c in contacts]
-        emails = [c.email.lower() for c in cleaned]
-        if len(set(emails)) != len(emails):
-            raise InvalidInput(_("The same email address is named twice."), field="email")
+        cleaned = clean_contacts(contacts, region=tld.iso_code or None)
         removed = [
             _end_membership(
                 m, Membership.Status.REMOVED, actor, reason="removed by the admin contact"
@@ -350,13 +348,18 @@ def authorise_contacts(
                 field="contacts",
             )
         already = set(current.values_list("person__email", flat=True))
-        for c in cleaned:
-            if c.email in already:
-                raise InvalidInput(
+        raise_all(
+            [
+                InvalidInput(
                     _("%(email)s is already a contact of %(tld)s.")
                     % {"email": c.email, "tld": tld.display},
                     field="email",
+                    index=index,
                 )
+                for index, c in enumerate(cleaned)
+                if c.email in already
+            ]
+        )
         added = [
             _add_membership(tld, c, actor=actor, rule=rule, authoriser=authoriser) for c in cleaned
         ]

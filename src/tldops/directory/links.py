@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tldops.directory.models import Invitation, Membership
-from tldops.kernel.errors import LinkInvalid
+from tldops.kernel.errors import LinkInvalid, LinkUsed
 
 INVITATION_SALT = "tldops.directory.invitation"
 CONFIRMATION_SALT = "tldops.directory.confirmation"
@@ -103,8 +103,12 @@ def open_invitation(token: str, *, for_update: bool = False) -> Invitation:
     if invitation is None or not secrets.compare_digest(invitation.nonce, nonce):
         raise LinkInvalid(_("This link is not valid."))
     if invitation.status == Invitation.Status.ANSWERED:
-        raise LinkInvalid(
-            _("This link has already been used. Ask for a new one to make further changes.")
+        raise LinkUsed(
+            _(
+                "This link has already been used, and the answer given with it stands. To change "
+                "it, ask for a management link at %(url)s."
+            )
+            % {"url": f"{settings.BASE_URL}/manage/"}
         )
     if invitation.status == Invitation.Status.CANCELLED:
         raise LinkInvalid(_("This link was cancelled by the secretariat."))

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from tldops.directory import actions, links
 from tldops.directory.models import Invitation
 from tldops.directory.validation import ContactInput
-from tldops.kernel.errors import DirectoryError, InvalidInput
+from tldops.kernel.errors import DirectoryError, InvalidInput, LinkUsed, raise_all
 from tldops.mail import headers, outbox, senderauth
 from tldops.mail.intake import Outcome
 from tldops.mail.models import InboundMessage
@@ -75,11 +75,15 @@ class Request:
 
     contacts: list[ContactInput] = field(default_factory=list)
     remove: list[int] = field(default_factory=list)
+    #: The line of the message each contact was read from, to say where an error is.
+    lines: list[int] = field(default_factory=list)
 
 
 def parse_reply(text: str) -> Request:
-    """Read ``Contact:`` and ``Remove:`` lines; :class:`InvalidInput` names the line at fault."""
+    """Read ``Contact:`` and ``Remove:`` lines. Every line that cannot be read is refused at once
+    (:class:`InvalidInput`, or :class:`InvalidInputs` for several, each naming its line)."""
     request = Request()
+    errors: list[DirectoryError] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         if line.rstrip() == "--":  # the signature separator ("-- ", trailing space often lost)
             break
@@ -88,12 +92,17 @@ def parse_reply(text: str) -> Request:
             break
         if not stripped or stripped.startswith(">"):
             continue
-        if m := _CONTACT.match(stripped):
-            contact = _parse_contact(m.group("rest"), lineno)
-            if contact is not None:
-                request.contacts.append(contact)
-        elif m := _REMOVE.match(stripped):
-            request.remove.extend(n for n in _parse_numbers(m.group("rest"), lineno))
+        try:
+            if m := _CONTACT.match(stripped):
+                contact = _parse_contact(m.group("rest"), lineno)
+                if contact is not None:
+                    request.contacts.append(contact)
+                    request.lines.append(lineno)
+            elif m := _REMOVE.match(stripped):
+                request.remove.extend(n for n in _parse_numbers(m.group("rest"), lineno))
+        except InvalidInput as exc:
+            errors.append(exc)
+    raise_all(errors)
     request.remove = list(dict.fromkeys(request.remove))
     if not request.contacts and not request.remove:
         raise InvalidInput(
@@ -208,6 +217,7 @@ def process(message: InboundMessage) -> Outcome:
     subject = str(msg.get("Subject", ""))
     copied = headers.addresses(msg, "To", "Cc")
     invitation = None
+    request = Request()
     try:
         invitation, token = _invitation_from_subject(subject)
         request = parse_reply(body_text(msg))
@@ -219,8 +229,14 @@ def process(message: InboundMessage) -> Outcome:
             sender=sender,
             copied=copied,
         )
+    except LinkUsed as exc:
+        # Not something to correct and send again: the reference worked once, and its answer
+        # stands. Changing it takes a management link (the portal's /manage/ page).
+        replied = _reply(msg, sender, invitation=invitation, error=exc.message, used=True)
+        return Outcome.rejected(f"{exc.message} ({replied})")
     except DirectoryError as exc:
-        replied = _reply(msg, sender, invitation=invitation, error=exc.message)
+        problems = [_where(error, request) for error in exc.errors]
+        replied = _reply(msg, sender, invitation=invitation, error="\n\n  ".join(problems))
         return Outcome.rejected(f"{exc.message} ({replied})")
     tld = invitation.tld
     rule = actions.email_authorisation_rule(tld.admin_email or invitation.sent_to, sender, copied)
@@ -233,12 +249,23 @@ def process(message: InboundMessage) -> Outcome:
     return Outcome.done(summary)
 
 
+def _where(error: DirectoryError, request: Request) -> str:
+    """An error as the reply shows it: prefixed with the line of the contact it is about."""
+    if error.index is not None and 0 <= error.index < len(request.lines):
+        return _("Line %(n)d: %(error)s") % {
+            "n": request.lines[error.index],
+            "error": error.message,
+        }
+    return error.message
+
+
 def _reply(
     original: EmailMessage,
     sender: str,
     *,
     invitation: Invitation | None,
     error: str = "",
+    used: bool = False,
     result: actions.Authorisation | None = None,
     rule: str = "",
     cc: list[str] | None = None,
@@ -250,6 +277,8 @@ def _reply(
         "directory/email/authorise_reply.txt",
         {
             "error": error,
+            "used": used,
+            "manage_url": f"{settings.BASE_URL}/manage/",
             "tld": invitation.tld if invitation else None,
             "added": result.added if result else [],
             "removed": result.removed if result else [],

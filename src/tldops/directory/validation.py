@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TypeVar
 
 import idna
 import phonenumbers
@@ -27,7 +28,7 @@ from django.core.validators import validate_email as django_validate_email
 from django.utils.translation import gettext as _
 
 from tldops.directory.models import Invitation, Person, Phone
-from tldops.kernel.errors import InvalidInput, shown
+from tldops.kernel.errors import DirectoryError, InvalidInput, raise_all, shown
 
 PHONE_LABELS = {choice for choice, _label in Phone.Label.choices}
 
@@ -53,6 +54,30 @@ BATCH_MAX_LENGTH = Invitation._meta.get_field("batch").max_length
 #: Characters refused in names and short texts: control characters (C0, C1) and the bidirectional
 #: embeddings, overrides and isolates, which would reorder what is shown around the value.
 _FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+T = TypeVar("T")
+
+
+class Checks:
+    """Runs several checks and keeps every refusal instead of stopping at the first, so that a
+    person is told everything wrong with what they sent at once (:meth:`done` raises them
+    together as :class:`~tldops.kernel.errors.InvalidInputs`)."""
+
+    def __init__(self) -> None:
+        self.errors: list[DirectoryError] = []
+
+    def run(self, check: Callable[..., T], *args: object, **kwargs: object) -> T | None:
+        """``check(*args, **kwargs)``, or ``None`` when it refuses (the refusal is kept)."""
+        try:
+            return check(*args, **kwargs)
+        except InvalidInput as exc:
+            self.errors.append(exc)
+            return None
+
+    def done(self) -> None:
+        """Raise every refusal kept, if any."""
+        raise_all(self.errors)
 
 
 def max_phones() -> int:
@@ -203,11 +228,14 @@ def clean_phones(
             _("At most %(n)d phone numbers may be given; remove some.") % {"n": limit},
             field="phones",
         )
-    return [
-        (clean_phone(number, region=region), clean_phone_label(label))
+    checks = Checks()
+    cleaned = [
+        (checks.run(clean_phone, number, region=region), checks.run(clean_phone_label, label))
         for number, label in entries
         if (number or "").strip()
     ]
+    checks.done()
+    return cleaned  # type: ignore[return-value]  # every value is set once done() passes
 
 
 @lru_cache(maxsize=1)
@@ -284,14 +312,46 @@ class CleanContact:
 
 
 def clean_contact(contact: ContactInput, *, region: str | None = None) -> CleanContact:
-    """A contact named by an authoriser or the secretariat, every field checked and bounded."""
-    return CleanContact(
-        name=clean_name(contact.name),
-        email=clean_email(contact.email),
-        phones=clean_phones(contact.phones, region=region),
-        timezone=clean_timezone(contact.timezone),
-        languages=clean_languages(contact.languages),
+    """A contact named by an authoriser or the secretariat, every field checked and bounded.
+
+    Every field is checked before anything is refused: the error gathers each field's problem."""
+    checks = Checks()
+    clean = CleanContact(
+        name=checks.run(clean_name, contact.name),
+        email=checks.run(clean_email, contact.email),
+        phones=checks.run(clean_phones, contact.phones, region=region),
+        timezone=checks.run(clean_timezone, contact.timezone),
+        languages=checks.run(clean_languages, contact.languages),
     )
+    checks.done()
+    return clean
+
+
+def clean_contacts(
+    contacts: Sequence[ContactInput], *, region: str | None = None
+) -> list[CleanContact]:
+    """Several contacts named together (an authorisation): each checked by :func:`clean_contact`,
+    and no address named twice. Every refusal of every contact is raised together, each error's
+    ``index`` saying which contact (from 0) it is about."""
+    errors: list[DirectoryError] = []
+    cleaned: list[CleanContact] = []
+    seen: set[str] = set()
+    for index, contact in enumerate(contacts):
+        try:
+            clean = clean_contact(contact, region=region)
+        except InvalidInput as exc:
+            errors.append(exc.at(index))
+            continue
+        if clean.email.lower() in seen:
+            errors.append(
+                InvalidInput(
+                    _("The same email address is named twice."), field="email", index=index
+                )
+            )
+        seen.add(clean.email.lower())
+        cleaned.append(clean)
+    raise_all(errors)
+    return cleaned
 
 
 @dataclass
@@ -307,9 +367,20 @@ class ProfileChange:
 def clean_profile_change(change: ProfileChange, *, region: str | None = None) -> ProfileChange:
     """``change`` with every given field cleaned by the same rules as :func:`clean_contact`, so a
     member cannot store through their profile what an authoriser could not."""
-    return ProfileChange(
-        name=clean_name(change.name) if change.name is not None else None,
-        phones=clean_phones(change.phones, region=region) if change.phones is not None else None,
-        timezone=clean_timezone(change.timezone) if change.timezone is not None else None,
-        languages=clean_languages(change.languages) if change.languages is not None else None,
+    checks = Checks()
+    clean = ProfileChange(
+        name=checks.run(clean_name, change.name) if change.name is not None else None,
+        phones=(
+            checks.run(clean_phones, change.phones, region=region)
+            if change.phones is not None
+            else None
+        ),
+        timezone=(
+            checks.run(clean_timezone, change.timezone) if change.timezone is not None else None
+        ),
+        languages=(
+            checks.run(clean_languages, change.languages) if change.languages is not None else None
+        ),
     )
+    checks.done()
+    return clean

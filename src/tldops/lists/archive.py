@@ -3,9 +3,9 @@
 Every accepted post is archived once, as distributed (:func:`archive_post`, called by the pipeline
 and by moderation's approve in the same transaction as the fan-out). What is kept:
 
-- the raw bytes (for mbox export: :func:`export_mbox`), the text body (for reading and search:
-  :func:`body_text`, every inline text part, HTML reduced to its text) and every attachment as
-  its own row (for download);
+- the raw bytes as distributed (for mbox export: :func:`export_mbox`), the text body as the author
+  wrote it (for reading and search: :func:`written_text`, without the list's footer, whose words
+  would otherwise match every post) and every attachment as its own row (for download);
 - the thread: a message's ``parent`` is the nearest ancestor named by its ``In-Reply-To`` /
   ``References`` headers that is in the archive, and ``thread_root`` the top of that chain (a root
   points at itself). A parent that arrives *after* its replies (held for moderation, say) adopts
@@ -32,7 +32,7 @@ from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -80,7 +80,7 @@ def archive_post(post: Post, msg: Message) -> ArchivedMessage:
         author_name=storable(author_name),
         author_email=storable(author_email),
         date=_date(msg, post),
-        body_text=storable(body_text(msg)),
+        body_text=storable(written_text(post, msg)),
         raw=_raw(msg, post),
     )
     for filename, content_type, data in attachments_of(msg):
@@ -98,6 +98,55 @@ def archive_post(post: Post, msg: Message) -> ArchivedMessage:
     entry.save(update_fields=["parent", "thread_root"])
     _adopt_orphans(entry)
     return entry
+
+
+def written_text(post: Post, msg: Message | None = None) -> str:
+    """The text of ``post`` as its author wrote it: read from the message as we received it
+    (``post.inbound``), before the list's handlers decorated it, so the archive never reads nor
+    indexes the footer the list appends to every copy; ``msg`` (the distributed copy) only when
+    the received bytes are gone."""
+    raw = bytes(post.inbound.raw) if post.inbound_id else b""
+    if raw:
+        return text_of_raw(raw)
+    return body_text(msg) if msg is not None else ""
+
+
+def text_of_raw(raw: bytes) -> str:
+    """:func:`body_text` of a message's raw bytes (the received post's, for the archive)."""
+    return body_text(email.message_from_bytes(bytes(raw), policy=email.policy.default))
+
+
+#: Archived messages read again at a time by :func:`reindex` (their received bytes are read too).
+REINDEX_BATCH = 16
+
+
+def reindex(model: type[ArchivedMessage] = ArchivedMessage) -> int:
+    """Read every archived post's text again from the post as received (:func:`written_text`)
+    and store it where it changed; the search index follows (SQLite triggers, PostgreSQL's
+    expression index). Returns how many changed.
+
+    Crash-safe and resumable: rows are read :data:`REINDEX_BATCH` at a time in id order, each
+    batch is written in its own transaction, and a row already right is left alone, so running it
+    again after an interruption only does what is left. ``model`` is the historical model when a
+    migration calls it (``lists.0009``), so it reads only columns that exist at that point."""
+    changed, last = 0, 0
+    while True:
+        rows = list(
+            model.objects.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "body_text", "post__inbound__raw")[:REINDEX_BATCH]
+        )
+        if not rows:
+            return changed
+        with transaction.atomic():
+            for pk, stored, raw in rows:
+                if not raw:
+                    continue
+                text = storable(text_of_raw(bytes(raw)))
+                if text != stored:
+                    model.objects.filter(pk=pk).update(body_text=text)
+                    changed += 1
+        last = rows[-1][0]
 
 
 def _raw(msg: Message, post: Post) -> bytes:
@@ -346,8 +395,17 @@ def month_messages(year: int, month: int) -> QuerySet[ArchivedMessage]:
 # --- Search ----------------------------------------------------------------------------------------
 
 
+#: Words the search engines read as operators (SQLite FTS5: AND, OR, NOT, NEAR; PostgreSQL's
+#: websearch syntax: or). Search ignores operators, as docs/archive.md says: these are dropped
+#: in any case, so that ``rollover OR ksk`` finds the posts with both words on either engine
+#: instead of those that also contain the word "or" (the FTS5 query quotes every term).
+OPERATOR_WORDS = frozenset({"and", "or", "not", "near"})
+
+
 def _terms(q: str) -> list[str]:
-    return re.findall(r"\w+", q or "")
+    """The words of ``q`` that are searched: letters and digits only (quotes, ``-``, ``*``,
+    parentheses, ``:`` and other syntax are separators), operator words dropped."""
+    return [t for t in re.findall(r"[^\W_]+", q or "") if t.lower() not in OPERATOR_WORDS]
 
 
 def search(q: str, *, limit: int = 50) -> list[ArchivedMessage]:

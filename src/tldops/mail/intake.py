@@ -2,7 +2,9 @@
 
 A message's life here, in order:
 
-1. **RCPT** — the recipient is looked up in the routing table (:func:`routes`); an address that is
+0. **MAIL** — a reverse-path that is not an address (RFC 5321 4.1.2: ``local@domain``, or the
+   null path ``<>`` of a bounce, which is accepted) is refused with 553 5.1.7 (:func:`valid_path`).
+1. **RCPT** — a forward-path that is not an address is refused with 553 5.1.3; the recipient is looked up in the routing table (:func:`routes`); an address that is
    not ours is refused with 550 and a clear text, so nothing we cannot handle is ever accepted.
    All recipients of one message must share a route (others get 452 and are retried separately).
 2. **DATA** — the raw bytes are stored as an :class:`~tldops.mail.models.InboundMessage` *first*;
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
 import logging
 import re
 from collections.abc import Callable
@@ -244,6 +247,50 @@ def process_pending(limit: int = 100) -> int:
     return sum(1 for pk in pks if process_message(pk) is not None)
 
 
+# --- Envelope addresses ----------------------------------------------------------------------------
+
+# RFC 5321 4.1.2 (with RFC 6531's UTF-8, which the servers announce): a dot-atom or a quoted string,
+# "@", and a domain of letter-digit-hyphen labels or an address literal.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]"
+_DOT_ATOM = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*")
+_QUOTED = re.compile(r'"(?:[\x20\x21\x23-\x5b\x5d-\x7e\u0080-\U0010ffff]|\\[\x20-\x7e])*"')
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9\-\u0080-\U0010ffff]{1,63}(?<!-)")
+#: RFC 5321 4.5.3.1: a local part of at most 64 octets, a path of at most 256 (254 without "<>").
+LOCAL_PART_MAX = 64
+PATH_MAX = 254
+
+
+def valid_path(address: str, *, null: bool = False) -> bool:
+    """Whether ``address`` (as aiosmtpd read it from ``MAIL FROM:<…>`` or ``RCPT TO:<…>``) is a
+    mailbox by RFC 5321's syntax; with ``null``, the null reverse-path ``<>`` of a bounce too.
+
+    aiosmtpd accepts whatever its header parser makes of the argument (``<not an address>``
+    becomes a quoted local part without a domain): storing that as a sender, and answering it,
+    helps no one. The check is syntax only; whether the domain exists is senderauth's business."""
+    if null and address in ("", "<>"):
+        return True
+    if not address or len(address.encode("utf-8", "surrogatepass")) > PATH_MAX:
+        return False
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain:
+        return False
+    if len(local.encode("utf-8", "surrogatepass")) > LOCAL_PART_MAX:
+        return False
+    if not (_DOT_ATOM.fullmatch(local) or _QUOTED.fullmatch(local)):
+        return False
+    if domain.startswith("[") and domain.endswith("]"):
+        literal = domain[1:-1]
+        try:
+            if literal[:5].lower() == "ipv6:":
+                ipaddress.IPv6Address(literal[5:])
+            else:
+                ipaddress.IPv4Address(literal)
+        except ValueError:
+            return False
+        return True
+    return all(_LABEL.fullmatch(label) for label in domain.split("."))
+
+
 # --- The SMTP/LMTP handler (asynchronous) ----------------------------------------------------------
 
 
@@ -258,6 +305,23 @@ class IntakeHandler:
         self.process_inline = process_inline
         self._tasks: set[asyncio.Task[Any]] = set()
 
+    async def handle_MAIL(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        if not valid_path(address, null=True):
+            return (
+                f"553 5.1.7 <{address[:100]}>: the sender address is not a valid address "
+                "(use <> for a delivery report)"
+            )
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
+
     async def handle_RCPT(
         self,
         server: SMTP,
@@ -266,6 +330,8 @@ class IntakeHandler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        if not valid_path(address):
+            return f"553 5.1.3 <{address[:100]}>: the recipient address is not a valid address"
         route = route_for(address)
         if route is None:
             return (

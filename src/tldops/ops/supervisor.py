@@ -74,6 +74,14 @@ WEB_THREADS = 8  # requests one web process works on at once (its database waits
 KEEPALIVE = 5  # seconds an idle keep-alive connection stays open
 GRACEFUL_TIMEOUT = 10  # seconds a stopping web worker gives the requests in progress
 ACCEPT_PAUSE = 0.002  # seconds a web worker waits after taking a new connection (see accept)
+# gunicorn's bounds on a request's head, set knowingly rather than left to its defaults. A request
+# beyond them gets gunicorn's own bare 400 page before Django sees it, so the request line is
+# raised to gunicorn's maximum (its default, 4094, cut a 5,000-character query string short with
+# "Request Line is too large"): Django then refuses a query string beyond
+# tldops.web.limits.MAX_QUERY_STRING itself, with a proper 414 page (or JSON under /api/).
+LIMIT_REQUEST_LINE = 8190  # bytes of "GET /path?query HTTP/1.1": gunicorn's maximum
+LIMIT_REQUEST_FIELDS = 100  # header fields (gunicorn's default; the portal sends about 15)
+LIMIT_REQUEST_FIELD_SIZE = 8190  # bytes of one header field (gunicorn's default; cookies fit)
 
 
 def bind(address: tuple[str, int], *, what: str, setting: str) -> socket.socket:
@@ -144,7 +152,8 @@ class _Application:
 
 
 def gunicorn_config(*, access_log: bool):  # type: ignore[no-untyped-def]
-    """The settings of a web worker (gunicorn's ``Config``): threads, keep-alive, logs."""
+    """The settings of a web worker (gunicorn's ``Config``): threads, keep-alive, logs, and the
+    bounds on a request's head (``LIMIT_REQUEST_*``)."""
     from gunicorn.config import Config
 
     cfg = Config()
@@ -156,6 +165,9 @@ def gunicorn_config(*, access_log: bool):  # type: ignore[no-untyped-def]
         "errorlog": "-",
         "proc_name": "tldops-web",
         "control_socket_disable": True,
+        "limit_request_line": LIMIT_REQUEST_LINE,
+        "limit_request_fields": LIMIT_REQUEST_FIELDS,
+        "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
     }.items():
         cfg.set(name, value)
     return cfg

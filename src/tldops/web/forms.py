@@ -11,9 +11,10 @@ from tldops.kernel.errors import DirectoryError
 
 
 def add_directory_error(form: forms.Form, exc: DirectoryError) -> None:
-    """Show an action's error next to the field it names, or above the form."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
+    """Show an action's errors, all of them, each next to the field it names or above the form."""
+    for error in exc.errors:
+        field = error.field if error.field in form.fields else None
+        form.add_error(field, error.message)
 
 
 class LoginForm(forms.Form):

@@ -323,10 +323,11 @@ def profile(request: HttpRequest) -> HttpResponse:
         try:
             actions.update_profile(person, change, actor=Actor.of(person, "web"))
         except DirectoryError as exc:
-            field = "phones" if exc.field in ("phone", "phones") else exc.field
-            if field not in ("name", "phones", "timezone", "languages"):
-                field = "general"
-            errors[field] = exc.message
+            for error in exc.errors:  # every field's problem at once
+                field = "phones" if error.field in ("phone", "phones") else error.field
+                if field not in ("name", "phones", "timezone", "languages"):
+                    field = "general"
+                errors[field] = " ".join(filter(None, [errors.get(field), error.message]))
             status = exc.status
             values = {
                 "name": change.name,

@@ -21,7 +21,7 @@ from tldops.catalog.lookup import resolve_tld
 from tldops.directory import actions, links, permissions, queries
 from tldops.directory.audit import Actor
 from tldops.directory.models import Membership
-from tldops.directory.validation import ContactInput, clean_contact
+from tldops.directory.validation import ContactInput
 from tldops.kernel.errors import DirectoryError, InvalidInput, LinkInvalid
 from tldops.repository.reachability import at_risk_tlds
 from tldops.web.forms import PHONE_LABEL_CHOICES, ConfirmForm, ManageForm, add_directory_error
@@ -130,6 +130,22 @@ def _row_field(field: str | None) -> str:
     return "phones" if field in ("phone", "phones") else (field or "name")
 
 
+def _place_errors(exc: DirectoryError, named: list[dict]) -> str:
+    """Put each of the action's errors next to the field of the contact row it is about, all at
+    once; returns the message shown above the form (the errors about no one contact)."""
+    general: list[str] = []
+    for error in exc.errors:
+        if error.index is not None and 0 <= error.index < len(named):
+            row_errors = named[error.index]["errors"]
+            key = _row_field(error.field)
+            row_errors[key] = " ".join(filter(None, [row_errors.get(key), error.message]))
+        else:
+            general.append(error.message)
+    if len(general) < len(exc.errors):
+        general.insert(0, _("Some contacts need correcting; see the messages below."))
+    return " ".join(general)
+
+
 def authorise(request: HttpRequest, token: str) -> HttpResponse:
     """The admin contact's signed link: name contacts (and remove some, with a management link)."""
     try:
@@ -153,28 +169,20 @@ def authorise(request: HttpRequest, token: str) -> HttpResponse:
         rows = _rows_from_post(request.POST) or rows
         removed = [int(n) for n in request.POST.getlist("remove") if n.isdigit()]
         named = [r for r in rows if not _is_empty(r)]
-        for row in named:
-            try:
-                clean_contact(_contact_input(row), region=tld.iso_code or None)
-            except InvalidInput as exc:
-                row["errors"][_row_field(exc.field)] = exc.message
-        if any(r["errors"] for r in named):
-            error, status = _("Some contacts need correcting; see the messages below."), 400
+        try:
+            result = actions.authorise_contacts(
+                token, [_contact_input(r) for r in named], door="web", remove=removed
+            )
+        except LinkInvalid as exc:
+            return link_invalid(request, exc, kind="authorise")
+        except DirectoryError as exc:
+            error, status = _place_errors(exc, named), exc.status
         else:
-            try:
-                result = actions.authorise_contacts(
-                    token, [_contact_input(r) for r in named], door="web", remove=removed
-                )
-            except LinkInvalid as exc:
-                return link_invalid(request, exc, kind="authorise")
-            except DirectoryError as exc:
-                error, status = exc.message, exc.status
-            else:
-                return render(
-                    request,
-                    "web/authorise_done.html",
-                    {"tld": tld, "added": result.added, "removed": result.removed},
-                )
+            return render(
+                request,
+                "web/authorise_done.html",
+                {"tld": tld, "added": result.added, "removed": result.removed},
+            )
     return render(
         request,
         "web/authorise.html",

@@ -1,4 +1,5 @@
-"""``tldops list``: the list's per-sender DMARC overrides, pinned senders and bounce scores."""
+"""``tldops list``: the list's per-sender DMARC overrides, pinned senders and bounce scores, and
+the archive's reindex."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from tldops.directory import bounces
 from tldops.directory.management.common import cli_actor, error, no_rows, write_rows
 from tldops.directory.models import BounceScore
 from tldops.kernel.errors import DirectoryError
-from tldops.lists import overrides
+from tldops.lists import archive, overrides
 
 
 def _when(value: object) -> str:
@@ -62,6 +63,12 @@ class Command(BaseCommand):
             "(after the member fixed their mail).",
         )
         p.add_argument("address", help="The address.")
+
+        sub.add_parser(
+            "reindex",
+            help="Read the archived posts' text again as their authors wrote it (without the "
+            "list footer) and update the search index; safe to interrupt and run again.",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         try:
@@ -126,3 +133,9 @@ class Command(BaseCommand):
             self.stdout.write(_("%(a)s has no bounce score.") % {"a": options["address"]})
             return
         self.stdout.write(_("%(a)s is marked reachable again.") % {"a": row.address})
+
+    def do_reindex(self, options: dict) -> None:
+        changed = archive.reindex()
+        self.stdout.write(
+            _("%(n)d archived post(s) read again; the others were already right.") % {"n": changed}
+        )
