@@ -275,3 +275,42 @@ def test_request_help_documents_set_delivery(people, outbox):
     text = reply_text(outbox)
     assert "set delivery digest [mime|plain]" in text
     assert "set delivery nomail until YYYY-MM-DD" in text
+
+
+# --- the CLI (staff acting for someone, at the server) ----------------------------------------------
+
+
+def test_cli_shows_and_sets_delivery_audited(people):
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = io.StringIO()
+    call_command("members", "delivery", "ana@nic.fr", stdout=out)
+    assert "each post as it is sent" in out.getvalue()
+    out = io.StringIO()
+    call_command(
+        "members", "delivery", "ana@nic.fr", "--mode", "digest", "--digest-format", "plain",
+        stdout=out,
+    )  # fmt: skip
+    assert "a daily digest (plain)" in out.getvalue()
+    entry = AuditEntry.objects.get(action="delivery-updated")
+    assert entry.door == "cli" and entry.person == people["ana"]
+    call_command("members", "delivery", "sec@tldops.example", "--receive-list", "no", stdout=out)
+    assert not Person.objects.get(email="sec@tldops.example").receive_list
+    with pytest.raises(CommandError, match="at most 90 days"):
+        call_command(
+            "members", "delivery", "ana@nic.fr", "--mode", "nomail", "--until", "2099-01-01"
+        )
+    assert Person.objects.get(pk=people["ana"].pk).delivery_mode == "digest"
+
+
+def test_request_set_delivery_from_an_unverified_sender_changes_nothing(people):
+    from tldops.lists import requests
+
+    said = requests.set_delivery(
+        "ana@nic.fr", "set delivery nomail until 2026-12-31", unverified="Forged, it seems."
+    )
+    assert "Forged, it seems." in said["error"] and "not changed" in said["error"]
+    assert Person.objects.get(pk=people["ana"].pk).delivery_mode == "regular"

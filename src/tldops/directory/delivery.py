@@ -276,10 +276,10 @@ def update_delivery(
     person: Person, change: DeliveryChange, *, actor: Actor, today: dt.date | None = None
 ) -> Person:
     """Set how ``person`` receives list mail; audited. The person themself, or staff acting for
-    them (the CLI). Choosing *no mail* needs its last day; leaving it clears the day."""
-    if actor.person is None or (
-        actor.person.pk != person.pk and actor.role not in (Role.SECRETARIAT, Role.COMMITTEE)
-    ):
+    them (``tldops members delivery``, at the server). Choosing *no mail* needs its last day; leaving it clears the day."""
+    oneself = actor.person is not None and actor.person.pk == person.pk
+    operator = actor.door in ("cli", "system")  # the server's operator, as for every action
+    if not (oneself or operator or actor.role in STAFF_ROLES):
         raise NotAuthorised(_("Only you (or the secretariat) may change how you receive mail."))
     clean = clean_delivery(person, change, today=today)
     with transaction.atomic():
