@@ -314,3 +314,20 @@ def test_request_set_delivery_from_an_unverified_sender_changes_nothing(people):
     )
     assert "Forged, it seems." in said["error"] and "not changed" in said["error"]
     assert Person.objects.get(pk=people["ana"].pk).delivery_mode == "regular"
+
+
+@pytest.mark.parametrize("fmt", ["mime", "plain"])
+def test_a_digest_of_non_ascii_posts_parses(people, outbox, fmt):
+    choose(people["bob"], mode="digest", digest_format=fmt)
+    post(message(sender="ana@nic.fr", name="Élodie Martin", subject="Attaque sur .рф",
+                 body="Résolveurs saturés — 攻击\n"))  # fmt: skip
+    assert digest.run_due(after_digest_time()) == 1
+    ((_to, msg),) = digests(outbox)
+    parsed = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
+    if fmt == "plain":
+        text = parsed.get_content()
+    else:
+        (inner,) = next(p for p in parsed.iter_parts() if p.is_multipart()).iter_parts()
+        text = inner.get_content().get_body(("plain",)).get_content()
+        assert "Attaque sur .рф" in inner.get_content()["Subject"]
+    assert "Résolveurs saturés — 攻击" in text
