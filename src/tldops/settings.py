@@ -202,6 +202,10 @@ LIST_FOOTER = SOURCE.get(
     "TLD-OPS — the incident-response community of the ccTLD operators. Members only; do not "
     "forward outside the community without the author's consent.",
 )
+# Daily digests (lists.digest): sent once a day, at or after DIGEST_TIME UTC (HH:MM), to the members
+# who chose them. A "no mail" choice ends at most NOMAIL_MAX_DAYS days ahead (directory.delivery).
+DIGEST_TIME = SOURCE.get("DIGEST_TIME", "06:00")
+NOMAIL_MAX_DAYS = SOURCE.int("NOMAIL_MAX_DAYS", 90)
 DMARC_MITIGATION = SOURCE.bool("DMARC_MITIGATION", True)
 DNS_RESOLVER = SOURCE.get("DNS_RESOLVER", "")  # host[:port]; empty: the system's resolvers
 DKIM_SELECTOR = SOURCE.get("DKIM_SELECTOR", "")
@@ -234,6 +238,8 @@ MAX_CONTACTS_PER_CCTLD = SOURCE.int("MAX_CONTACTS_PER_CCTLD", 3)
 MAX_PHONES_PER_PERSON = SOURCE.int("MAX_PHONES_PER_PERSON", 5)
 INVITATION_TTL_DAYS = SOURCE.int("INVITATION_TTL_DAYS", 30)
 CONFIRMATION_TTL_DAYS = SOURCE.int("CONFIRMATION_TTL_DAYS", 14)
+# Hours a link confirming a person's new email address stays valid (directory.email_change).
+EMAIL_CHANGE_TTL_HOURS = SOURCE.int("EMAIL_CHANGE_TTL_HOURS", 48)
 INVITATION_REMINDER_DAYS = [int(d) for d in SOURCE.list("INVITATION_REMINDER_DAYS", "7,14,21")]
 REQUIRE_2FA_FOR_STAFF = SOURCE.bool("REQUIRE_2FA_FOR_STAFF", True)
 

@@ -59,6 +59,10 @@ LOWEST_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/me/tokens"): MEMBER,
     ("POST", "/me/tokens"): MEMBER,  # and only from a portal session: see SESSION_ONLY
     ("DELETE", "/me/tokens/{token_id}"): MEMBER,
+    ("GET", "/me/delivery"): MEMBER,
+    ("PUT", "/me/delivery"): MEMBER,
+    ("POST", "/me/email"): MEMBER,
+    ("POST", "/me/email/confirm"): MEMBER,
     ("GET", "/archive/threads"): MEMBER,
     ("GET", "/archive/threads/{thread_id}"): MEMBER,
     ("GET", "/archive/messages/{message_id}"): MEMBER,

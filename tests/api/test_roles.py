@@ -148,6 +148,11 @@ EXPECTED: dict[tuple[str, str], Case] = {
         None,
         members(200),
     ),
+    ("GET", "/me/delivery"): ({}, None, members(200)),
+    ("PUT", "/me/delivery"): ({}, {"mode": "digest", "digest_format": "plain"}, members(200)),
+    ("POST", "/me/email"): ({}, {"email": "new-address@example.org"}, members(202)),
+    # Whatever the role, a made-up token is no link.
+    ("POST", "/me/email/confirm"): ({}, {"token": "made-up"}, members(410)),
     ("GET", "/invitations"): ({}, None, staff(200)),
     ("POST", "/invitations"): ({}, {"tld": "xn--p1ai"}, staff(201)),
     ("POST", "/invitations/remind"): ({}, {}, staff(200)),

@@ -68,3 +68,24 @@ def test_directory_search_filters_live_without_reloading(page, catalog, make_mem
     # Back in the browser history brings the earlier results back.
     page.go_back()
     expect(page.locator("#directory-count")).to_have_text("1 contact — matching “.fr”")
+
+
+def test_own_settings_pages_choose_a_digest_and_ask_for_an_address_change(
+    page, catalog, make_member
+):
+    ana = make_member(catalog["fr"], name="Ana Lopez")
+    page.goto("/login/?next=/profile/")
+    sign_in(page, ana.email, PASSWORD)
+    page.wait_for_url("**/profile/")
+    page.get_by_role("link", name="How I receive mail").click()
+    page.wait_for_url("**/profile/delivery/")
+    page.get_by_label("one digest a day").check()
+    page.get_by_label("Digest format").select_option("plain")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Your delivery choices are saved.")).to_be_visible()
+    expect(page.get_by_text("Now you receive: a daily digest (plain).")).to_be_visible()
+
+    page.goto("/profile/email/")
+    page.get_by_label("New address").fill("ana@new.example")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_text("A link is on its way to ana@new.example")).to_be_visible()

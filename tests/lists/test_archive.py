@@ -291,7 +291,7 @@ def test_reindex_command(capsys):
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_reindexes_an_archive_made_before_it():
     executor = MigrationExecutor(connection)
-    before = [("lists", "0007_bounces_in_directory")]
+    before = [("lists", "0008_digests")]
     try:
         executor.migrate(before)
         old = executor.loader.project_state(before).apps

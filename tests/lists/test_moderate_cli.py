@@ -71,10 +71,11 @@ def test_show(held):
 
 def test_approve(held):
     out = run("approve", str(held.pk))
-    assert f"Post {held.pk} approved: 1 copies queued." in out
+    # The member and the secretariat member (staff receive the list by default).
+    assert f"Post {held.pk} approved: 2 copies queued." in out
     held.refresh_from_db()
     assert held.status == Post.Status.ACCEPTED and held.decision_door == "cli"
-    assert Delivery.objects.filter(message__purpose="list-post").count() == 1
+    assert Delivery.objects.filter(message__purpose="list-post").count() == 2
     assert ArchivedMessage.objects.count() == 1
     assert AuditEntry.objects.get(action="list-accepted").door == "cli"
 

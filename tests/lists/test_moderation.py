@@ -18,6 +18,8 @@ from tldops.mail.models import Delivery, InboundMessage, OutboundMessage
 pytestmark = pytest.mark.django_db
 
 REQUEST = "tld-ops-request@tldops.localhost"
+# The members, and the secretariat member, who receives the list by default (issue 9).
+EVERYONE = ["ana@nic.fr", "bert@nic.nl", "sec@tldops.example"]
 
 
 @pytest.fixture(autouse=True)
@@ -56,7 +58,7 @@ def test_approve_distributes_archives_audits_and_tells_the_sender(held, sec, out
     held.refresh_from_db()
     assert held.status == Post.Status.ACCEPTED
     assert held.decided_by == sec and held.decision_door == "web" and held.decided_at
-    assert copies() == ["ana@nic.fr", "bert@nic.nl"]
+    assert copies() == EVERYONE
     sent = parse(bytes(held.outbound.raw))
     assert sent["Subject"] == "[TLD-OPS] Botnet C2 list"
     assert sent["List-Id"]
@@ -125,7 +127,7 @@ def test_only_moderators_moderate(held, members):
 def test_committee_members_moderate_too(held, staff):
     chair = staff("committee", "chair@tldops.example")
     moderation.approve(held, actor=Actor.of(chair, "web"))
-    assert copies() == ["ana@nic.fr", "bert@nic.nl"]
+    assert copies() == sorted([*EVERYONE, "chair@tldops.example"])
 
 
 def test_unknown_post(sec):
@@ -169,7 +171,7 @@ def test_email_approve(held, outbox):
     held.refresh_from_db()
     assert held.status == Post.Status.ACCEPTED, outcome
     assert held.decision_door == "email"
-    assert copies() == ["ana@nic.fr", "bert@nic.nl"]
+    assert copies() == EVERYONE
     ((to, answer),) = outbox("list-request-reply")
     assert to == "sec@tldops.example"
     assert "is now accepted and distributed" in answer.get_content()

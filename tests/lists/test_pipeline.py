@@ -55,7 +55,14 @@ def test_a_members_post_goes_to_every_member_prepared_and_archived(members, mode
     assert p.reasons == []
     assert p.person == members[0]
     copies = list_copies()
-    assert [d.recipient for d in copies] == ["ana@nic.fr", "bert@nic.nl", "carla@nic.br"]
+    # The moderators are staff: they receive the list by default (issue 9).
+    assert [d.recipient for d in copies] == [
+        "ana@nic.fr",
+        "bert@nic.nl",
+        "carla@nic.br",
+        "chair@tldops.example",
+        "sec@tldops.example",
+    ]
     assert all(d.message_id == p.outbound_id for d in copies)
     sent = parse(bytes(p.outbound.raw))
     assert sent["Subject"] == "[TLD-OPS] DDoS on the DNS"
@@ -250,6 +257,8 @@ def test_through_smtp_intake_and_out_to_the_smarthost(
         "ana@nic.fr",
         "bert@nic.nl",
         "carla@nic.br",
+        "chair@tldops.example",
+        "sec@tldops.example",
     ]
     for m in copies:
         (rcpt,) = m.rcpt_tos

@@ -199,7 +199,7 @@ def test_resend_to_everyone_or_named_members_is_audited(people, staff):
     editions.publish("2026-11", now=NOV)
     secretariat = staff()
     everyone = editions.resend("2026-11", actor=Actor.of(secretariat, "cli"))
-    assert everyone.deliveries.count() == 5
+    assert everyone.deliveries.count() == 6  # the members and the staff (on by default)
     one = editions.resend("2026-11", to=["olga@nic.ru"], actor=Actor.of(secretariat, "api"))
     assert list(one.deliveries.values_list("recipient", flat=True)) == ["olga@nic.ru"]
     assert bytes(one.raw) == bytes(Edition.objects.get().raw)

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from tldops.api import catalog, directory, lists, me, vetting
+from tldops.api import catalog, directory, lists, me, own_settings, vetting
 from tldops.api.auth import CsrfFailed, Unauthenticated
 from tldops.kernel.errors import DirectoryError
 
@@ -34,6 +34,7 @@ api = NinjaAPI(
 api.add_router("", directory.router)
 api.add_router("", catalog.router)
 api.add_router("", me.router)
+api.add_router("", own_settings.router)
 api.add_router("", vetting.router)
 api.add_router("", lists.router)
 api.add_router("", "tldops.api.reachability.router")

@@ -30,8 +30,27 @@ class CommitteePosition(models.TextChoices):
     LIAISON = "liaison", _("Liaison")
 
 
+class DeliveryMode(models.TextChoices):
+    """How a person receives the list's posts (:mod:`tldops.directory.delivery`)."""
+
+    REGULAR = "regular", _("each post as it is sent")
+    DIGEST = "digest", _("one digest a day")
+    NOMAIL = "nomail", _("no list mail until a date")
+
+
+class DigestFormat(models.TextChoices):
+    MIME = "mime", _("MIME (each post attached as a message)")
+    PLAIN = "plain", _("plain text")
+
+
 class Person(models.Model):
-    """Someone the directory knows: a ccTLD contact, a secretariat member or a committee member."""
+    """Someone the directory knows: a ccTLD contact, a secretariat member or a committee member.
+
+    The delivery fields say how the list's posts reach them (:mod:`tldops.directory.delivery`);
+    ``receive_list`` and ``receive_editions`` are the choice of staff who are no ccTLD's contact
+    (a member receives both, always). ``email_change_*`` hold an address change the person asked
+    for and has not yet confirmed from the new address (:mod:`tldops.directory.email_change`).
+    """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -49,6 +68,20 @@ class Person(models.Model):
     committee_position = models.CharField(
         max_length=16, choices=CommitteePosition.choices, default="", blank=True
     )
+    receive_list = models.BooleanField(_("receive the list's posts (staff)"), default=True)
+    receive_editions = models.BooleanField(
+        _("receive the monthly repository editions (staff)"), default=True
+    )
+    delivery_mode = models.CharField(
+        _("list delivery"), max_length=8, choices=DeliveryMode.choices, default=DeliveryMode.REGULAR
+    )
+    digest_format = models.CharField(
+        _("digest format"), max_length=8, choices=DigestFormat.choices, default=DigestFormat.MIME
+    )
+    nomail_until = models.DateField(_("no list mail until"), null=True, blank=True)
+    email_change_to = models.EmailField(blank=True)
+    email_change_nonce = models.CharField(max_length=32, blank=True)
+    email_change_requested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -206,8 +206,9 @@ def secretariat_addresses() -> list[str]:
 
 
 def members() -> QuerySet[Person]:
-    """Every person with at least one active membership, each once: exactly who receives the list
-    and the monthly repository (there is no second membership table)."""
+    """Every person with at least one active membership, each once (there is no second membership
+    table). Who receives the list and the repository is these and the staff who choose to, by
+    :mod:`tldops.directory.delivery`."""
     return Person.objects.filter(memberships__status=Membership.Status.ACTIVE).distinct()
 
 

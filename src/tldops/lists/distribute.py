@@ -1,6 +1,9 @@
 """Fan-out: one accepted post becomes one outbox message with a delivery row per subscriber.
 
-One individual copy per member (the list is small): the envelope sender is VERP-encoded per
+One individual copy per subscriber whose delivery is *regular* today (the list is small); those
+reading a daily digest get a :class:`~tldops.lists.models.DigestItem` instead, in the same
+transaction, which :mod:`tldops.lists.digest` turns into their next digest; those on *no mail*
+get nothing (:mod:`tldops.directory.delivery` decides, for every door alike). Each copy: the envelope sender is VERP-encoded per
 delivery (:mod:`tldops.mail.verp`) at send time, so a bounce names exactly who could not be
 reached, and later features can personalise or encrypt each copy. The rows are written in the
 caller's transaction; the delivery workers (:mod:`tldops.mail.outbox`) send them.
@@ -12,16 +15,17 @@ from email.message import EmailMessage
 
 from django.utils import timezone
 
-from tldops.directory.queries import members
+from tldops.directory.delivery import list_delivery
 from tldops.lists import archive
 from tldops.lists.handlers import HandlerContext, prepare
-from tldops.lists.models import Post
+from tldops.lists.models import DigestItem, Post
 from tldops.mail.models import Delivery, OutboundMessage
 from tldops.mail.verp import bounces_address
 
 
 def fan_out(post: Post, msg: EmailMessage) -> OutboundMessage:
-    """Queue ``msg`` (already prepared by the handlers) for every subscriber."""
+    """Queue ``msg`` (already prepared by the handlers) for every subscriber on regular delivery,
+    and keep it for the next digest of those on digest delivery."""
     out = OutboundMessage.objects.create(
         purpose="list-post",
         subject=str(msg.get("Subject", ""))[:300],
@@ -30,10 +34,15 @@ def fan_out(post: Post, msg: EmailMessage) -> OutboundMessage:
         verp=True,
     )
     now = timezone.now()
-    recipients = list(members().values_list("email", flat=True))
+    plan = list_delivery()
     Delivery.objects.bulk_create(
-        [Delivery(message=out, recipient=r, next_attempt_at=now) for r in recipients],
+        [Delivery(message=out, recipient=r, next_attempt_at=now) for r in plan.regular],
         batch_size=1000,
+    )
+    DigestItem.objects.bulk_create(
+        [DigestItem(person_id=pk, post=post) for pk in plan.digest],
+        batch_size=1000,
+        ignore_conflicts=True,
     )
     Post.objects.filter(pk=post.pk).update(outbound=out)
     return out

@@ -125,3 +125,50 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+# --- Digests (issue 9) -----------------------------------------------------------------------------
+
+
+class DigestItem(models.Model):
+    """A post waiting for one person's next digest: written with the post's fan-out, in its
+    transaction (:func:`tldops.lists.distribute.fan_out`), deleted by the digest that carries it
+    (:mod:`tldops.lists.digest`)."""
+
+    person = models.ForeignKey("directory.Person", on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="digest_items")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["person", "post"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "post"], name="one_digest_item_per_post")
+        ]
+
+    def __str__(self) -> str:
+        return f"post {self.post_id} for person {self.person_id}"
+
+
+class Digest(models.Model):
+    """One digest sent to one person on one day (UTC). The unique (person, day) is the claim: of
+    two workers building the same digest only the first commits, so nobody gets two a day."""
+
+    person = models.ForeignKey(
+        "directory.Person", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    day = models.DateField()
+    format = models.CharField(max_length=8)
+    count = models.PositiveIntegerField()
+    outbound = models.ForeignKey(
+        OutboundMessage, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "person"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "day"], name="one_digest_per_person_and_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"digest {self.day} for person {self.person_id} ({self.count})"

@@ -1,8 +1,11 @@
 """The ``-request`` and ``-owner`` addresses, and the email door of moderation.
 
 ``tld-ops-request@…`` takes commands, one per message, as the subject or the first line:
-``help``, ``status`` (are you a member, is list mail reaching you) and ``unsubscribe`` (explains
-how to leave: membership follows the directory). A reply to a moderation notice also arrives here:
+``help``, ``status`` (are you a member, is list mail reaching you, how you receive it),
+``unsubscribe`` (explains how to leave: membership follows the directory) and ``set delivery``
+(how you receive the list: ``set delivery regular``, ``set delivery digest [mime|plain]``,
+``set delivery nomail until YYYY-MM-DD``; applied only when the sender's address is verified,
+:func:`set_delivery`). A reply to a moderation notice also arrives here:
 its subject carries ``[mod:<id>-<nonce>]`` and its first line ``approve``, ``reject: <reason>`` or
 ``discard``. It is applied only when sent from a moderator's address *and* naming the notice's
 nonce, which only the moderators received.
@@ -21,7 +24,7 @@ from email.message import EmailMessage
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from tldops.directory import queries
+from tldops.directory import delivery, queries
 from tldops.directory.audit import Actor
 from tldops.directory.bounces import state
 from tldops.directory.queries import member_by_address
@@ -35,7 +38,7 @@ from tldops.mail.parsing import automatic_reason, body_text, parse
 
 REPLY_PURPOSE = "list-request-reply"
 OWNER_PURPOSE = "list-owner"
-COMMANDS = ("help", "status", "unsubscribe")
+COMMANDS = ("help", "status", "unsubscribe", "set")
 ALIASES = {"info": "help", "?": "help", "leave": "unsubscribe", "signoff": "unsubscribe"}
 # Replies to one address per hour at most, in case an auto-responder answers our answers.
 MAX_REPLIES_PER_HOUR = 10
@@ -47,6 +50,7 @@ def _addresses() -> dict[str, str]:
         "list_address": settings.LIST_ADDRESS,
         "request_address": f"{local}-request@{domain}",
         "owner_address": f"{local}-owner@{domain}",
+        "nomail_max_days": settings.NOMAIL_MAX_DAYS,
     }
 
 
@@ -79,17 +83,61 @@ def _strip_re(subject: str) -> str:
     return re.sub(r"^\s*((re|fwd?|aw|tr)\s*:\s*)+", "", subject, flags=re.IGNORECASE).strip()
 
 
-def command_of(msg: EmailMessage) -> tuple[str, str]:
-    """(command, the word as written): the first line if it is a command, else the subject."""
+def command_line(msg: EmailMessage) -> tuple[str, str]:
+    """(command, the whole line it was written on), or ("", what was written first)."""
     lines = _meaningful_lines(body_text(msg))
     candidates = [lines[0] if lines else "", _strip_re(str(msg.get("Subject", "")))]
     for text in candidates:
         word = (text.split() or [""])[0].lower().strip(":")
         word = ALIASES.get(word, word)
         if word in COMMANDS:
-            return word, word
-    written = next((c for c in candidates if c), "")
-    return "", (written.split() or [""])[0][:40]
+            return word, text[:200]
+    return "", next((c for c in candidates if c), "")[:200]
+
+
+def delivery_change(line: str) -> delivery.DeliveryChange:
+    """The change a ``set delivery …`` line asks for (:class:`InvalidInput` if it is not one)."""
+    words = line.lower().split()
+    usage = _(
+        "Write “set delivery regular”, “set delivery digest” (or “set delivery digest plain” "
+        "for plain text), or “set delivery nomail until YYYY-MM-DD”."
+    )
+    if len(words) < 3 or words[1] != "delivery":
+        raise InvalidInput(usage, field="command")
+    mode = words[2]
+    if mode == "regular" and len(words) == 3:
+        return delivery.DeliveryChange(mode="regular")
+    if mode == "digest" and len(words) in (3, 4):
+        fmt = words[3] if len(words) == 4 else None
+        if fmt is not None and fmt not in delivery.FORMATS:
+            raise InvalidInput(usage, field="command")
+        return delivery.DeliveryChange(mode="digest", digest_format=fmt)
+    if mode == "nomail" and len(words) == 5 and words[3] == "until":
+        return delivery.DeliveryChange(mode="nomail", nomail_until=words[4])
+    raise InvalidInput(usage, field="command")
+
+
+def set_delivery(sender: str, line: str, *, unverified: str) -> dict[str, object]:
+    """Apply a ``set delivery`` command for the list subscriber whose address sent it; what the
+    reply says. Refused when the sender's address could not be verified (a forged From must not
+    silence a member), and for an address that does not receive the list."""
+    try:
+        if unverified:
+            raise NotAuthorised(
+                _("%(why)s Your delivery was not changed: change it in the portal instead.")
+                % {"why": unverified}
+            )
+        person = delivery.subscriber_by_address(sender)
+        if person is None:
+            raise NotAuthorised(
+                _("%(a)s does not receive the list, so it has no delivery to set.") % {"a": sender}
+            )
+        person = delivery.update_delivery(
+            person, delivery_change(line), actor=Actor.of(person, "email")
+        )
+    except DirectoryError as exc:
+        return {"error": exc.message}
+    return {"delivery": delivery.describe(person)}
 
 
 def _reply(original: EmailMessage, to: str, template: str, context: dict[str, object]) -> str:
@@ -116,8 +164,13 @@ def handle_request(inbound: InboundMessage) -> Outcome:
         return Outcome.rejected(f"ignored, not answered: {why}")
     if moderation.REF_PATTERN.search(str(msg.get("Subject", ""))):
         return moderation_reply(msg, sender, unverified=senderauth.unverified_reason(inbound, msg))
-    command, written = command_of(msg)
+    command, line = command_line(msg)
+    written = (line.split() or [""])[0][:40]
     context: dict[str, object] = {"command": command, "address": sender}
+    if command == "set":
+        context.update(
+            set_delivery(sender, line, unverified=senderauth.unverified_reason(inbound, msg))
+        )
     if not command:
         context["error"] = (
             _("“%(w)s” is not a command this address knows.") % {"w": written}
@@ -140,7 +193,9 @@ def status_of(address: str) -> dict[str, object]:
             m.tld.display for m in person.memberships.filter(status="active").select_related("tld")
         ]
     reach = state(person.email if person is not None else address)
+    subscriber = person or delivery.subscriber_by_address(address)
     return {
+        "delivery": delivery.describe(subscriber) if subscriber is not None else "",
         "member": person is not None,
         "tlds": tlds,
         "score": reach.score,

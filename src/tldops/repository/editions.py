@@ -22,8 +22,10 @@ Public interface (the worker, the CLI, the API and the portal call only these):
   every active member or to the named members' addresses; audited.
 
 The mail is one outbox message (purpose ``repository``) with one delivery per active member's
-main address, VERP-addressed like list posts so its bounces feed the list's bounce handling (and
-reachability). It is ``multipart/mixed``: the text body, then the CSV, vCard and PDF attachments
+main address (whatever their list delivery option: an edition always arrives) and per staff
+person who keeps ``receive_editions`` on, each address once
+(:data:`tldops.directory.delivery.Audience.EDITION`), VERP-addressed like list posts so its
+bounces feed the list's bounce handling (and reachability). It is ``multipart/mixed``: the text body, then the CSV, vCard and PDF attachments
 (``tld-ops-contacts-2026-11.csv`` …); wrapped in ``multipart/signed`` when a signing key is
 configured (:mod:`tldops.repository.signing`). The exact bytes queued are kept in ``Edition.raw``.
 """
@@ -45,6 +47,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tldops.directory import audit
+from tldops.directory.delivery import Audience, recipients
 from tldops.directory.queries import member_by_address, members
 from tldops.kernel.errors import InvalidInput, NotFound
 from tldops.mail import outbox
@@ -196,7 +199,9 @@ def _queue(raw: bytes, recipients: list[str]) -> OutboundMessage:
 
 
 def _member_addresses() -> list[str]:
-    return list(members().order_by("email").values_list("email", flat=True))
+    """Every member, whatever their list delivery (an edition always arrives), and the staff who
+    receive editions; each address once (:mod:`tldops.directory.delivery`)."""
+    return recipients(Audience.EDITION)
 
 
 def publish(

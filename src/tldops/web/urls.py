@@ -5,6 +5,7 @@ from django.urls import path
 
 from tldops.web import views
 from tldops.web.views import lists as list_views
+from tldops.web.views import own_settings
 from tldops.web.views import reachability as reach_views
 from tldops.web.views import repository as repository_views
 from tldops.web.views import staff_home as staff_views
@@ -27,6 +28,9 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("profile/leave/", views.leave, name="leave"),
     path("profile/tokens/", views.tokens, name="tokens"),
+    path("profile/delivery/", own_settings.delivery_settings, name="delivery"),
+    path("profile/email/", own_settings.email_settings, name="email"),
+    path("profile/email/confirm/<str:token>/", own_settings.email_confirm, name="email_confirm"),
     path("audit/", views.audit, name="audit"),
     # The staff home page and the outbox (tldops.web.views.staff_home).
     path("staff/", staff_views.staff_home, name="staff_home"),

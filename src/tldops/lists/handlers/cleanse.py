@@ -47,5 +47,5 @@ DROPPED = (
 def process(msg: EmailMessage, ctx: HandlerContext) -> None:
     for name in DROPPED:
         del msg[name]
-    if not msg.get("Message-ID"):
+    if not msg.get("Message-ID") and ctx.post is not None:
         msg["Message-ID"] = ctx.post.message_id

@@ -18,9 +18,11 @@ from tldops.lists.models import Post
 
 @dataclass(frozen=True)
 class HandlerContext:
-    """The post being prepared and the list's settings, read once."""
+    """The post being prepared and the list's settings, read once. ``post`` is ``None`` for the
+    list's own mail (a digest: :meth:`for_list_mail`), which only the header and signing
+    handlers are given."""
 
-    post: Post
+    post: Post | None
     person: Person | None
     author: str  # the original From address
     author_name: str
@@ -50,6 +52,23 @@ class HandlerContext:
             person=post.person,
             author=address or post.sender,
             author_name=name or post.sender_name,
+            list_name=settings.LIST_NAME,
+            list_address=settings.LIST_ADDRESS,
+            list_id=settings.LIST_ID,
+            subject_tag=settings.SUBJECT_TAG,
+            reply_to_policy=settings.REPLY_TO_POLICY,
+            footer=settings.LIST_FOOTER,
+            archive_url=f"{settings.BASE_URL}/archive/",
+        )
+
+    @classmethod
+    def for_list_mail(cls) -> HandlerContext:
+        """The list's settings for mail the list writes itself (digests): no post, no author."""
+        return cls(
+            post=None,
+            person=None,
+            author="",
+            author_name="",
             list_name=settings.LIST_NAME,
             list_address=settings.LIST_ADDRESS,
             list_id=settings.LIST_ID,

@@ -18,7 +18,7 @@ def reindex(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("lists", "0007_bounces_in_directory"),
+        ("lists", "0008_digests"),
     ]
 
     operations = [

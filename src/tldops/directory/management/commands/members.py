@@ -1,5 +1,5 @@
 """``tldops members``: list, show, add, remove contacts; change someone's role; reset someone's
-second factor."""
+second factor; show or set how someone receives mail (``delivery``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from tldops.cli import EXIT_NOT_FOUND, EXIT_USAGE, add_format_argument, fail
-from tldops.directory import actions, queries, second_factor
+from tldops.directory import actions, delivery, queries, second_factor
 from tldops.directory.management.common import (
     cli_actor,
     error,
@@ -16,7 +16,14 @@ from tldops.directory.management.common import (
     tld_arg,
     write_rows,
 )
-from tldops.directory.models import CommitteePosition, Membership, Person, Role
+from tldops.directory.models import (
+    CommitteePosition,
+    DeliveryMode,
+    DigestFormat,
+    Membership,
+    Person,
+    Role,
+)
 from tldops.directory.validation import ContactInput, format_phone
 from tldops.kernel.errors import DirectoryError
 
@@ -98,6 +105,22 @@ class Command(BaseCommand):
         p.add_argument("email", help="The person's email address.")
         p.add_argument(
             "--reason", required=True, help="Why, as the person reads it and the audit log keeps."
+        )
+
+        p = sub.add_parser(
+            "delivery",
+            help="Show how someone receives mail, or set it for them (audited): each post, a "
+            "daily digest, or no list mail until a date; staff also the list and the editions.",
+        )
+        p.add_argument("email", help="The person's email address.")
+        p.add_argument("--mode", choices=DeliveryMode.values, help="regular, digest or nomail.")
+        p.add_argument("--digest-format", choices=DigestFormat.values, help="mime or plain.")
+        p.add_argument("--until", help="With --mode nomail: the last day without list mail.")
+        p.add_argument(
+            "--receive-list", choices=("yes", "no"), help="Staff: receive the list's posts."
+        )
+        p.add_argument(
+            "--receive-editions", choices=("yes", "no"), help="Staff: receive the editions."
         )
 
     def handle(self, *args: object, **options: object) -> None:
@@ -232,3 +255,31 @@ class Command(BaseCommand):
             )
             % {"email": person.email, "n": removed}
         )
+
+    def do_delivery(self, options: dict) -> None:
+        person = _find_person(options["email"])
+
+        def yes_no(value: str | None) -> bool | None:
+            return None if value is None else value == "yes"
+
+        change = delivery.DeliveryChange(
+            mode=options["mode"],
+            digest_format=options["digest_format"],
+            nomail_until=options["until"],
+            receive_list=yes_no(options["receive_list"]),
+            receive_editions=yes_no(options["receive_editions"]),
+        )
+        if any(v is not None for v in vars(change).values()):
+            person = delivery.update_delivery(person, change, actor=cli_actor())
+        self.stdout.write(
+            _("%(name)s <%(email)s> receives: %(how)s.")
+            % {"name": person.name, "email": person.email, "how": delivery.describe(person)}
+        )
+        if person.role in delivery.STAFF_ROLES:
+            self.stdout.write(
+                _("List posts: %(l)s; repository editions: %(e)s.")
+                % {
+                    "l": _("yes") if person.receive_list else _("no"),
+                    "e": _("yes") if person.receive_editions else _("no"),
+                }
+            )
