@@ -442,11 +442,14 @@ def parse_csv(data: bytes | str) -> list[tuple[int, Tld, dict[str, str]]]:
                     raise ImportRefused(header_errors)
                 continue
             count += 1
-            if count > CSV_MAX_ROWS:
-                errors.append(
-                    RowError(line, _("more than %(n)d rows; split the file.") % {"n": CSV_MAX_ROWS})
+            if count > CSV_MAX_ROWS:  # the whole file is refused, whatever else is wrong
+                raise ImportRefused(
+                    [
+                        RowError(
+                            line, _("more than %(n)d rows; split the file.") % {"n": CSV_MAX_ROWS}
+                        )
+                    ]
                 )
-                break
             if len(cells) != len(names):
                 errors.append(
                     RowError(
