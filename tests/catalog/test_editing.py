@@ -314,3 +314,16 @@ def test_cli_sync_accept_iana(iana_server, make_tld):
     assert [k["field"] for k in data["kept"]] == ["admin_email"]
     run("sync", "--yes", "--accept-iana", ".FR")
     assert Tld.objects.get(alabel="fr").admin_email == "tld-admin@nic.fr.example"
+
+
+def test_invite_points_to_catalog_set_then_works_once_set(make_tld, outbox):
+    from tldops.directory import actions
+
+    fr = make_tld("fr", admin_email="")
+    with pytest.raises(InvalidInput) as exc:
+        actions.invite_cctld(fr, actor=CLI)
+    assert "tldops catalog set fr --admin-email ADDRESS" in exc.value.message
+    run("set", "fr", "--admin-email", "admin@nic.fr.example")
+    fr.refresh_from_db()
+    actions.invite_cctld(fr, actor=CLI)
+    assert [m["To"] for _path, m in outbox()] == ["admin@nic.fr.example"]
