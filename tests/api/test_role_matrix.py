@@ -79,6 +79,8 @@ LOWEST_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/moderation/posts/{post_id}/reject"): STAFF,
     ("POST", "/moderation/posts/{post_id}/discard"): STAFF,
     ("GET", "/reachability/report"): STAFF,
+    ("PATCH", "/catalog/tlds/{tld}"): STAFF,
+    ("POST", "/catalog/admin-contacts/import"): STAFF,
     ("POST", "/repository/editions/{period}/resend"): STAFF,
     # The standing committee only.
     ("POST", "/catalog/tlds/{tld}/regions"): COMMITTEE,

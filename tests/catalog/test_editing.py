@@ -111,7 +111,7 @@ GOOD_CSV = (
 
 
 def test_csv_dry_run_shows_the_diff_and_writes_nothing(catalog):
-    plan = editing.plan_import(GOOD_CSV.encode())
+    plan = editing.plan_import(GOOD_CSV.encode(), actor=CLI)
     assert plan.rows == 3
     assert [c.alabel for c in plan.changed] == ["fr", "xn--p1ai"]
     assert plan.unchanged == ["ua"]  # same address, empty name cell: left as it is
@@ -166,7 +166,7 @@ def test_csv_errors_are_all_reported_with_lines_and_nothing_is_written(catalog):
 )
 def test_csv_bounds_and_format_errors(catalog, data, needle):
     with pytest.raises(editing.ImportRefused) as exc:
-        editing.plan_import(data)
+        editing.plan_import(data, actor=CLI)
     assert needle in exc.value.message
 
 
@@ -177,7 +177,7 @@ def test_csv_cells_written_by_tldops_are_read_back(catalog):
 
 
 def test_apply_refuses_when_the_catalog_changed_since_the_preview(catalog):
-    preview = editing.plan_import(GOOD_CSV)
+    preview = editing.plan_import(GOOD_CSV, actor=CLI)
     editing.set_contacts("fr", {"admin_email": "meanwhile@nic.fr"}, actor=CLI)
     with pytest.raises(InvalidInput) as exc:
         editing.apply_import(GOOD_CSV, actor=CLI, expected=preview.digest)

@@ -78,7 +78,8 @@ def may_edit(actor: Actor) -> bool:
     return actor.door == "cli" or actor.role in EDITOR_ROLES
 
 
-def _require_editor(actor: Actor) -> None:
+def require_editor(actor: Actor) -> None:
+    """:class:`NotAuthorised` unless :func:`may_edit`: what a door calls before reading input."""
     if not may_edit(actor):
         raise NotAuthorised(
             _("Only the secretariat and the standing committee may edit the ccTLD catalog.")
@@ -241,7 +242,7 @@ def set_contacts(
     """Set some of a ccTLD's manager and contact fields by hand; returns what changed (empty when
     every value was already the catalog's). The changed fields are marked hand-set, so a later
     ``catalog sync`` keeps them and reports where IANA differs."""
-    _require_editor(actor)
+    require_editor(actor)
     cleaned = clean_values(values)
     alabel = tld.alabel if isinstance(tld, Tld) else resolve_tld(tld, delegated_only=False).alabel
     with transaction.atomic():
@@ -260,7 +261,7 @@ def accept_iana(
     """Give hand-set fields back to IANA (all of them, or ``fields``): the mark is dropped and, where
     a sync has already seen IANA's value, that value is written now; otherwise the next sync
     writes it. Returns the fields released and the values changed."""
-    _require_editor(actor)
+    require_editor(actor)
     wanted = list(fields or EDITABLE)
     for name in wanted:
         if name not in EDITABLE:
@@ -508,8 +509,10 @@ def _plan(rows: list[tuple[int, Tld, dict[str, str]]], tlds: Mapping[str, Tld]) 
     return plan
 
 
-def plan_import(data: bytes | str) -> ImportPlan:
-    """Read and check the whole file and say what it would change (the dry run). Writes nothing."""
+def plan_import(data: bytes | str, *, actor: Actor) -> ImportPlan:
+    """Read and check the whole file and say what it would change (the dry run). Writes nothing;
+    only an editor may ask (the preview shows the contacts it would replace)."""
+    require_editor(actor)
     rows = parse_csv(data)
     tlds = {t.alabel: t for t in Tld.objects.filter(alabel__in=[r[1].alabel for r in rows])}
     return _plan(rows, tlds)
@@ -519,7 +522,7 @@ def apply_import(data: bytes | str, *, actor: Actor, expected: str | None = None
     """Write a CSV import in one transaction, an audit entry per changed ccTLD and one for the
     import. With ``expected`` (the :attr:`ImportPlan.digest` of the preview), refuse when the
     catalog changed since the preview, so that nobody applies a change they have not seen."""
-    _require_editor(actor)
+    require_editor(actor)
     rows = parse_csv(data)
     with transaction.atomic():
         tlds = {

@@ -419,7 +419,7 @@ class Command(BaseCommand):
             if options["apply"]:
                 plan = editing.apply_import(data, actor=_cli_actor())
             else:
-                plan = editing.plan_import(data)
+                plan = editing.plan_import(data, actor=_cli_actor())
         except editing.ImportRefused as exc:
             if as_json:
                 self._json({"errors": [e.__dict__ for e in exc.errors]})
