@@ -370,7 +370,8 @@ class ImportPlan:
         }
 
 
-def _decode(data: bytes | str) -> str:
+def decode_csv(data: bytes | str) -> str:
+    """The file's text: at most :data:`CSV_MAX_BYTES`, UTF-8 (a byte-order mark is dropped)."""
     if isinstance(data, str):
         if len(data) > CSV_MAX_BYTES:
             raise ImportRefused([RowError(0, _too_big())])
@@ -425,7 +426,7 @@ def _columns(header: list[str]) -> tuple[list[str], list[RowError]]:
 def parse_csv(data: bytes | str) -> list[tuple[int, Tld, dict[str, str]]]:
     """Every row of an admin-contact CSV as ``(line, ccTLD, {field: clean value})``; an empty cell
     leaves its field as it is. Raises :class:`ImportRefused` with every error found."""
-    text = _decode(data)
+    text = decode_csv(data)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     errors: list[RowError] = []
     rows: list[tuple[int, Tld, dict[str, str]]] = []
