@@ -48,3 +48,15 @@ def test_natural_name_uninverts_iso_short_names(iso_name, natural):
 )
 def test_country_info_gives_the_assigned_code_and_the_reserved_one(code, expected):
     assert country_info(code) == expected
+
+
+@pytest.mark.django_db
+def test_search_finds_a_cctld_by_its_assigned_or_its_reserved_code(make_tld):
+    from tldops.catalog import services
+
+    make_tld("uk", iso_code="GB", reserved_code="UK", country_name="United Kingdom")
+    make_tld("ac", iso_code="SH", reserved_code="AC", country_name="Ascension Island")
+    make_tld("sh", iso_code="SH", country_name="Saint Helena, Ascension and Tristan da Cunha")
+    assert [t.alabel for t in services.list_tlds(search="gb")] == ["uk"]
+    assert [t.alabel for t in services.list_tlds(search="AC")] == ["ac"]
+    assert [t.alabel for t in services.list_tlds(search="sh")] == ["ac", "sh"]

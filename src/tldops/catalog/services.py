@@ -37,7 +37,8 @@ def list_tlds(
     """ccTLDs in A-label order, name servers and regions prefetched (three queries in all).
 
     ``kind`` is ``ascii`` or ``idn``; ``region`` a region code (``centr``); ``search`` matches the
-    A-label, U-label, ISO code, country or manager (``рф``, ``.FR`` and ``france`` all work).
+    A-label, U-label, ISO code (assigned or reserved: ``GB`` and ``UK`` both find .uk), country or
+    manager (``рф``, ``.FR`` and ``france`` all work).
     """
     qs = Tld.objects.all()
     if kind:
@@ -56,6 +57,7 @@ def list_tlds(
             Q(alabel__icontains=text)
             | Q(ulabel__icontains=text)
             | Q(iso_code__iexact=text)
+            | Q(reserved_code__iexact=text)
             | Q(country_name__icontains=text)
             | Q(manager__icontains=text)
         )
