@@ -83,6 +83,8 @@ LOWEST_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/moderation/posts/{post_id}/reject"): STAFF,
     ("POST", "/moderation/posts/{post_id}/discard"): STAFF,
     ("GET", "/reachability/report"): STAFF,
+    ("PATCH", "/catalog/tlds/{tld}"): STAFF,
+    ("POST", "/catalog/admin-contacts/import"): STAFF,
     ("POST", "/repository/editions/{period}/resend"): STAFF,
     ("GET", "/staff/summary"): STAFF,
     ("POST", "/people/{person_id}/reset-second-factor"): STAFF,

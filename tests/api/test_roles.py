@@ -130,6 +130,12 @@ EXPECTED: dict[tuple[str, str], Case] = {
         None,
         committee(200),
     ),
+    ("PATCH", "/catalog/tlds/{tld}"): ({"tld": "fr"}, {"admin_email": "a@nic.fr"}, staff(200)),
+    ("POST", "/catalog/admin-contacts/import"): (
+        {},
+        {"csv": "tld,admin_email\nfr,a@nic.fr\n"},
+        staff(200),
+    ),
     ("GET", "/directory/contacts"): ({}, None, members(200)),
     ("DELETE", "/directory/contacts/{membership_id}"): (
         {"membership_id": lambda w, r: w.other_membership.pk},

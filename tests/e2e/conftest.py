@@ -79,8 +79,8 @@ def new_page(browser, live_server) -> Iterator[object]:
     contexts = []
     violations: list[str] = []
 
-    def make(locale: str = "en-GB"):
-        context = browser.new_context(base_url=live_server.url, locale=locale)
+    def make(locale: str = "en-GB", **options: object):
+        context = browser.new_context(base_url=live_server.url, locale=locale, **options)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)

@@ -89,3 +89,31 @@ def test_own_settings_pages_choose_a_digest_and_ask_for_an_address_change(
     page.get_by_label("New address").fill("ana@new.example")
     page.get_by_role("button", name="Send the link").click()
     expect(page.get_by_text("A link is on its way to ana@new.example")).to_be_visible()
+
+
+def test_coverage_filter_hides_rows_as_one_types(page, catalog):
+    page.goto("/")
+    rows = page.locator("#open-tlds tbody tr")
+    expect(rows).to_have_count(6)  # the delegated ccTLDs of the test catalog, none a member yet
+    # A marker on the window survives only if the page is not reloaded: the script filters.
+    page.evaluate("window.notReloaded = true")
+    page.locator("#coverage-filter").fill("рф")
+    expect(page.locator("#open-tlds tbody tr:visible")).to_have_count(1)
+    expect(page.locator("#open-tlds tbody tr:visible")).to_contain_text("xn--p1ai")
+    expect(page.locator("#coverage-filter-status")).to_have_text("1 of 6 ccTLDs shown.")
+    page.locator("#coverage-filter").fill(".FRA")  # a country, case and a leading dot ignored
+    expect(page.locator("#open-tlds tbody tr:visible")).to_have_count(1)
+    expect(page.locator("#open-tlds tbody tr:visible")).to_contain_text("France")
+    page.locator("#coverage-filter").fill("")
+    expect(page.locator("#open-tlds tbody tr:visible")).to_have_count(6)
+    assert page.evaluate("window.notReloaded") is True
+
+
+def test_coverage_filter_without_script_uses_the_server(new_page, catalog):
+    visitor = new_page(java_script_enabled=False)
+    visitor.goto("/")
+    visitor.locator("#coverage-filter").fill("xn--p1ai")
+    visitor.get_by_role("button", name="Filter").click()
+    visitor.wait_for_url("**/?q=xn--p1ai")
+    expect(visitor.locator("#open-tlds tbody tr")).to_have_count(1)
+    expect(visitor.locator("#coverage-filter-status")).to_contain_text("1 ccTLD matches")

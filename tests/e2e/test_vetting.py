@@ -33,13 +33,13 @@ def check_coverage(page, *, member: bool) -> None:
     members, open_tlds = page.locator("#member-tlds"), page.locator("#open-tlds")
     if member:
         expect(page.locator("#members")).to_have_text("1 member ccTLD")
-        expect(members.get_by_role("row", name=".fr France")).to_be_visible()
+        expect(members.get_by_role("row", name=".fr fr France")).to_be_visible()
         expect(open_tlds).not_to_contain_text("France")
         expect(page.locator("#not-yet")).to_have_text("5 ccTLDs not yet subscribed")
         expect(page.locator("#share-overall td").first).to_have_text("1")
     else:
         expect(page.locator("#members")).to_have_text("0 member ccTLDs")
-        expect(open_tlds.get_by_role("row", name=".fr France")).to_be_visible()
+        expect(open_tlds.get_by_role("row", name=".fr fr France")).to_be_visible()
         expect(page.locator("#share-overall td").first).to_have_text("0")
 
 

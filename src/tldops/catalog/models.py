@@ -38,7 +38,19 @@ class Tld(models.Model):
     alabel = models.CharField(_("A-label"), max_length=63, unique=True)
     ulabel = models.CharField(_("U-label"), max_length=63)
     kind = models.CharField(max_length=5, choices=Kind.choices)
-    iso_code = models.CharField(_("ISO 3166 code"), max_length=2, blank=True, db_index=True)
+    iso_code = models.CharField(
+        _("ISO 3166 code"),
+        max_length=2,
+        blank=True,
+        db_index=True,
+        help_text=_("The officially assigned ISO 3166-1 alpha-2 code (GB for .uk, SH for .ac)"),
+    )
+    reserved_code = models.CharField(
+        _("reserved ISO 3166 code"),
+        max_length=2,
+        blank=True,
+        help_text=_("The exceptionally reserved code the ccTLD is named after (UK, AC, EU, SU)"),
+    )
     country_name = models.CharField(max_length=200, blank=True)
     script = models.CharField(
         max_length=100, blank=True, help_text=_("Script or language of an IDN ccTLD")
@@ -50,6 +62,9 @@ class Tld(models.Model):
     admin_email = models.EmailField(_("administrative contact email"), blank=True)
     tech_org = models.CharField(_("technical contact organisation"), max_length=300, blank=True)
     tech_email = models.EmailField(_("technical contact email"), blank=True)
+    #: Contact fields set by hand (``tldops.catalog.editing``), which a sync keeps:
+    #: ``{field: {"by": actor, "at": ISO time, "source": "hand"|"csv", "iana": last IANA value}}``.
+    hand_set = models.JSONField(default=dict, blank=True)
     has_ds = models.BooleanField(_("DS in root"), null=True, help_text=_("Unknown until synced"))
     delegated = models.BooleanField(default=True, db_index=True)
     retired_at = models.DateTimeField(null=True, blank=True)

@@ -7,6 +7,8 @@ prefetched).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import idna
 from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
@@ -35,7 +37,8 @@ def list_tlds(
     """ccTLDs in A-label order, name servers and regions prefetched (three queries in all).
 
     ``kind`` is ``ascii`` or ``idn``; ``region`` a region code (``centr``); ``search`` matches the
-    A-label, U-label, ISO code, country or manager (``рф``, ``.FR`` and ``france`` all work).
+    A-label, U-label, ISO code (assigned or reserved: ``GB`` and ``UK`` both find .uk), country or
+    manager (``рф``, ``.FR`` and ``france`` all work).
     """
     qs = Tld.objects.all()
     if kind:
@@ -54,6 +57,7 @@ def list_tlds(
             Q(alabel__icontains=text)
             | Q(ulabel__icontains=text)
             | Q(iso_code__iexact=text)
+            | Q(reserved_code__iexact=text)
             | Q(country_name__icontains=text)
             | Q(manager__icontains=text)
         )
@@ -65,6 +69,32 @@ def list_tlds(
             cond |= Q(alabel=alabel)
         qs = qs.filter(cond)
     return _with_relations(qs.order_by("alabel").distinct())
+
+
+def _alabel_of(text: str) -> str:
+    try:
+        return idna.encode(text, uts46=True).decode("ascii").lower()
+    except idna.IDNAError:
+        return ""
+
+
+def matching(tlds: Iterable[Tld], search: str) -> list[Tld]:
+    """The ccTLDs of an already loaded list that ``search`` names: part of the A-label, U-label or
+    country, or the ISO code (``рф``, ``.FR``, ``xn--p1ai``, ``congo`` all work). Pages that show
+    every ccTLD (the coverage page) filter with this when the browser runs no script."""
+    text = (search or "").strip().strip(".").casefold()
+    if not text:
+        return list(tlds)
+    alabel = _alabel_of(text)
+    return [
+        t
+        for t in tlds
+        if text in t.alabel
+        or text in t.ulabel.casefold()
+        or text in t.country_name.casefold()
+        or text == t.iso_code.casefold()
+        or (alabel and alabel == t.alabel)
+    ]
 
 
 def tld_detail(raw: str) -> Tld:

@@ -14,6 +14,11 @@ is ``country-code``. Delegated means "in the TLD list"; the index also shows ret
 codes, which are never added. Name servers and glue come from the root zone (the source of truth
 for the delegation), falling back to the page's addresses for a host without glue; contacts come
 from the pages.
+
+Values set by hand (:mod:`tldops.catalog.editing`, marked in ``Tld.hand_set``) are kept: where
+IANA's value differs, the plan lists it under ``kept`` instead of ``changed`` and the sync records
+IANA's value beside the mark, so that ``tldops catalog set TLD --from-iana`` can take it later
+without the network. ``--accept-iana TLD`` takes IANA's values for that ccTLD in the sync itself.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -257,6 +263,10 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     observed: dict[str, Observed] = field(default_factory=dict)
     delegated_before: int = 0
+    # Hand-set values IANA disagrees with, kept (before: the catalog's, after: IANA's).
+    kept: list[TldChange] = field(default_factory=list)
+    hand_marks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    accept_iana: set[str] = field(default_factory=set)  # ccTLDs whose hand-set values give way
 
     @property
     def empty(self) -> bool:
@@ -275,6 +285,20 @@ class Plan:
                 {"tld": c.alabel, "changes": [asdict(fc) for fc in c.changes]} for c in self.changed
             ],
             "unchanged": len(self.unchanged),
+            "kept": [
+                {
+                    "tld": c.alabel,
+                    "field": fc.field,
+                    "catalog": fc.before,
+                    "iana": fc.after,
+                    "source": self.hand_marks.get(c.alabel, {}).get(fc.field, {}).get("source"),
+                    "set_by": self.hand_marks.get(c.alabel, {}).get(fc.field, {}).get("by"),
+                    "set_at": self.hand_marks.get(c.alabel, {}).get(fc.field, {}).get("at"),
+                }
+                for c in self.kept
+                for fc in c.changes
+            ],
+            "accept_iana": sorted(self.accept_iana),
             "warnings": list(self.warnings),
         }
 
@@ -299,19 +323,35 @@ class Plan:
             lines.append(_("+ again    %(t)s  %(m)s") % {"t": _display(o.alabel), "m": o.manager})
         for alabel in self.retired:
             lines.append(_("- retired  %(t)s") % {"t": _display(alabel)})
-        for change in self.changed:
+        lines.extend(change_lines(self.changed))
+        for change in self.kept:
             for fc in change.changes:
                 lines.append(
-                    _("~ %(t)s %(f)s: %(b)s → %(a)s")
+                    _(
+                        "= %(t)s %(f)s: kept %(b)s, set by hand (IANA says %(a)s; to take it: "
+                        "tldops catalog set %(alabel)s --from-iana)"
+                    )
                     % {
                         "t": change.display,
                         "f": fc.field,
                         "b": _short(fc.before),
                         "a": _short(fc.after),
+                        "alabel": change.alabel,
                     }
                 )
         lines.extend(_("! %(w)s") % {"w": w} for w in self.warnings)
         return lines
+
+
+def change_lines(changes: list[TldChange]) -> list[str]:
+    """``~ .fr admin_email: old → new``, one line per changed field: how every catalog diff reads
+    (a sync's plan, a CSV import's preview)."""
+    return [
+        _("~ %(t)s %(f)s: %(b)s → %(a)s")
+        % {"t": change.display, "f": fc.field, "b": _short(fc.before), "a": _short(fc.after)}
+        for change in changes
+        for fc in change.changes
+    ]
 
 
 def _display(alabel: str) -> str:
@@ -345,28 +385,35 @@ def _current_nameservers(tld: Tld) -> list[dict[str, Any]]:
     )
 
 
-def _diff(tld: Tld, obs: Observed) -> list[FieldChange]:
-    changes = []
+def _diff(
+    tld: Tld, obs: Observed, *, keep_hand_set: bool = True
+) -> tuple[list[FieldChange], list[FieldChange]]:
+    """What IANA would change on ``tld``, and the hand-set values it differs from (kept)."""
+    changes, kept = [], []
+    marks = (tld.hand_set or {}) if keep_hand_set else {}
     for name in CONTACT_FIELDS if obs.contacts_known else ():
         before, after = getattr(tld, name), getattr(obs, name)
         if before != after:
-            changes.append(FieldChange(name, before, after))
+            (kept if name in marks else changes).append(FieldChange(name, before, after))
     before_ns = _current_nameservers(tld)
     after_ns = sorted(obs.nameservers, key=lambda n: n["hostname"])
     if before_ns != after_ns:
         changes.append(FieldChange("nameservers", before_ns, after_ns))
     if tld.has_ds != obs.has_ds:
         changes.append(FieldChange("has_ds", tld.has_ds, obs.has_ds))
-    return changes
+    return changes, kept
 
 
-def compute_plan(snapshot: Snapshot) -> Plan:
-    """Compare what IANA says with the catalog (reads only)."""
+def compute_plan(snapshot: Snapshot, *, accept_iana: Iterable[str] = ()) -> Plan:
+    """Compare what IANA says with the catalog (reads only). Hand-set values are kept, except on
+    the ccTLDs (A-labels) of ``accept_iana``, where IANA's values replace them."""
     existing = {t.alabel: t for t in Tld.objects.prefetch_related("nameservers")}
     plan = Plan(
         warnings=list(snapshot.warnings),
         observed=snapshot.tlds,
         delegated_before=sum(1 for t in existing.values() if t.delegated),
+        accept_iana=set(accept_iana),
+        hand_marks={a: dict(t.hand_set) for a, t in existing.items() if t.hand_set},
     )
     for alabel, obs in sorted(snapshot.tlds.items()):
         tld = existing.get(alabel)
@@ -375,11 +422,13 @@ def compute_plan(snapshot: Snapshot) -> Plan:
         elif not tld.delegated:
             plan.restored.append(obs)
         else:
-            changes = _diff(tld, obs)
+            changes, kept = _diff(tld, obs, keep_hand_set=alabel not in plan.accept_iana)
             if changes:
                 plan.changed.append(TldChange(alabel, tld.display, changes))
             else:
                 plan.unchanged.append(alabel)
+            if kept:
+                plan.kept.append(TldChange(alabel, tld.display, kept))
     plan.retired = sorted(a for a, t in existing.items() if t.delegated and a not in snapshot.tlds)
     if plan.mass_retirement:
         plan.warnings.append(
@@ -414,12 +463,52 @@ def _observed_state(obs: Observed) -> dict[str, Any]:
 def _describe_new(obs: Observed) -> dict[str, str]:
     """ISO code, country and script of a ccTLD the catalog did not know (as the baseline would)."""
     if obs.kind == Tld.Kind.ASCII:
-        iso, name = country_for(obs.alabel)
-        return {"iso_code": iso, "country_name": name, "script": ""}
+        country = country_for(obs.alabel)
+        return {
+            "iso_code": country.iso_code,
+            "reserved_code": country.reserved_code,
+            "country_name": country.name,
+            "script": "",
+        }
     known = psl_idn_cctlds().get(obs.alabel)
     if known is None:
-        return {"iso_code": "", "country_name": "", "script": ""}
-    return {"iso_code": known.iso_code, "country_name": known.country_name, "script": known.script}
+        return {"iso_code": "", "reserved_code": "", "country_name": "", "script": ""}
+    return {
+        "iso_code": known.iso_code,
+        "reserved_code": known.reserved_code,
+        "country_name": known.country_name,
+        "script": known.script,
+    }
+
+
+def _update_hand_marks(plan: Plan, actor: Actor) -> None:
+    """Beside each hand-set value, note IANA's value as this sync saw it (for ``catalog set
+    --from-iana`` later, offline); drop the marks of the ccTLDs whose IANA values were accepted."""
+    for tld in Tld.objects.filter(alabel__in=list(plan.hand_marks)):
+        obs = plan.observed.get(tld.alabel)
+        marks = dict(tld.hand_set or {})
+        if tld.alabel in plan.accept_iana:
+            if obs is None or not obs.contacts_known:
+                continue  # IANA gave nothing to accept: the hand-set values stay
+            tld.hand_set = {}
+            tld.save(update_fields=["hand_set", "updated_at"])
+            record(
+                actor,
+                "catalog.accept_iana",
+                f"IANA's values accepted again on {tld.display}: " + ", ".join(sorted(marks)),
+                tld=tld,
+                before={"hand_set": sorted(marks)},
+                after={name: getattr(tld, name) for name in sorted(marks)},
+            )
+            continue
+        if obs is None or not obs.contacts_known:
+            continue
+        for name, mark in marks.items():
+            if isinstance(mark, dict) and name in CONTACT_FIELDS:
+                marks[name] = {**mark, "iana": getattr(obs, name)}
+        if marks != tld.hand_set:
+            tld.hand_set = marks
+            tld.save(update_fields=["hand_set"])
 
 
 def default_actor() -> Actor:
@@ -472,8 +561,10 @@ def apply_plan(
             }
             tld.delegated, tld.retired_at, tld.synced_at, tld.has_ds = True, None, now, obs.has_ds
             if obs.contacts_known:
+                kept = tld.hand_set if obs.alabel not in plan.accept_iana else {}
                 for name in CONTACT_FIELDS:
-                    setattr(tld, name, getattr(obs, name))
+                    if name not in kept:
+                        setattr(tld, name, getattr(obs, name))
             tld.save()
             _set_nameservers(tld, obs.nameservers)
             record(
@@ -517,6 +608,7 @@ def apply_plan(
                 after={fc.field: fc.after for fc in change.changes},
             )
         Tld.objects.filter(alabel__in=plan.unchanged).update(synced_at=now)
+        _update_hand_marks(plan, actor)
     return {
         "new": len(plan.new),
         "restored": len(plan.restored),

@@ -81,10 +81,11 @@ def _admin_address(tld: Tld) -> str:
     if not tld.admin_email:
         raise InvalidInput(
             _(
-                "The IANA administrative contact of %(tld)s has no known email address; "
-                "run `tldops catalog sync` or set it in the catalog first."
+                "The IANA administrative contact of %(tld)s has no known email address; set it "
+                "with `tldops catalog set %(alabel)s --admin-email ADDRESS` (or on the ccTLD's "
+                "catalog page), or run `tldops catalog sync` where there is Internet."
             )
-            % {"tld": tld.display},
+            % {"tld": tld.display, "alabel": tld.alabel},
             field="tld",
         )
     return tld.admin_email

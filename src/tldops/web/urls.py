@@ -4,6 +4,7 @@
 from django.urls import path
 
 from tldops.web import views
+from tldops.web.views import catalog_editor as catalog_views
 from tldops.web.views import lists as list_views
 from tldops.web.views import own_settings
 from tldops.web.views import reachability as reach_views
@@ -20,7 +21,9 @@ urlpatterns = [
     path("home/", views.home, name="home"),
     path("directory/", views.directory, name="directory"),
     path("catalog/", views.catalog, name="catalog"),
+    path("catalog/import/", catalog_views.catalog_import, name="catalog_import"),
     path("catalog/<str:alabel>/", views.tld_detail, name="tld"),
+    path("catalog/<str:alabel>/edit/", catalog_views.tld_edit, name="tld_edit"),
     path("invitations/", views.invitations, name="invitations"),
     path("authorise/<str:token>/", views.authorise, name="authorise"),
     path("confirm/<str:token>/", views.confirm, name="confirm"),

@@ -13,13 +13,14 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from tldops.catalog import services
+from tldops.catalog import editing, services
 from tldops.catalog.models import Region, Tld
 from tldops.directory import permissions, queries
 from tldops.directory.audit import Actor
 from tldops.kernel.errors import DirectoryError
 from tldops.web.access import forbidden, member_required
 from tldops.web.fragments import cached_fragment, cached_page
+from tldops.web.views.catalog_editor import catalog_editor
 
 SEARCH_MAX = 100
 
@@ -107,6 +108,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
         "region": region,
         "regions": Region.objects.all(),
         "tlds": list(tlds),
+        "can_edit": catalog_editor(request) is not None,
     }
     template = (
         "web/partials/catalog_results.html" if _wants_fragment(request) else "web/catalog.html"
@@ -159,6 +161,8 @@ def tld_detail(request: HttpRequest, alabel: str) -> HttpResponse:
         "web/tld.html",
         {
             "tld": tld,
+            "can_edit": catalog_editor(request) is not None,
+            "hand_set": [p for p in editing.provenance(tld) if p.source != "iana"],
             "is_committee": is_committee,
             "regions": Region.objects.all(),
             "tld_regions": {r.code for r in tld.regions.all()},

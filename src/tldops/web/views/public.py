@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from tldops.catalog import services
 from tldops.catalog.lookup import resolve_tld
 from tldops.directory import actions, links, permissions, queries
 from tldops.directory.audit import Actor
@@ -32,8 +33,16 @@ PHONES_PER_CONTACT = 3
 MAX_POSTED_ROWS = 20
 
 
+#: Longest filter text the coverage page takes (``?q=``); longer is cut.
+COVERAGE_FILTER_MAX = 100
+
+
 def coverage(request: HttpRequest) -> HttpResponse:
-    """The public page: member ccTLDs, ccTLDs not yet subscribed, shares overall/by kind/region."""
+    """The public page: member ccTLDs, ccTLDs not yet subscribed, shares overall/by kind/region.
+
+    Its two tables list every ccTLD (309 rows): the filter box hides rows as one types
+    (``web/table-filter.js``) and, without script, submits ``?q=``, which filters them here."""
+    q = request.GET.get("q", "").strip()[:COVERAGE_FILTER_MAX]
 
     def body() -> str:
         cov = queries.coverage()
@@ -41,19 +50,26 @@ def coverage(request: HttpRequest) -> HttpResponse:
             (code, cov.region_names.get(code, code.upper()), share)
             for code, share in cov.by_region.items()
         ]
+        shown = {
+            "members": services.matching(cov.members, q),
+            "not_subscribed": services.matching(cov.not_subscribed, q),
+        }
+        shown["count"] = len(shown["members"]) + len(shown["not_subscribed"])
         return render_to_string(
-            "web/partials/coverage_body.html", {"coverage": cov, "regions": regions}
+            "web/partials/coverage_body.html",
+            {"coverage": cov, "regions": regions, "q": q, "shown": shown},
         )
 
     def context() -> dict[str, object]:
-        context = {"body": cached_fragment("coverage", (), body)}
+        context = {"body": cached_fragment("coverage", (q,), body)}
         if permissions.is_member(request.user):
             # Members only, in a fragment of its own: the public fragment above never contains it.
             context["at_risk"] = cached_fragment("coverage-at-risk", (), _at_risk_section)
         return context
 
-    # The whole page is cached (per language and role), CSRF token and address filled per request.
-    return cached_page(request, "web/coverage.html", context, name="coverage", parts=())
+    # The whole page is cached (per language, role and filter), CSRF token and address filled per
+    # request.
+    return cached_page(request, "web/coverage.html", context, name="coverage", parts=(q,))
 
 
 def _at_risk_section() -> str:
