@@ -304,6 +304,10 @@ def test_members_edit_their_own_profile_and_colleagues_are_told(catalog, make_me
     assert bad.status_code == 400 and bad.data["field"] == "phone"
     bad = api.patch("/me", {"timezone": "Mars/Olympus"})
     assert bad.status_code == 400 and bad.data["field"] == "timezone"
+    bad = api.patch("/me", {"family_name": "Garcia"})
+    assert bad.status_code == 400 and bad.data["field"] == "family_name"
+    named = api.patch("/me", {"family_name": "Lopez"})
+    assert named.status_code == 200 and named.data["family_name"] == "Lopez"
 
 
 def test_leaving_one_cctld(catalog, make_member):

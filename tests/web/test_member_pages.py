@@ -4,7 +4,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tldops.catalog.models import NameServer
-from tldops.directory.models import ApiToken, AuditEntry, Membership
+from tldops.directory.models import ApiToken, AuditEntry, Membership, Person
 from tldops.directory.tokens import person_for_token
 
 
@@ -120,6 +120,21 @@ def test_profile_update_and_field_errors(member_client, outbox):
     assert 'value="Mars/Olympus"' in html  # what was typed stays in the form
     person.refresh_from_db()
     assert person.timezone == "America/Montreal"
+
+
+def test_profile_family_name(member_client):
+    person = member_client.person
+    form = {"name": "Ana Lopez", "phone0": "+33 1 23 45 67 89", "label0": "office"}
+    assert 'id="profile-family-name"' in member_client.get("/profile/").content.decode()
+    response = member_client.post("/profile/", {**form, "family_name": "Lopez"})
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.family_name == "Lopez" and person.given_names == "Ana"
+    bad = member_client.post("/profile/", {**form, "family_name": "Garcia"})
+    html = bad.content.decode()
+    assert bad.status_code == 400 and "must be part of your full name" in html
+    assert 'value="Garcia"' in html  # what was typed is shown again
+    assert Person.objects.get(pk=person.pk).family_name == "Lopez"
 
 
 def test_a_megabyte_name_in_the_profile_form_is_refused_and_nothing_changes(member_client, outbox):

@@ -38,6 +38,7 @@ router = Router(auth=AUTH, tags=["me"])
 class MeOut(Schema):
     id: int
     name: str
+    family_name: str = Field(description="The part of `name` that is the family name, or empty.")
     email: str
     alt_emails: list[str]
     role: str = Field(description="member, secretariat or committee.")
@@ -53,6 +54,7 @@ def _me(person: Person) -> dict[str, Any]:
     return {
         "id": person.pk,
         "name": person.name,
+        "family_name": person.family_name,
         "email": person.email,
         "alt_emails": list(person.alt_emails),
         "role": person.role,
@@ -75,6 +77,12 @@ class ProfilePatch(InputSchema):
 
     name: str | None = Field(
         None, description="How your name is spelt.", max_length=NAME_MAX_LENGTH
+    )
+    family_name: str | None = Field(
+        None,
+        description="The part of your name that is your family name, written as in `name`; "
+        "empty: none given (address books get the full name only).",
+        max_length=NAME_MAX_LENGTH,
     )
     phones: list[PhoneIn] | None = Field(
         None,
@@ -103,6 +111,7 @@ def patch_me(request: HttpRequest, body: ProfilePatch) -> dict[str, Any]:
     person = caller(request)
     change = actions.ProfileChange(
         name=body.name,
+        family_name=body.family_name,
         timezone=body.timezone,
         languages=body.languages,
         phones=[(p.number, p.label) for p in body.phones] if body.phones is not None else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import phonenumbers
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -84,11 +85,25 @@ class Tld(models.Model):
         return f".{self.alabel}"
 
     @property
+    def phone_region(self) -> str:
+        """The region a phone number written without ``+`` is read in: the assigned ISO code,
+        except where the numbering plan follows the reserved one (``.ac``: Ascension dials +247,
+        not Saint Helena's +290; libphonenumber knows it as region AC)."""
+        return phone_region(self.iso_code, self.reserved_code)
+
+    @property
     def display(self) -> str:
         """``.fr`` or ``.рф (xn--p1ai)``: what people read, with the A-label when they differ."""
         if self.ulabel != self.alabel:
             return f".{self.ulabel} ({self.alabel})"
         return f".{self.alabel}"
+
+
+def phone_region(iso_code: str, reserved_code: str = "") -> str:
+    """:attr:`Tld.phone_region` from the two codes (for queries that fetch only the codes)."""
+    if reserved_code and reserved_code in phonenumbers.SUPPORTED_REGIONS:
+        return reserved_code
+    return iso_code
 
 
 class NameServer(models.Model):

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tldops.catalog.models import Tld
+from tldops.catalog.models import Tld, phone_region
 from tldops.directory import links, queries
 from tldops.directory.audit import Actor, record
 from tldops.directory.models import (
@@ -331,7 +331,7 @@ def authorise_contacts(
                 % {"tld": tld.display, "n": limit, "add": len(contacts)},
                 field="contacts",
             )
-        cleaned = clean_contacts(contacts, region=tld.iso_code or None)
+        cleaned = clean_contacts(contacts, region=tld.phone_region or None)
         removed = [
             _end_membership(
                 m, Membership.Status.REMOVED, actor, reason="removed by the admin contact"
@@ -387,7 +387,7 @@ def add_contact_by_secretariat(tld: Tld, contact: ContactInput, *, actor: Actor)
     _require_staff(actor)
     with transaction.atomic():
         Tld.objects.select_for_update().filter(pk=tld.pk).first()
-        c = clean_contact(contact, region=tld.iso_code or None)
+        c = clean_contact(contact, region=tld.phone_region or None)
         if Membership.objects.filter(tld=tld, status__in=Membership.OPEN).count() >= (
             settings.MAX_CONTACTS_PER_CCTLD
         ):
@@ -635,10 +635,18 @@ def update_profile(person: Person, change: ProfileChange, *, actor: Actor) -> Pe
     """
     if actor.person is None or (actor.person.pk != person.pk and not _is_staff(actor)):
         raise NotAuthorised(_("Members may change only their own details."))
-    region = next(
-        iter(person.memberships.filter(status="active").values_list("tld__iso_code", flat=True)), ""
+    codes = next(
+        iter(
+            person.memberships.filter(status="active").values_list(
+                "tld__iso_code", "tld__reserved_code"
+            )
+        ),
+        ("", ""),
     )
-    clean = clean_profile_change(change, region=region or None)
+    region = phone_region(*codes)
+    clean = clean_profile_change(
+        change, region=region or None, name=person.name, family_name=person.family_name
+    )
     phones, tz, langs, name = clean.phones, clean.timezone, clean.languages, clean.name
     with transaction.atomic():
         before = person.snapshot()
@@ -656,6 +664,8 @@ def update_profile(person: Person, change: ProfileChange, *, actor: Actor) -> Pe
             person.languages = langs
         if name is not None:
             person.name = name
+        if clean.family_name is not None:
+            person.family_name = clean.family_name
         person.save()
         after = person.snapshot()
         if after == before:
@@ -668,7 +678,9 @@ def update_profile(person: Person, change: ProfileChange, *, actor: Actor) -> Pe
             before=before,
             after=after,
         )
-        _tell_colleagues(person, before, after)
+        # Which part of the name is the family name tells colleagues nothing new.
+        if any(after[k] != before.get(k) for k in after if k != "family_name"):
+            _tell_colleagues(person, before, after)
     return person
 
 

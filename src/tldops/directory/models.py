@@ -43,6 +43,16 @@ class DigestFormat(models.TextChoices):
     PLAIN = "plain", _("plain text")
 
 
+def split_name(name: str, family_name: str) -> tuple[str, str]:
+    """``(family, given)``: the family name as given and the rest of ``name`` without it (once,
+    wherever it stands: "王伟" with family "王" gives "伟", "Martin, Élodie" gives "Élodie");
+    ``("", "")`` when there is no family name."""
+    if not family_name or family_name not in name:
+        return "", ""
+    rest = name.replace(family_name, " ", 1)
+    return family_name, " ".join(rest.replace(",", " ").split())
+
+
 class Person(models.Model):
     """Someone the directory knows: a ccTLD contact, a secretariat member or a committee member.
 
@@ -60,6 +70,10 @@ class Person(models.Model):
         related_name="person",
     )
     name = models.CharField(_("name"), max_length=200)
+    # The part of ``name`` that is the family name, as the person wrote it there; empty when they
+    # did not say (no rule splits every culture's names right, so tldops never guesses). The
+    # vCard's structured name (N) comes from it.
+    family_name = models.CharField(_("family name"), max_length=200, blank=True)
     email = models.EmailField(_("email"), unique=True)
     alt_emails = models.JSONField(_("other email addresses"), default=list, blank=True)
     timezone = models.CharField(_("time zone"), max_length=64, blank=True)
@@ -91,10 +105,16 @@ class Person(models.Model):
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
 
+    @property
+    def given_names(self) -> str:
+        """The name without the family name (``""`` when no family name is set)."""
+        return split_name(self.name, self.family_name)[1]
+
     def snapshot(self) -> dict[str, object]:
         """The person's editable details, as the audit log records them before and after a change."""
         return {
             "name": self.name,
+            "family_name": self.family_name,
             "email": self.email,
             "alt_emails": list(self.alt_emails),
             "timezone": self.timezone,

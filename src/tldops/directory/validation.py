@@ -362,14 +362,57 @@ class ProfileChange:
     timezone: str | None = None
     languages: list[str] | str | None = None
     name: str | None = None
+    family_name: str | None = None
 
 
-def clean_profile_change(change: ProfileChange, *, region: str | None = None) -> ProfileChange:
+def clean_family_name(raw: str | None, name: str) -> str:
+    """The part of ``name`` that is the person's family name, or ``""``: one line, bounded like a
+    name, and written in ``name`` exactly as there (so the two can never disagree)."""
+    if raw is not None and len(raw) > 4 * NAME_MAX_LENGTH:
+        raise _too_long(_("A family name"), NAME_MAX_LENGTH, "family_name")
+    family = " ".join((raw or "").split())
+    if not family:
+        return ""
+    if len(family) > NAME_MAX_LENGTH:
+        raise _too_long(_("A family name"), NAME_MAX_LENGTH, "family_name")
+    if _FORBIDDEN.search(family):
+        raise InvalidInput(
+            _("A name may not contain control or text-direction characters; retype it."),
+            field="family_name",
+        )
+    if family not in name or family == name:
+        raise InvalidInput(
+            _(
+                "The family name must be part of your full name, written as there (“%(name)s”), "
+                "and not all of it; or leave it empty."
+            )
+            % {"name": name},
+            field="family_name",
+        )
+    return family
+
+
+def clean_profile_change(
+    change: ProfileChange,
+    *,
+    region: str | None = None,
+    name: str = "",
+    family_name: str = "",
+) -> ProfileChange:
     """``change`` with every given field cleaned by the same rules as :func:`clean_contact`, so a
-    member cannot store through their profile what an authoriser could not."""
+    member cannot store through their profile what an authoriser could not. ``name`` and
+    ``family_name`` are the stored ones: a new full name must still hold the family name (or the
+    change clears it explicitly)."""
     checks = Checks()
+    new_name = checks.run(clean_name, change.name) if change.name is not None else None
+    family = change.family_name if change.family_name is not None else family_name
+    if new_name is not None or change.family_name is not None:
+        family = checks.run(clean_family_name, family, new_name or name)
+    else:
+        family = None
     clean = ProfileChange(
-        name=checks.run(clean_name, change.name) if change.name is not None else None,
+        name=new_name,
+        family_name=family,
         phones=(
             checks.run(clean_phones, change.phones, region=region)
             if change.phones is not None

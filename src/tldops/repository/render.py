@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from tldops import csvcells
+from tldops.directory.models import split_name
 from tldops.repository import typeset
 from tldops.repository.snapshot import contacts, tld_label
 
@@ -291,9 +292,12 @@ def _card(tld: dict[str, Any], c: dict[str, Any], rev: str) -> list[str]:
         f"REV:{rev}",
         "KIND:individual",
         f"FN:{_escape(c['name'])}",
-        # The name is not split into given and family names: no rule does that right for every
-        # culture, so it is all in the family-name component (RFC 6350 §6.2.2).
-        f"N:{_escape(c['name'])};;;;",
+        # N (RFC 6350 §6.2.2) is structured only as far as the person said: family;given when
+        # they marked their family name, else empty components (FN holds the whole name). No
+        # rule splits every culture's names right, so tldops never guesses.
+        "N:{};{};;;".format(
+            *(_escape(part) for part in split_name(c["name"], c.get("family_name") or ""))
+        ),
         f"ORG:{_escape(label)}",
         f"TITLE:{_escape(_('Security contact %(n)s') % {'n': c['number']})}",
     ]

@@ -79,6 +79,7 @@ def _contact(m: Membership, fingerprints: dict[int, str]) -> dict[str, Any]:
         "person": person.pk,
         "number": m.number,
         "name": person.name,
+        "family_name": person.family_name,
         "emails": [person.email, *(a for a in person.alt_emails if a != person.email)],
         "phones": [
             {"number": p.number, "label": p.label, "display": format_phone(p.number)}

@@ -300,7 +300,8 @@ def _person_or_403(request: HttpRequest):
 
 @signed_in_required
 def profile(request: HttpRequest) -> HttpResponse:
-    """A member edits their own name, phone numbers, time zone and languages."""
+    """A member edits their own name (and which part of it is their family name), phone numbers,
+    time zone and languages."""
     person, denied = _person_or_403(request)
     if denied:
         return denied
@@ -316,6 +317,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         ]
         change = actions.ProfileChange(
             name=request.POST.get("name", ""),
+            family_name=request.POST.get("family_name", ""),
             phones=phones,
             timezone=request.POST.get("timezone", ""),
             languages=request.POST.get("languages", ""),
@@ -325,12 +327,13 @@ def profile(request: HttpRequest) -> HttpResponse:
         except DirectoryError as exc:
             for error in exc.errors:  # every field's problem at once
                 field = "phones" if error.field in ("phone", "phones") else error.field
-                if field not in ("name", "phones", "timezone", "languages"):
+                if field not in ("name", "family_name", "phones", "timezone", "languages"):
                     field = "general"
                 errors[field] = " ".join(filter(None, [errors.get(field), error.message]))
             status = exc.status
             values = {
                 "name": change.name,
+                "family_name": change.family_name,
                 "timezone": change.timezone,
                 "languages": change.languages,
                 "phones": [{"number": n, "label": lbl} for n, lbl in phones],
@@ -344,6 +347,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         ]
         values = {
             "name": person.name,
+            "family_name": person.family_name,
             "timezone": person.timezone,
             "languages": ", ".join(person.languages),
             "phones": (existing + [{"number": "", "label": "office"}] * PROFILE_PHONES)[
