@@ -686,16 +686,12 @@ def update_profile(person: Person, change: ProfileChange, *, actor: Actor) -> Pe
 
 @outbox.mail_language()
 def _tell_colleagues(person: Person, before: dict, after: dict) -> None:
-    memberships = person.memberships.filter(status=Membership.Status.ACTIVE).select_related("tld")
-    for m in memberships:
-        colleagues = queries.colleague_addresses(person, [m.tld])
-        if not colleagues:
-            continue
+    for tld, colleagues in queries.colleagues_by_tld(person):
         outbox.send_template(
             "directory/email/colleague_changed.txt",
-            {"person": person, "tld": m.tld, "before": before, "after": after},
+            {"person": person, "tld": tld, "before": before, "after": after},
             subject=_("TLD-OPS: %(name)s updated their contact details for %(tld)s")
-            % {"name": person.name, "tld": m.tld.display},
+            % {"name": person.name, "tld": tld.display},
             to=colleagues,
             purpose="colleague-notice",
         )

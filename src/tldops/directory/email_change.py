@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from tldops.directory import links, queries
 from tldops.directory.audit import Actor, record
-from tldops.directory.models import Membership, Person
+from tldops.directory.models import Person
 from tldops.directory.validation import clean_email
 from tldops.kernel.errors import InvalidInput, LinkInvalid, NotAuthorised
 from tldops.mail import outbox
@@ -203,16 +203,12 @@ def _tell(person: Person, old: str, new: str) -> None:
         to=[old],
         purpose="email-changed-notice",
     )
-    memberships = person.memberships.filter(status=Membership.Status.ACTIVE).select_related("tld")
-    for m in memberships:
-        colleagues = queries.colleague_addresses(person, [m.tld])
-        if not colleagues:
-            continue
+    for tld, colleagues in queries.colleagues_by_tld(person):
         outbox.send_template(
             "directory/email/colleague_email_changed.txt",
-            {**context, "tld": m.tld},
+            {**context, "tld": tld},
             subject=_("TLD-OPS: %(name)s changed their address for %(tld)s")
-            % {"name": person.name, "tld": m.tld.display},
+            % {"name": person.name, "tld": tld.display},
             to=colleagues,
             purpose="colleague-notice",
         )

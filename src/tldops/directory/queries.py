@@ -193,6 +193,14 @@ def colleague_addresses(person: Person, tlds: Iterable[Tld | int]) -> list[str]:
     )
 
 
+def colleagues_by_tld(person: Person) -> list[tuple[Tld, list[str]]]:
+    """For each ccTLD ``person`` is an active contact of, the other contacts' addresses (ccTLDs
+    where they are alone left out): one notice per ccTLD, each naming its ccTLD."""
+    memberships = person.memberships.filter(status=Membership.Status.ACTIVE).select_related("tld")
+    pairs = [(m.tld, colleague_addresses(person, [m.tld])) for m in memberships]
+    return [(tld, addresses) for tld, addresses in pairs if addresses]
+
+
 def secretariat_addresses() -> list[str]:
     """The secretariat members' addresses, in address order."""
     return list(
