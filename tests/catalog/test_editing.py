@@ -116,7 +116,7 @@ def test_csv_dry_run_shows_the_diff_and_writes_nothing(catalog):
     assert [c.alabel for c in plan.changed] == ["fr", "xn--p1ai"]
     assert plan.unchanged == ["ua"]  # same address, empty name cell: left as it is
     lines = plan.summary_lines()
-    assert lines[0] == "3 rows: 2 ccTLDs would change, 1 unchanged."
+    assert lines[0] == "Rows read: 3. ccTLDs to change: 2; unchanged: 1."
     assert "~ .fr admin_email: admin@nic.fr → new@nic.fr" in lines
     assert "~ .рф (xn--p1ai) admin_org: — → RIPN" in lines
     assert Tld.objects.get(alabel="fr").admin_email == "admin@nic.fr"

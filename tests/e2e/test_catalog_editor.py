@@ -33,7 +33,7 @@ def test_secretariat_sets_an_admin_contact_then_imports_a_csv(page, staff, catal
     page.get_by_label("CSV file").set_input_files(str(path))
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#import-summary")).to_have_text(
-        "1 rows: 1 ccTLDs would change, 0 unchanged."
+        "Rows read: 1. ccTLDs to change: 1; unchanged: 0."
     )
     expect(page.locator("#import-diff")).to_contain_text("new@sidn.nl.example")
     assert Tld.objects.get(alabel="nl").admin_email == "admin@nic.nl"

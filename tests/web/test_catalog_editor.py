@@ -67,7 +67,7 @@ def test_import_preview_then_confirm(catalog, staff_client):
     preview = client.post("/catalog/import/", {"action": "preview", "file": _upload(csv)})
     html = preview.content.decode()
     assert preview.status_code == 200
-    assert "2 rows: 1 ccTLDs would change, 1 unchanged." in html
+    assert "Rows read: 2. ccTLDs to change: 1; unchanged: 1." in html
     assert "<del>admin@nic.fr</del>" in html and "<ins>new@nic.fr</ins>" in html
     assert Tld.objects.get(alabel="fr").admin_email == "admin@nic.fr"  # a preview writes nothing
     digest = html.split('name="digest" value="')[1].split('"')[0]

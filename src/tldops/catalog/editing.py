@@ -345,7 +345,7 @@ class ImportPlan:
     def summary_lines(self) -> list[str]:
         """The plan as people read it: a count, then the same ``~ .fr field: old → new`` lines as
         ``catalog sync`` shows."""
-        head = _("%(rows)d rows: %(changed)d ccTLDs would change, %(same)d unchanged.") % {
+        head = _("Rows read: %(rows)d. ccTLDs to change: %(changed)d; unchanged: %(same)d.") % {
             "rows": self.rows,
             "changed": len(self.changed),
             "same": len(self.unchanged),
