@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "tldops.directory",
     "tldops.lists",
     "tldops.repository",
+    "tldops.alerts",
     "tldops.web",
     "tldops.ops",
 ]
