@@ -72,6 +72,11 @@ LOWEST_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/repository/editions/{period}"): MEMBER,
     ("GET", "/repository/editions/{period}/{fmt}"): MEMBER,
     ("GET", "/repository/current/{fmt}"): MEMBER,
+    ("GET", "/alerts"): MEMBER,
+    ("GET", "/alerts/{alert_id}"): MEMBER,
+    ("POST", "/alerts"): MEMBER,
+    ("POST", "/alerts/{alert_id}/reactions"): MEMBER,
+    ("POST", "/alerts/{alert_id}/status"): MEMBER,  # its author, or staff
     # Staff: the secretariat and the standing committee.
     ("DELETE", "/directory/contacts/{membership_id}"): STAFF,
     ("GET", "/invitations"): STAFF,

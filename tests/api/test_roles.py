@@ -118,6 +118,15 @@ def _failed_delivery(world: Any, role: str) -> dict[str, list[int]]:
 
 
 # (method, path) -> (path parameters, body or query, expected status per role).
+def _alert(world: Any, role: str) -> int:
+    """A GREEN alert raised by the member (its author may change its status; staff too)."""
+    from tldops.alerts import services
+    from tldops.kernel.audit import SystemActor
+
+    alert = services.AlertInput(title="Roles", category="ddos", tlp="GREEN")
+    return services.raise_alert(world.member, alert, actor=SystemActor()).pk
+
+
 # A path parameter or body may be a callable of (world, role).
 Case = tuple[dict[str, Any], Any, dict[str, int]]
 EXPECTED: dict[tuple[str, str], Case] = {
@@ -216,6 +225,19 @@ EXPECTED: dict[tuple[str, str], Case] = {
         staff(200),
     ),
     ("POST", "/mail/retry"): ({}, _failed_delivery, staff(200)),
+    ("GET", "/alerts"): ({}, None, members(200)),
+    ("GET", "/alerts/{alert_id}"): ({"alert_id": _alert}, None, members(200)),
+    ("POST", "/alerts"): ({}, {"title": "Flood", "category": "ddos", "tlp": "GREEN"}, members(201)),
+    ("POST", "/alerts/{alert_id}/reactions"): (
+        {"alert_id": _alert},
+        {"kind": "seen"},
+        members(200),
+    ),
+    ("POST", "/alerts/{alert_id}/status"): (
+        {"alert_id": _alert},
+        {"status": "monitoring"},
+        members(200),
+    ),
 }
 
 

@@ -40,6 +40,7 @@ api.add_router("", lists.router)
 api.add_router("", "tldops.api.reachability.router")
 api.add_router("", "tldops.api.repository.router")
 api.add_router("", "tldops.api.staff.router")
+api.add_router("", "tldops.api.alerts.router")
 
 
 def _error(

@@ -60,8 +60,9 @@ class ErrorOut(Schema):
 
 
 def errors(*codes: int) -> dict[int, type[ErrorOut]]:
-    """Response declarations for the error statuses an endpoint can answer with."""
-    return dict.fromkeys(codes, ErrorOut)
+    """Response declarations for the error statuses an endpoint can answer with; every one may
+    answer 414 (a query string over :mod:`tldops.web.limits`' bound, refused before the endpoint)."""
+    return dict.fromkeys((*codes, 414), ErrorOut)
 
 
 AUTH_ERRORS = (401, 403, 422)

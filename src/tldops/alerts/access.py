@@ -1,0 +1,54 @@
+"""Who may read an alert: the one rule behind every door (pages, API, CLI, exports, mail).
+
+TLP 2.0 (FIRST), as the community applies it:
+
+- **CLEAR** — anyone; on public pages only if the author chose so (``public``);
+- **GREEN**, **AMBER**, **AMBER+STRICT** — the community: active members and staff; never public;
+- **RED** — the author and the people the author named, and nobody else: staff are not
+  readers of a RED alert unless they were named.
+
+``reader`` is a :class:`~tldops.directory.models.Person` or ``None`` (nobody signed in). A person
+who is neither an active member nor staff (their membership pending, ended or declined) reads what
+the public reads, plus a RED alert that named them.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from tldops.alerts.models import Alert
+from tldops.alerts.tlp import Tlp
+from tldops.directory.models import Membership, Person, Role
+from tldops.directory.permissions import role_of
+
+
+def in_community(person: Person | None) -> bool:
+    """An active contact of some ccTLD, or staff (the role the request acts with)."""
+    if person is None:
+        return False
+    if role_of(person) in (Role.SECRETARIAT, Role.COMMITTEE):
+        return True
+    return person.memberships.filter(status=Membership.Status.ACTIVE).exists()
+
+
+def visible_to(reader: Person | None) -> QuerySet[Alert]:
+    """Every alert ``reader`` may read (one query when evaluated)."""
+    public = Q(tlp=Tlp.CLEAR.value, public=True)
+    if reader is None:
+        return Alert.objects.filter(public)
+    named = Q(tlp=Tlp.RED.value) & (Q(author=reader) | Q(recipients=reader))
+    if in_community(reader):
+        return Alert.objects.filter(~Q(tlp=Tlp.RED.value) | named).distinct()
+    return Alert.objects.filter(public | named).distinct()
+
+
+def can_read(reader: Person | None, alert: Alert) -> bool:
+    """Whether ``reader`` may read ``alert`` (the same rule as :func:`visible_to`)."""
+    label = alert.label
+    if label is Tlp.CLEAR and alert.public:
+        return True
+    if reader is None:
+        return False
+    if label is Tlp.RED:
+        return alert.author_id == reader.pk or alert.recipients.filter(pk=reader.pk).exists()
+    return in_community(reader)

@@ -1,0 +1,338 @@
+"""Every change to an alert, and every read of one, goes through here: the portal, the API, the
+CLI and the mail door are thin doors onto these functions (Zulip's actions, in tldops' words).
+
+Reads take the reader and apply :mod:`tldops.alerts.access`; an alert the reader may not read is
+"not found", whether it exists or not, so a door never tells a stranger that a RED alert exists.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tldops.alerts import access
+from tldops.alerts.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Alert, Reaction, StatusChange
+from tldops.alerts.tlp import Tlp, parse
+from tldops.catalog.lookup import resolve_tld
+from tldops.catalog.models import Tld
+from tldops.directory.models import Membership, Person
+from tldops.directory.validation import Checks, clean_email
+from tldops.kernel.audit import Actor, record
+from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound, shown
+
+#: At most this many ccTLDs named as affected, and people named as RED recipients.
+MAX_AFFECTED = 400
+MAX_RECIPIENTS = 200
+NOTE_MAX_LENGTH = 500
+
+
+@dataclass
+class AlertInput:
+    """An alert as a door received it, before validation."""
+
+    title: str
+    category: str
+    tlp: str | None
+    kind: str = Alert.Kind.ALERT
+    severity: str = Alert.Severity.MEDIUM
+    body: str = ""
+    affected: list[str] = field(default_factory=list)
+    public: bool = False
+    # TLP:RED: addresses of the people to tell; ``red_to_affected`` adds the affected ccTLDs'
+    # active contacts.
+    recipients: list[str] = field(default_factory=list)
+    red_to_affected: bool = False
+
+
+def _choice(value: str, choices: type, name: str) -> str:
+    allowed = [c.value for c in choices]
+    text = (value or "").strip().lower()
+    if text not in allowed:
+        raise InvalidInput(
+            _("“%(v)s” is not a %(name)s; use one of: %(allowed)s.")
+            % {"v": shown(value or ""), "name": name, "allowed": ", ".join(allowed)},
+            field=name,
+        )
+    return text
+
+
+def _text(value: str, limit: int, name: str, *, required: bool) -> str:
+    if value is not None and len(value) > limit:
+        raise InvalidInput(
+            _("The %(name)s may be at most %(n)d characters; shorten it.")
+            % {"name": name, "n": limit},
+            field=name,
+        )
+    text = (value or "").strip()
+    if required and not text:
+        raise InvalidInput(_("The %(name)s cannot be empty.") % {"name": name}, field=name)
+    return text
+
+
+def _affected(names: list[str]) -> list[Tld]:
+    if len(names) > MAX_AFFECTED:
+        raise InvalidInput(
+            _("At most %(n)d ccTLDs may be named as affected.") % {"n": MAX_AFFECTED},
+            field="affected",
+        )
+    checks = Checks()
+    tlds = [checks.run(resolve_tld, n) for n in names]
+    for error in checks.errors:
+        error.field = "affected"
+    checks.done()
+    return list(dict.fromkeys(t for t in tlds if t is not None))
+
+
+def _recipients(addresses: list[str], tlds: list[Tld], to_affected: bool) -> list[Person]:
+    if len(addresses) > MAX_RECIPIENTS:
+        raise InvalidInput(
+            _("At most %(n)d people may be named.") % {"n": MAX_RECIPIENTS}, field="recipients"
+        )
+    people: dict[int, Person] = {}
+    checks = Checks()
+    for raw in addresses:
+        address = checks.run(clean_email, raw)
+        if address is None:
+            continue
+        person = (
+            Person.objects.filter(
+                Q(email__iexact=address), memberships__status=Membership.Status.ACTIVE
+            ).first()
+            or Person.objects.filter(
+                email__iexact=address, role__in=["secretariat", "committee"]
+            ).first()
+        )
+        if person is None:
+            checks.errors.append(
+                InvalidInput(
+                    _("%(a)s is not a member's address: a RED alert goes only to members.")
+                    % {"a": address},
+                    field="recipients",
+                )
+            )
+            continue
+        people[person.pk] = person
+    checks.done()
+    if to_affected:
+        for m in Membership.objects.filter(
+            tld__in=tlds, status=Membership.Status.ACTIVE
+        ).select_related("person"):
+            people.setdefault(m.person_id, m.person)
+    return list(people.values())
+
+
+def _author_tld(author: Person) -> Tld | None:
+    m = (
+        author.memberships.filter(status=Membership.Status.ACTIVE)
+        .select_related("tld")
+        .order_by("tld__alabel")
+        .first()
+    )
+    return m.tld if m else None
+
+
+def raise_alert(author: Person, data: AlertInput, *, actor: Actor) -> Alert:
+    """Store a new alert by ``author`` (an active member or staff), every field checked and every
+    problem reported at once; nothing is stored when anything is wrong. A TLP label is required;
+    a RED alert must name its readers; only a CLEAR alert may be public."""
+    if not access.in_community(author):
+        raise NotAuthorised(
+            _("Only active members, the secretariat and the committee may raise alerts.")
+        )
+    checks = Checks()
+    label = checks.run(parse, data.tlp)
+    title = checks.run(_text, data.title, TITLE_MAX_LENGTH, "title", required=True)
+    body = checks.run(_text, data.body, BODY_MAX_LENGTH, "body", required=False)
+    kind = checks.run(_choice, data.kind, Alert.Kind, "kind")
+    category = checks.run(_choice, data.category, Alert.Category, "category")
+    severity = checks.run(_choice, data.severity, Alert.Severity, "severity")
+    tlds = checks.run(_affected, list(data.affected)) or []
+    readers: list[Person] = []
+    if label is Tlp.RED:
+        readers = checks.run(_recipients, list(data.recipients), tlds, data.red_to_affected) or []
+        if not readers and not checks.errors:
+            checks.errors.append(
+                InvalidInput(
+                    _(
+                        "A TLP:RED alert goes only to the people you name: name at least one "
+                        "(or send it to the affected ccTLDs' contacts). Nothing was sent."
+                    ),
+                    field="recipients",
+                )
+            )
+    elif data.recipients:
+        checks.errors.append(
+            InvalidInput(
+                _("Only a TLP:RED alert names its readers; the others go to the community."),
+                field="recipients",
+            )
+        )
+    if data.public and label is not None and label is not Tlp.CLEAR:
+        checks.errors.append(
+            InvalidInput(
+                _("Only a TLP:CLEAR alert may be public; this one is %(tag)s.")
+                % {"tag": label.tag},
+                field="public",
+            )
+        )
+    checks.done()
+    assert label is not None and title is not None  # noqa: S101 - checks.done() raised otherwise
+    with transaction.atomic():
+        alert = Alert.objects.create(
+            kind=kind,
+            category=category,
+            severity=severity,
+            tlp=label.value,
+            public=bool(data.public),
+            title=title,
+            body=body or "",
+            author=author,
+            author_tld=_author_tld(author),
+        )
+        alert.affected.set(tlds)
+        alert.recipients.set(readers)
+        StatusChange.objects.create(alert=alert, after=alert.status, by=author, door=actor.door)
+        # The audit log is read by staff, who may not be a RED alert's readers: its title stays out.
+        summary = (
+            f"Alert {alert.pk} raised ({label.tag})"
+            if label is Tlp.RED
+            else f"Alert {alert.pk} raised ({label.tag}): {title}"
+        )
+        record(actor, "alert-raised", summary, after={"alert": alert.pk, "tlp": label.value})
+    return alert
+
+
+# --- Reading -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    category: str = ""
+    tld: str = ""
+    tlp: str = ""
+    status: str = ""
+    text: str = ""
+
+
+def search(reader: Person | None, filters: Filters | None = None) -> QuerySet[Alert]:
+    """The alerts ``reader`` may read, newest first, narrowed by ``filters`` (bad values refused,
+    every one at once)."""
+    f = filters or Filters()
+    qs = access.visible_to(reader)
+    checks = Checks()
+    if f.category:
+        qs = qs.filter(category=checks.run(_choice, f.category, Alert.Category, "category"))
+    if f.status:
+        qs = qs.filter(status=checks.run(_choice, f.status, Alert.Status, "status"))
+    if f.tlp:
+        label = checks.run(parse, f.tlp)
+        qs = qs.filter(tlp=label.value if label else "")
+    if f.tld:
+        tld = checks.run(resolve_tld, f.tld)
+        qs = qs.filter(affected=tld)
+    text = checks.run(_text, f.text, 200, "text", required=False)
+    checks.done()
+    if text:
+        qs = qs.filter(Q(title__icontains=text) | Q(body__icontains=text))
+    return qs.select_related("author", "author_tld").order_by("-created_at", "-id")
+
+
+def get(reader: Person | None, pk: int) -> Alert:
+    """Alert ``pk`` if ``reader`` may read it; :class:`NotFound` otherwise (also when it exists)."""
+    alert = Alert.objects.select_related("author", "author_tld").filter(pk=pk).first()
+    if alert is None or not access.can_read(reader, alert):
+        raise NotFound(_("No alert %(pk)s that you may read.") % {"pk": pk})
+    return alert
+
+
+# --- Reactions and status ----------------------------------------------------------------------
+
+
+@dataclass
+class ReactionInput:
+    kind: str
+    count: int | None = None
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    note: str = ""
+
+
+def react(reader: Person, pk: int, data: ReactionInput, *, actor: Actor) -> Reaction:
+    """``reader``'s answer to alert ``pk`` ("seen here too", "not seen", "false positive",
+    "mitigated"), replacing their previous one; they answer for their own ccTLD."""
+    alert = get(reader, pk)
+    if not access.in_community(reader) and alert.author_id != reader.pk:
+        raise NotAuthorised(_("Only members may answer alerts."))
+    checks = Checks()
+    kind = checks.run(_choice, data.kind, Reaction.Kind, "kind")
+    note = checks.run(_text, data.note, NOTE_MAX_LENGTH, "note", required=False)
+    if data.count is not None and not 0 <= data.count <= 10**9:
+        checks.errors.append(InvalidInput(_("The count must be between 0 and 10⁹."), field="count"))
+    if data.first_seen and data.last_seen and data.first_seen > data.last_seen:
+        checks.errors.append(
+            InvalidInput(_("First seen must not be after last seen."), field="first_seen")
+        )
+    if data.count is not None and kind != Reaction.Kind.SEEN:
+        checks.errors.append(InvalidInput(_("Only a sighting has a count."), field="count"))
+    checks.done()
+    with transaction.atomic():
+        reaction, _created = Reaction.objects.update_or_create(
+            alert=alert,
+            person=reader,
+            defaults={
+                "kind": kind,
+                "tld": _author_tld(reader),
+                "count": data.count,
+                "first_seen": data.first_seen,
+                "last_seen": data.last_seen,
+                "note": note or "",
+            },
+        )
+    return reaction
+
+
+def reactions_by_tld(alert: Alert) -> dict[str, dict[str, int]]:
+    """``{"fr": {"seen": 1, "sightings": 120, …}, "": {…}}``: the aggregate the author and the
+    alert page show (``""``: people who answered for no ccTLD, i.e. staff)."""
+    out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in alert.reactions.select_related("tld"):
+        key = r.tld.alabel if r.tld else ""
+        out[key][r.kind] += 1
+        if r.count:
+            out[key]["sightings"] += r.count
+    return {k: dict(v) for k, v in sorted(out.items())}
+
+
+def change_status(reader: Person, pk: int, status: str, *, actor: Actor) -> Alert:
+    """Move alert ``pk`` to ``status`` (open, monitoring, resolved): its author, or staff who may
+    read it. Each change is kept with who and when."""
+    alert = get(reader, pk)
+    new = _choice(status, Alert.Status, "status")
+    if alert.author_id != reader.pk and not (
+        access.in_community(reader) and reader.role in ("secretariat", "committee")
+    ):
+        raise NotAuthorised(_("Only the alert's author and the secretariat may change its status."))
+    if new == alert.status:
+        return alert
+    with transaction.atomic():
+        before = alert.status
+        alert.status = new
+        alert.status_changed_at = timezone.now()
+        alert.save(update_fields=["status", "status_changed_at", "updated_at"])
+        StatusChange.objects.create(
+            alert=alert, before=before, after=new, by=reader, door=actor.door
+        )
+        record(
+            actor,
+            "alert-status",
+            f"Alert {alert.pk}: {before} → {new}",
+            before={"status": before},
+            after={"status": new},
+        )
+    return alert

@@ -1,0 +1,185 @@
+"""Alert endpoints: list, read, raise, answer, change the status. A thin door onto
+:mod:`tldops.alerts.services`; who may read what (TLP) is :mod:`tldops.alerts.access`'s rule.
+
+Every answer carries the alert's TLP label (``tlp``, e.g. ``AMBER+STRICT``) and the list answers
+say ``Cache-Control: private, no-store`` like every authenticated answer of the API.
+"""
+
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
+
+from tldops.alerts import services
+from tldops.alerts.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Alert
+from tldops.alerts.services import MAX_AFFECTED, MAX_RECIPIENTS, NOTE_MAX_LENGTH
+from tldops.api.auth import AUTH, actor, require_member
+from tldops.api.schemas import AUTH_ERRORS, InputSchema, Pagination, Shaped, errors
+
+router = Router(auth=AUTH, tags=["alerts"])
+
+TLP_DESCRIPTION = "TLP 2.0 label: CLEAR, GREEN, AMBER, AMBER+STRICT or RED (never translated)."
+
+
+class AlertOut(Schema):
+    id: int
+    tlp: str = Field(description=TLP_DESCRIPTION)
+    kind: str = Field(description="alert, query or advisory.")
+    category: str
+    severity: str
+    status: str = Field(description="open, monitoring or resolved.")
+    title: str
+    author: str = Field(description="The author's name.")
+    author_tld: str | None = Field(description="A-label of the author's ccTLD, if any.")
+    affected: list[str] = Field(description="A-labels of the affected ccTLDs.")
+    public: bool = Field(description="CLEAR only: shown on public pages.")
+    created_at: datetime
+    status_changed_at: datetime | None
+
+
+class AlertDetailOut(AlertOut):
+    body: str = Field(description="Markdown, as the author wrote it.")
+    reactions: dict[str, dict[str, int]] = Field(
+        description='Per ccTLD A-label ("" for staff): how many answered each way, and '
+        "`sightings`, the sum of the counts given."
+    )
+    history: list[dict[str, Any]] = Field(description="Status changes: before, after, by, at.")
+
+
+def _alert(a: Alert) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "tlp": a.tlp,
+        "kind": a.kind,
+        "category": a.category,
+        "severity": a.severity,
+        "status": a.status,
+        "title": a.title,
+        "author": a.author.name,
+        "author_tld": a.author_tld.alabel if a.author_tld else None,
+        "affected": [t.alabel for t in a.affected.all()],
+        "public": a.public,
+        "created_at": a.created_at,
+        "status_changed_at": a.status_changed_at,
+    }
+
+
+def _detail(a: Alert) -> dict[str, Any]:
+    return {
+        **_alert(a),
+        "body": a.body,
+        "reactions": services.reactions_by_tld(a),
+        "history": [
+            {"before": s.before, "after": s.after, "by": s.by.name if s.by else None, "at": s.at}
+            for s in a.status_changes.select_related("by")
+        ],
+    }
+
+
+class AlertFilters(Schema):
+    category: str = Field("", max_length=20)
+    tld: str = Field("", max_length=63, description="An affected ccTLD (fr, рф, xn--p1ai).")
+    tlp: str = Field("", max_length=20)
+    status: str = Field("", max_length=20)
+    text: str = Field("", max_length=200, description="Words in the title or the text.")
+
+
+@router.get(
+    "/alerts",
+    response={200: list[AlertOut], **errors(400, *AUTH_ERRORS)},
+    summary="Alerts you may read",
+)
+@paginate(Pagination)
+def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> Shaped:
+    """The alerts you may read, newest first, `{"items", "count"}`: every CLEAR, GREEN, AMBER and
+    AMBER+STRICT alert, and the RED ones that named you. Members and staff."""
+    person = require_member(request)
+    rows = services.search(person, services.Filters(**filters.dict())).prefetch_related("affected")
+    return Shaped(rows, _alert)
+
+
+@router.get(
+    "/alerts/{alert_id}",
+    response={200: AlertDetailOut, **errors(404, *AUTH_ERRORS)},
+    summary="One alert",
+)
+def get_alert(request: HttpRequest, alert_id: int) -> dict[str, Any]:
+    """An alert with its text, the answers per ccTLD and its status history; 404 for an alert you
+    may not read, whether it exists or not."""
+    return _detail(services.get(require_member(request), alert_id))
+
+
+class AlertIn(InputSchema):
+    title: str = Field(max_length=TITLE_MAX_LENGTH)
+    category: str = Field(
+        max_length=20,
+        description="ddos, phishing, malware, hijack, vulnerability, outage or other.",
+    )
+    tlp: str = Field(max_length=20, description=TLP_DESCRIPTION)
+    kind: str = Field("alert", max_length=20, description="alert, query or advisory.")
+    severity: str = Field("medium", max_length=20, description="low, medium, high or critical.")
+    body: str = Field("", max_length=BODY_MAX_LENGTH, description="Markdown.")
+    affected: list[str] = Field(
+        default_factory=list, max_length=MAX_AFFECTED, description="Affected ccTLDs."
+    )
+    public: bool = Field(False, description="CLEAR only: may be shown on public pages.")
+    recipients: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_RECIPIENTS,
+        description="RED only: the members' addresses it goes to (and nobody else).",
+    )
+    red_to_affected: bool = Field(
+        False, description="RED only: also the active contacts of the affected ccTLDs."
+    )
+
+
+@router.post(
+    "/alerts",
+    response={201: AlertDetailOut, **errors(400, *AUTH_ERRORS)},
+    summary="Raise an alert",
+)
+def raise_alert(request: HttpRequest, body: AlertIn) -> tuple[int, dict[str, Any]]:
+    """Raise an alert, a query or an advisory. A TLP label is required; a RED alert must name
+    its readers; every problem is reported at once and nothing is stored then."""
+    person = require_member(request)
+    alert = services.raise_alert(person, services.AlertInput(**body.dict()), actor=actor(request))
+    return 201, _detail(alert)
+
+
+class ReactionIn(InputSchema):
+    kind: str = Field(max_length=20, description="seen, not-seen, false-positive or mitigated.")
+    count: int | None = Field(None, ge=0, le=10**9, description="Sightings, for `seen`.")
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    note: str = Field("", max_length=NOTE_MAX_LENGTH)
+
+
+@router.post(
+    "/alerts/{alert_id}/reactions",
+    response={200: AlertDetailOut, **errors(400, 404, *AUTH_ERRORS)},
+    summary="Answer an alert",
+)
+def react(request: HttpRequest, alert_id: int, body: ReactionIn) -> dict[str, Any]:
+    """Seen here too (with a count), not seen, false positive, mitigated: your answer replaces
+    your previous one and counts for your ccTLD."""
+    person = require_member(request)
+    services.react(person, alert_id, services.ReactionInput(**body.dict()), actor=actor(request))
+    return _detail(services.get(person, alert_id))
+
+
+class StatusIn(InputSchema):
+    status: str = Field(max_length=20, description="open, monitoring or resolved.")
+
+
+@router.post(
+    "/alerts/{alert_id}/status",
+    response={200: AlertDetailOut, **errors(400, 404, *AUTH_ERRORS)},
+    summary="Change an alert's status",
+)
+def change_status(request: HttpRequest, alert_id: int, body: StatusIn) -> dict[str, Any]:
+    """Open, monitoring, resolved: the alert's author, or the secretariat and the committee."""
+    person = require_member(request)
+    return _detail(services.change_status(person, alert_id, body.status, actor=actor(request)))
