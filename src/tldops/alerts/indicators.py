@@ -47,6 +47,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import IO
 
 import idna
@@ -191,6 +192,9 @@ _ATEXT = r"(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]|[^\x00-\x7f])+"
 _LOCAL = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*")
 _DIGITS_AND_DOTS = re.compile(r"[0-9.]+")
 _IPV6_CHARS = re.compile(r"[0-9a-fA-F:.]+")
+_SPACE = re.compile(r"\s")
+#: What every defanged form starts with; a text without any is left as it is, unsearched.
+_DEFANGED = re.compile(r"[\[({]|^[hHfF]")
 
 
 class _Refused(Exception):
@@ -210,6 +214,8 @@ def _safe(text: str) -> str:
 
 def refang(text: str) -> str:
     """``hxxps://evil[.]example`` → ``https://evil.example`` (the forms in the module doc)."""
+    if not _DEFANGED.search(text):
+        return text
     for pattern, replacement in _REFANG:
         text = pattern.sub(replacement, text)
     return text
@@ -240,8 +246,7 @@ def parse_one(text: str, kind: Kind | None = None) -> Indicator:
             field="indicators",
         )
     value = refang(raw)
-    if kind is None:
-        kind = detect(value)
+    kind = detect(value) if kind is None else Kind(kind)
     try:
         normalised = _NORMALISERS[kind](value)
     except _Refused as refused:
@@ -298,7 +303,7 @@ def detect(value: str) -> Kind:
         )
     if "@" in value:
         return Kind.EMAIL
-    if ":" in value or any(c.isspace() for c in value):
+    if ":" in value or _SPACE.search(value):
         raise _unknown(value)
     return Kind.DOMAIN
 
@@ -319,12 +324,15 @@ def _unknown(value: str) -> InvalidInput:
 
 
 def _domain(value: str) -> str:
-    if any(c.isspace() for c in value):
+    if _SPACE.search(value):
         raise _Refused(_("contains a space"))
-    try:
-        mapped = idna.uts46_remap(value, std3_rules=False, transitional=False)
-    except (idna.IDNAError, ValueError):
-        raise _Refused(_("contains characters not allowed in a domain name")) from None
+    if value.isascii():  # what UTS 46 does to ASCII, without its cost per character
+        mapped = value.lower()
+    else:
+        try:
+            mapped = idna.uts46_remap(value, std3_rules=False, transitional=False)
+        except (idna.IDNAError, ValueError):
+            raise _Refused(_("contains characters not allowed in a domain name")) from None
     mapped = mapped.removesuffix(".")
     labels = mapped.split(".")
     if len(labels) < 2:
@@ -333,8 +341,7 @@ def _domain(value: str) -> str:
     for label in labels:
         if not label:
             raise _Refused(_("has an empty label"))
-        if label.isascii():
-            label = label.lower()
+        if label.isascii():  # lower case already
             if not _LDH.fullmatch(label):
                 if label.startswith("-") or label.endswith("-"):
                     raise _Refused(
@@ -345,27 +352,21 @@ def _domain(value: str) -> str:
                     _("has characters other than letters, digits and hyphens (“%(label)s”)")
                     % {"label": _safe(label)}
                 )
-            if label.startswith("xn--"):
-                try:
-                    idna.ulabel(label)
-                except (idna.IDNAError, UnicodeError, ValueError):
-                    raise _Refused(
-                        _("has a label that is not a valid A-label (“%(label)s”)")
-                        % {"label": _safe(label)}
-                    ) from None
+            if label.startswith("xn--") and not _decodes(label):
+                raise _Refused(
+                    _("has a label that is not a valid A-label (“%(label)s”)")
+                    % {"label": _safe(label)}
+                )
             alabel = label
         else:
-            try:
-                alabel = idna.alabel(label).decode("ascii")
-            except (idna.IDNAError, UnicodeError, ValueError):
+            alabel = _alabel(label)
+            if alabel is None:
                 if len(label.encode("punycode")) > 63 - len("xn--"):
-                    raise _Refused(
-                        _("has a label longer than 63 characters once encoded")
-                    ) from None
+                    raise _Refused(_("has a label longer than 63 characters once encoded"))
                 raise _Refused(
                     _("has a label that is not a valid internationalised label (“%(label)s”)")
                     % {"label": _safe(label)}
-                ) from None
+                )
         if len(alabel) > 63:
             raise _Refused(_("has a label longer than 63 characters once encoded"))
         encoded.append(alabel)
@@ -375,6 +376,26 @@ def _domain(value: str) -> str:
     if encoded[-1].isdigit():
         raise _Refused(_("ends with a numeric label; a top-level domain has letters"))
     return name
+
+
+@lru_cache(maxsize=4096)
+def _decodes(label: str) -> bool:
+    """Whether an ``xn--`` label is a valid A-label (cached: the same TLDs come again and
+    again in a list, and the idna package is pure Python)."""
+    try:
+        idna.ulabel(label)
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return False
+    return True
+
+
+@lru_cache(maxsize=4096)
+def _alabel(label: str) -> str | None:
+    """The A-label of a (UTS 46 mapped) non-ASCII label, ``None`` if it is not a valid one."""
+    try:
+        return idna.alabel(label).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return None
 
 
 def _ipv4(value: str) -> str:
@@ -456,7 +477,7 @@ def _hash(length: int) -> Callable[[str], str]:
 def _url(value: str) -> str:
     if len(value) > URL_MAX_LENGTH:
         raise _Refused(_("is longer than %(max)s characters") % {"max": URL_MAX_LENGTH})
-    if any(c.isspace() for c in value):
+    if _SPACE.search(value):
         raise _Refused(_("contains a space (write it %(code)s)") % {"code": "%20"})
     scheme, separator, rest = value.partition("://")
     scheme = scheme.lower()
@@ -505,7 +526,7 @@ def _email(value: str) -> str:
         raise _Refused(_("is longer than %(max)s characters") % {"max": EMAIL_MAX_LENGTH})
     if value.count("@") != 1:
         raise _Refused(_("does not have exactly one “@”"))
-    if any(c.isspace() for c in value):
+    if _SPACE.search(value):
         raise _Refused(_("contains a space"))
     local, _at, domain = value.partition("@")
     if not local:
