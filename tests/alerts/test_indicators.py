@@ -85,6 +85,7 @@ def test_detected_and_normalised(text, kind, value):
     assert parse_one(text) == Indicator(kind, value)
     # the kind given instead of detected gives the same; the value is stable (idempotent)
     assert parse_one(text, kind) == Indicator(kind, value)
+    assert parse_one(text, kind.value) == Indicator(kind, value)  # as stored, e.g. from a form
     assert parse_one(value) == Indicator(kind, value)
 
 
@@ -129,6 +130,8 @@ def test_a_bare_number_is_an_as_number_only_when_said(text, kind):
         ("a-.example", None, "Domain name expected", "hyphen"),
         ("a_b.example", None, "Domain name expected", "letters, digits and hyphens"),
         ("a*.example", None, "Domain name expected", "letters, digits and hyphens"),
+        ("A!B.example", None, "Domain name expected", "letters, digits and hyphens"),
+        ("ä!b.example", None, "Domain name expected", "internationalised"),
         ("a" * 64 + ".example", None, "Domain name expected", "63"),
         (".".join(["a" * 60] * 5), None, "Domain name expected", "253"),
         ("é" * 60 + ".example", None, "Domain name expected", "63"),

@@ -574,8 +574,10 @@ _NORMALISERS = {
 @dataclass
 class ParseResult:
     """What a list held: its valid indicators (each once, in the order first seen), the lines
-    refused (the first :data:`ERRORS_KEPT`, with ``error_count`` counting them all) and how many
-    indicators of each kind were kept."""
+    refused as ``(line number, message)`` (the first :data:`ERRORS_KEPT`, with ``error_count``
+    counting them all: a person fixes a bad export from the first few, and a million messages
+    would cost more than the list), how many indicators of each kind were kept, and how many lines
+    were read."""
 
     indicators: list[Indicator] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
