@@ -180,6 +180,11 @@ WEB_WORKERS = SOURCE.int("WEB_WORKERS", 0)
 WORKER_PROCESSES = SOURCE.int("WORKER_PROCESSES", 0)
 # Largest message the SMTP/LMTP intake accepts (bytes); bigger ones are refused with 552.
 MAX_MESSAGE_SIZE = SOURCE.int("MAX_MESSAGE_SIZE", 25 * 1024 * 1024)
+# Lists of indicators given with an alert (alerts.indicators), uploaded or attached: read line by
+# line and refused whole, nothing kept, once past ALERT_UPLOAD_MAX_BYTES bytes or
+# ALERT_MAX_INDICATORS distinct indicators (an attachment is also bound by MAX_MESSAGE_SIZE).
+ALERT_UPLOAD_MAX_BYTES = SOURCE.int("ALERT_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
+ALERT_MAX_INDICATORS = SOURCE.int("ALERT_MAX_INDICATORS", 1_000_000)
 
 # The mailing list (lists app). Its members are exactly the directory's active members.
 LIST_NAME = SOURCE.get("LIST_NAME", "TLD-OPS")
