@@ -79,3 +79,47 @@ def test_raise_answer_and_close_through_the_api(community, clients):
     assert [h["after"] for h in done.data["history"]] == ["open", "resolved"]
     assert jan.get("/alerts", status="resolved", tld="nl").data["count"] == 1
     assert jan.get("/alerts", tlp="PURPLE").status_code == 400
+
+
+def test_indicators_typed_and_uploaded(community, clients, settings):
+    ana = clients["author"]
+    made = ana.post(
+        "/alerts",
+        {
+            "title": "Phishing wave",
+            "category": "phishing",
+            "tlp": "GREEN",
+            "indicators": ["hxxps://Login.Example[.]com/x", "a..b", "ip,192.0.2.1", "192.0.2.1"],
+        },
+    )
+    assert made.status_code == 201, made.data
+    assert [(i["kind"], i["value"]) for i in made.data["indicators"]] == [
+        ("url", "https://login.example.com/x"),
+        ("ipv4", "192.0.2.1"),
+    ]
+    assert [e["line"] for e in made.data["indicator_errors"]] == [2, 3]
+    pk = made.data["id"]
+    body = "# feed\nEXAMPLE.fr.\nnot a thing!\n" + "".join(f"bad{i}.example\n" for i in range(3))
+    response = ana.client.post(
+        f"/api/v1/alerts/{pk}/indicators",
+        data=body.encode(),
+        content_type="text/plain",
+        HTTP_AUTHORIZATION=f"Bearer {ana.token}",
+    )
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert (data["added"], data["refused"], data["indicator_count"]) == (4, 1, 6)
+    assert data["errors"][0]["line"] == 3
+    # Someone else's alert: refused; an over-long list: 413 before it is read, nothing kept.
+    jan = clients["member"]
+    refused = jan.client.post(
+        f"/api/v1/alerts/{pk}/indicators", data=b"x.fr\n", content_type="text/plain",
+        HTTP_AUTHORIZATION=f"Bearer {jan.token}",
+    )  # fmt: skip
+    assert refused.status_code == 403
+    settings.ALERT_UPLOAD_MAX_BYTES = 10
+    big = ana.client.post(
+        f"/api/v1/alerts/{pk}/indicators", data=b"x.fr\n" * 10, content_type="text/plain",
+        HTTP_AUTHORIZATION=f"Bearer {ana.token}",
+    )  # fmt: skip
+    assert big.status_code == 413 and ana.get(f"/alerts/{pk}").data["indicator_count"] == 6

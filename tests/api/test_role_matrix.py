@@ -77,6 +77,7 @@ LOWEST_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/alerts"): MEMBER,
     ("POST", "/alerts/{alert_id}/reactions"): MEMBER,
     ("POST", "/alerts/{alert_id}/status"): MEMBER,  # its author, or staff
+    ("POST", "/alerts/{alert_id}/indicators"): MEMBER,  # its author
     # Staff: the secretariat and the standing committee.
     ("DELETE", "/directory/contacts/{membership_id}"): STAFF,
     ("GET", "/invitations"): STAFF,

@@ -119,12 +119,14 @@ def _failed_delivery(world: Any, role: str) -> dict[str, list[int]]:
 
 # (method, path) -> (path parameters, body or query, expected status per role).
 def _alert(world: Any, role: str) -> int:
-    """A GREEN alert raised by the member (its author may change its status; staff too)."""
+    """A GREEN alert raised by the caller (the member for the callers without an account): its
+    author may change its status and add indicators."""
     from tldops.alerts import services
     from tldops.kernel.audit import SystemActor
 
+    author = getattr(world, role, None) or world.member
     alert = services.AlertInput(title="Roles", category="ddos", tlp="GREEN")
-    return services.raise_alert(world.member, alert, actor=SystemActor()).pk
+    return services.raise_alert(author, alert, actor=SystemActor()).pk
 
 
 # A path parameter or body may be a callable of (world, role).
@@ -231,6 +233,11 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ("POST", "/alerts/{alert_id}/reactions"): (
         {"alert_id": _alert},
         {"kind": "seen"},
+        members(200),
+    ),
+    ("POST", "/alerts/{alert_id}/indicators"): (
+        {"alert_id": _alert},
+        {"ignored": "a JSON body is one line: refused, reported"},
         members(200),
     ),
     ("POST", "/alerts/{alert_id}/status"): (

@@ -7,17 +7,27 @@ Reads take the reader and apply :mod:`tldops.alerts.access`; an alert the reader
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import IO
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tldops.alerts import access
-from tldops.alerts.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Alert, Reaction, StatusChange
+from tldops.alerts import access, indicators
+from tldops.alerts.models import (
+    BODY_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    Alert,
+    Indicator,
+    Reaction,
+    StatusChange,
+)
 from tldops.alerts.tlp import Tlp, parse
 from tldops.catalog.lookup import resolve_tld
 from tldops.catalog.models import Tld
@@ -48,6 +58,9 @@ class AlertInput:
     # active contacts.
     recipients: list[str] = field(default_factory=list)
     red_to_affected: bool = False
+    # Indicators as typed, one per item (``value`` or ``kind,value``); a bad one is reported with
+    # its position and the others are kept (:attr:`Alert.indicator_errors` after raising).
+    indicators: list[str] = field(default_factory=list)
 
 
 def _choice(value: str, choices: type, name: str) -> str:
@@ -197,6 +210,11 @@ def raise_alert(author: Person, data: AlertInput, *, actor: Actor) -> Alert:
         )
         alert.affected.set(tlds)
         alert.recipients.set(readers)
+        alert.indicator_errors = []
+        if data.indicators:
+            text = "\n".join(line.replace("\n", " ") for line in data.indicators)
+            result = _store_indicators(alert, io.StringIO(text))
+            alert.indicator_errors = result.errors
         StatusChange.objects.create(alert=alert, after=alert.status, by=author, door=actor.door)
         # The audit log is read by staff, who may not be a RED alert's readers: its title stays out.
         summary = (
@@ -206,6 +224,40 @@ def raise_alert(author: Person, data: AlertInput, *, actor: Actor) -> Alert:
         )
         record(actor, "alert-raised", summary, after={"alert": alert.pk, "tlp": label.value})
     return alert
+
+
+def _store_indicators(alert: Alert, stream: IO[bytes] | IO[str]) -> indicators.ParseResult:
+    result = indicators.parse_lines(
+        stream,
+        max_bytes=settings.ALERT_UPLOAD_MAX_BYTES,
+        max_items=settings.ALERT_MAX_INDICATORS,
+    )
+    Indicator.objects.bulk_create(
+        [Indicator(alert=alert, kind=i.kind.value, value=i.value) for i in result.indicators],
+        ignore_conflicts=True,  # already on the alert: kept once
+        batch_size=5000,
+    )
+    return result
+
+
+def add_indicators(
+    reader: Person, pk: int, stream: IO[bytes] | IO[str], *, actor: Actor
+) -> indicators.ParseResult:
+    """Add the indicators of a list (an upload, an attachment: read line by line, never whole) to
+    alert ``pk``, by its author. Bad lines are reported with their numbers and the rest kept; a
+    list over ``ALERT_UPLOAD_MAX_BYTES`` or ``ALERT_MAX_INDICATORS`` is refused and nothing kept."""
+    alert = get(reader, pk)
+    if alert.author_id != reader.pk:
+        raise NotAuthorised(_("Only the alert's author may add indicators to it."))
+    with transaction.atomic():
+        result = _store_indicators(alert, stream)
+        record(
+            actor,
+            "alert-indicators",
+            f"Alert {alert.pk}: {len(result.indicators)} indicator(s) read, "
+            f"{result.error_count} line(s) refused",
+        )
+    return result
 
 
 # --- Reading -----------------------------------------------------------------------------------

@@ -5,11 +5,12 @@ Every answer carries the alert's TLP label (``tlp``, e.g. ``AMBER+STRICT``) and 
 say ``Cache-Control: private, no-store`` like every authenticated answer of the API.
 """
 
-
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -40,8 +41,26 @@ class AlertOut(Schema):
     status_changed_at: datetime | None
 
 
+class IndicatorOut(Schema):
+    kind: str = Field(
+        description="domain, ipv4, ipv6, ipv4-prefix, ipv6-prefix, url, asn, md5, sha1, sha256 or email."
+    )
+    value: str = Field(description="Normalised: IDN names as A-labels, lower case, refanged.")
+
+
+class LineError(Schema):
+    line: int
+    message: str
+
+
+#: How many indicators an alert's detail lists (the rest: GET .../indicators, to come).
+INDICATORS_SHOWN = 1000
+
+
 class AlertDetailOut(AlertOut):
     body: str = Field(description="Markdown, as the author wrote it.")
+    indicator_count: int
+    indicators: list[IndicatorOut] = Field(description=f"The first {INDICATORS_SHOWN}.")
     reactions: dict[str, dict[str, int]] = Field(
         description='Per ccTLD A-label ("" for staff): how many answered each way, and '
         "`sightings`, the sum of the counts given."
@@ -71,6 +90,8 @@ def _detail(a: Alert) -> dict[str, Any]:
     return {
         **_alert(a),
         "body": a.body,
+        "indicator_count": a.indicators.count(),
+        "indicators": list(a.indicators.values("kind", "value")[:INDICATORS_SHOWN]),
         "reactions": services.reactions_by_tld(a),
         "history": [
             {"before": s.before, "after": s.after, "by": s.by.name if s.by else None, "at": s.at}
@@ -134,19 +155,72 @@ class AlertIn(InputSchema):
     red_to_affected: bool = Field(
         False, description="RED only: also the active contacts of the affected ccTLDs."
     )
+    indicators: list[str] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="One indicator per item, `value` or `kind,value`; bad ones are listed in "
+        "`indicator_errors` and the others kept. Longer lists: upload them.",
+    )
+
+
+class RaisedOut(AlertDetailOut):
+    indicator_errors: list[LineError] = Field(
+        description="Indicators refused, by position in `indicators` (1 = the first)."
+    )
 
 
 @router.post(
     "/alerts",
-    response={201: AlertDetailOut, **errors(400, *AUTH_ERRORS)},
+    response={201: RaisedOut, **errors(400, *AUTH_ERRORS)},
     summary="Raise an alert",
 )
 def raise_alert(request: HttpRequest, body: AlertIn) -> tuple[int, dict[str, Any]]:
     """Raise an alert, a query or an advisory. A TLP label is required; a RED alert must name
-    its readers; every problem is reported at once and nothing is stored then."""
+    its readers; every problem is reported at once and nothing is stored then (bad indicators
+    excepted: they are listed and the rest kept)."""
     person = require_member(request)
     alert = services.raise_alert(person, services.AlertInput(**body.dict()), actor=actor(request))
-    return 201, _detail(alert)
+    refused = [{"line": n, "message": m} for n, m in alert.indicator_errors]
+    return 201, {**_detail(alert), "indicator_errors": refused}
+
+
+class IndicatorsAdded(Schema):
+    added: int = Field(description="Valid indicators read (each once).")
+    refused: int = Field(description="Lines refused, in all.")
+    errors: list[LineError] = Field(description="The first refused lines, with their numbers.")
+    indicator_count: int = Field(description="Indicators the alert has now.")
+
+
+@router.post(
+    "/alerts/{alert_id}/indicators",
+    response={200: IndicatorsAdded, **errors(400, 404, 413, *AUTH_ERRORS)},
+    summary="Add a list of indicators (upload)",
+    openapi_extra={
+        "requestBody": {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "One indicator per line (`value` or `kind,value`; `#` comments).",
+        }
+    },
+)
+def add_indicators(request: HttpRequest, alert_id: int) -> Any:
+    """The author adds a list of indicators of any size, sent as the request body
+    (`Content-Type: text/plain`), read line by line. Over `TLDOPS_ALERT_UPLOAD_MAX_BYTES`: 413,
+    refused before it is read, nothing kept."""
+    person = require_member(request)
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if length > settings.ALERT_UPLOAD_MAX_BYTES:
+        return 413, {
+            "detail": _("The list is over the limit of %(n)d bytes; nothing was kept.")
+            % {"n": settings.ALERT_UPLOAD_MAX_BYTES},
+            "field": "indicators",
+        }
+    result = services.add_indicators(person, alert_id, request, actor=actor(request))
+    return {
+        "added": len(result.indicators),
+        "refused": result.error_count,
+        "errors": [{"line": n, "message": m} for n, m in result.errors],
+        "indicator_count": services.get(person, alert_id).indicators.count(),
+    }
 
 
 class ReactionIn(InputSchema):
