@@ -4,6 +4,7 @@
 from django.urls import path
 
 from tldops.web import views
+from tldops.web.views import alerts as alert_views
 from tldops.web.views import catalog_editor as catalog_views
 from tldops.web.views import lists as list_views
 from tldops.web.views import own_settings
@@ -67,6 +68,13 @@ urlpatterns = [
     ),
     path("moderation/", list_views.moderation_queue, name="moderation"),
     path("moderation/<int:pk>/", list_views.moderation_post, name="moderation_post"),
+    # Alerts (tldops.web.views.alerts): never in the page cache, always private, no-store.
+    path("alerts/", alert_views.alert_list, name="alerts"),
+    path("alerts/new/", alert_views.alert_new, name="alert_new"),
+    path("alerts/<int:pk>/", alert_views.alert_detail, name="alert"),
+    path("alerts/<int:pk>/react/", alert_views.alert_react, name="alert_react"),
+    path("alerts/<int:pk>/status/", alert_views.alert_status, name="alert_status"),
+    path("alerts/<int:pk>/indicators/", alert_views.alert_indicators, name="alert_indicators"),
     # Reachability checks (tldops.web.views.reachability).
     path("reachable/<str:token>/", reach_views.answer, name="reachable"),
     path("reachability/", reach_views.report, name="reachability"),

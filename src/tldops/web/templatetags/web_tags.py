@@ -69,3 +69,9 @@ def page_link(context: template.Context, number: int) -> str:
     params = {k: v for k, v in known.items() if v not in ("", None)}
     params["page"] = number
     return "?" + urlencode(params)
+
+
+@register.filter
+def tlp_class(label: str) -> str:
+    """The CSS class of a TLP label's badge: ``AMBER+STRICT`` → ``tlp-amber-strict``."""
+    return "tlp-" + str(label).lower().replace("+", "-")
