@@ -38,7 +38,9 @@ def test_member_raises_an_amber_alert_and_sees_its_tlp_banner(page, catalog, mak
     page.wait_for_url("**/alerts/*/")
     banner = page.locator("#tlp-banner")
     expect(banner).to_contain_text("TLP:AMBER")
-    expect(page.get_by_role("heading", name="Phishing kit on registrar look-alikes")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Phishing kit on registrar look-alikes")
+    ).to_be_visible()
     expect(page.locator("#alert-body strong")).to_have_text("since Monday")
     expect(page.get_by_role("status")).to_contain_text("Your alert is raised as TLP:AMBER.")
     expect(page.get_by_role("status")).to_contain_text("line 2:")
