@@ -1,0 +1,388 @@
+"""Splitting 1,000,000 domain names by ccTLD: ``tldops alert split`` beside a tldextract loop.
+
+The requirement (issue 10): 1,000,000 names (mixed ASCII and IDN, multi-label suffixes, upper
+case, trailing dots, about 3 % invalid) split by ccTLD in at most 1 s and 150 MB peak memory for
+the whole command, with the same per-ccTLD counts as a straightforward tldextract loop on the
+valid names, run on the same input in the same run.
+
+What one run does:
+
+1. a fresh data directory: ``migrate`` and the offline catalog (``load_baseline``, 309 delegated
+   ccTLDs);
+2. the input, generated here with a fixed seed (:func:`generate`), with what each line is (valid
+   under a ccTLD, valid under another TLD, invalid, a comment or blank line);
+3. ``python -m tldops alert split FILE --format json`` as a child process (what a member types),
+   wall time and peak RSS from ``os.wait4``: Python's and Django's start, the catalog query, the
+   split and the JSON output, all inside; best and median of ``--runs``;
+4. the loop, also as a child process with Django set up the same way: for each line, strip, lower
+   case, one trailing dot off, skip the lines the generator made invalid (the loop does not
+   validate: it is given the answer), ``tldextract`` (offline, its bundled suffix list), the last
+   label of the suffix mapped to the ccTLD's A-label through the catalog;
+5. the counts compared: per ccTLD and ``not_cctld`` with the loop, ``invalid`` and the invalid line
+   numbers with the generator's.
+
+Usage (tldextract is a peer here, not a dependency of tldops: ``.venv/bin/pip install
+tldextract``)::
+
+    .venv/bin/python bench/alert_split.py [--names 1000000] [--runs 5] [--no-docs] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+
+START = "<!-- alert-split:start (written by bench/alert_split.py) -->"
+END = "<!-- alert-split:end -->"
+SEED = 2026
+
+ASCII_CCTLDS = (
+    "fr de uk io jp br cn ru nl ca au in co tv me ua pl it es ch se be at dk no fi cz pt "
+    "gr ie nz za mx ar cl kr tw hk sg my id th vn ph tr il ir eg ng ke ma sn gh tz"
+).split()
+#: IDN ccTLDs as people write them: (U-label, A-label). One right-to-left (Arabic).
+IDN_CCTLDS = (
+    ("рф", "xn--p1ai"),
+    ("中国", "xn--fiqs8s"),
+    ("한국", "xn--3e0b707e"),
+    ("ελ", "xn--qxam"),
+    ("укр", "xn--j1amh"),
+    ("台灣", "xn--kpry57d"),
+    ("مصر", "xn--wgbh1c"),
+)
+GTLDS = "com org net info xyz top online shop site biz app dev club store".split()
+#: Second-level suffixes under some ccTLDs (``co.uk``): the name still belongs to the ccTLD.
+SUFFIXES = {
+    "uk": ["co", "org", "ac", "gov", "me"],
+    "br": ["com", "net", "gov", "org"],
+    "jp": ["co", "ne", "or", "ac"],
+    "au": ["com", "net", "org", "edu"],
+    "in": ["co", "net", "org", "gov"],
+    "cn": ["com", "net", "gov"],
+    "ua": ["com", "kiev", "gov"],
+    "za": ["co", "org", "gov"],
+    "nz": ["co", "net", "org"],
+    "tr": ["com", "gov", "org"],
+    "ar": ["com", "gob", "org"],
+    "mx": ["com", "gob", "org"],
+}
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+LDH = LETTERS + "0123456789"
+CYRILLIC = "абвгдежзийклмнопрстуфхцчшщыэюя"
+CJK = "中国网络公司安全银行支付服务登录账户更新验证"
+HANGUL = "한국인터넷정보보호센터은행"
+GREEK = "αβγδεζηθικλμνξοπρστυφχψω"
+LATIN_ACCENTED = "àáâãäåæçèéêëìíîïñòóôõöøùúûüýÿ"
+
+VALID_CC, VALID_OTHER, INVALID, SKIPPED = "cc", "other", "invalid", "skip"
+
+
+def _ascii_label(rnd: random.Random) -> str:
+    """A DGA-like label: 6 to 20 letters and digits, now and then a hyphen inside."""
+    n = rnd.randint(6, 20)
+    label = "".join(rnd.choice(LDH) for _ in range(n))
+    if rnd.random() < 0.1:
+        i = rnd.randint(1, n - 2)
+        label = label[:i] + "-" + label[i + 1 :]
+    return label
+
+
+def _idn_label(rnd: random.Random, alphabet: str) -> str:
+    return "".join(rnd.choice(alphabet) for _ in range(rnd.randint(3, 10)))
+
+
+def _name(rnd: random.Random) -> tuple[str, str, str | None]:
+    """One valid name as written in a feed, its kind and (for a ccTLD) its A-label."""
+    r = rnd.random()
+    idn = rnd.random() < 0.02  # the second-level label in another script than Latin
+    if r < 0.40:
+        tld, alabel, kind = rnd.choice(GTLDS), None, VALID_OTHER
+    elif r < 0.45:
+        tld, alabel = rnd.choice(IDN_CCTLDS)
+        kind = VALID_CC
+        if rnd.random() < 0.5:
+            tld = alabel  # written as its A-label
+    else:
+        tld = alabel = rnd.choice(ASCII_CCTLDS)
+        kind = VALID_CC
+    labels = [tld]
+    if alabel in SUFFIXES and rnd.random() < 0.6:
+        labels.insert(0, rnd.choice(SUFFIXES[alabel]))
+    if idn:
+        script = rnd.choice((CYRILLIC, CJK, HANGUL, GREEK, LATIN_ACCENTED))
+        labels.insert(0, _idn_label(rnd, script))
+    else:
+        labels.insert(0, _ascii_label(rnd))
+    for _ in range(rnd.choice((0, 0, 0, 1, 1, 2))):
+        labels.insert(0, rnd.choice(("www", "mail", "login", "secure", "cdn", _ascii_label(rnd))))
+    name = ".".join(labels)
+    c = rnd.random()
+    if c < 0.10:
+        name = name.upper()
+    elif c < 0.20:
+        name = ".".join(label.capitalize() for label in name.split("."))
+    if rnd.random() < 0.05:
+        name += "."
+    return name, kind, alabel
+
+
+def _invalid(rnd: random.Random) -> str:
+    """One invalid line, of every kind the rules name."""
+    base = _ascii_label(rnd) + "." + rnd.choice(ASCII_CCTLDS + GTLDS)
+    kind = rnd.randrange(10)
+    if kind == 0:
+        return "a.." + base  # an empty label
+    if kind == 1:
+        return "." + base
+    if kind == 2:
+        return "x" * rnd.randint(64, 80) + "." + base  # a label over 63 octets
+    if kind == 3:
+        return "-" + base  # a leading hyphen
+    if kind == 4:
+        return base.replace(".", "-.", 1)  # a trailing hyphen
+    if kind == 5:
+        return base.replace(".", rnd.choice(("_", "!", " x", "*", "/")) + ".", 1)  # characters
+    if kind == 6:
+        return ".".join(_ascii_label(rnd) + "abcdefghijklmnop" for _ in range(12)) + ".fr"  # >253
+    if kind == 7:
+        return ".".join(str(rnd.randrange(256)) for _ in range(4))  # IPv4
+    if kind == 8:
+        return f"2001:db8::{rnd.randrange(65536):x}"  # IPv6
+    return "пример\u200d." + rnd.choice(("рф", "fr"))  # a joiner IDNA 2008 refuses there
+
+
+def generate(n: int, seed: int = SEED) -> tuple[list[str], list[tuple[str, str | None]]]:
+    """``n`` lines and what each one is: ``(kind, ccTLD A-label or None)``. About 3 % invalid,
+    0.2 % comments and blank lines, the rest valid (60 % under a ccTLD)."""
+    rnd = random.Random(seed)
+    lines: list[str] = []
+    truth: list[tuple[str, str | None]] = []
+    for _ in range(n):
+        r = rnd.random()
+        if r < 0.03:
+            lines.append(_invalid(rnd))
+            truth.append((INVALID, None))
+        elif r < 0.032:
+            lines.append(rnd.choice(("", "# feed of 2026-12-05", "   ")))
+            truth.append((SKIPPED, None))
+        else:
+            name, kind, alabel = _name(rnd)
+            lines.append(name)
+            truth.append((kind, alabel))
+    return lines, truth
+
+
+def loop(path: Path, invalid_path: Path) -> dict:
+    """The straightforward loop: tldextract on every line the generator made valid."""
+    import django
+
+    django.setup()
+    import tldextract
+
+    from tldops.alerts.split import cctld_index
+
+    index = cctld_index()
+    skip = set(json.loads(invalid_path.read_text()))
+    extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+    counts: Counter[str] = Counter()
+    other = 0
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            name = line.strip().lower()
+            if not name or name.startswith("#") or number in skip:
+                continue
+            name = name[:-1] if name.endswith(".") else name
+            suffix = extract(name).suffix
+            alabel = index.get(suffix.rpartition(".")[2]) if suffix else None
+            if alabel:
+                counts[alabel] += 1
+            else:
+                other += 1
+    return {"counts": dict(counts), "not_cctld": other}
+
+
+def measure(cmd: list[str], env: dict[str, str], out: Path) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS (KiB) and exit status of one child process, stdout to ``out``."""
+    with out.open("wb") as handle:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=handle, cwd=ROOT)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss, proc.returncode
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--names", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5, help="runs of tldops alert split")
+    parser.add_argument("--loop-runs", type=int, default=1, help="runs of the tldextract loop")
+    parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--loop", nargs=2, metavar=("FILE", "INVALID"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.loop:
+        print(json.dumps(loop(Path(args.loop[0]), Path(args.loop[1]))))
+        return
+    try:
+        from importlib.metadata import version
+
+        tldextract_version = version("tldextract")
+    except Exception:  # noqa: BLE001 - any reason it is not there
+        sys.exit("tldextract is not installed: .venv/bin/pip install tldextract")
+
+    work = Path(tempfile.mkdtemp(prefix="tldops-split-"))
+    env = dict(os.environ)
+    env.update(
+        TLDOPS_DATA_DIR=str(work / "data"),
+        DJANGO_SETTINGS_MODULE="tldops.settings",
+        PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+    )
+    setup = (
+        "import django; django.setup(); from django.core.management import call_command; "
+        "call_command('migrate', verbosity=0, interactive=False); "
+        "from tldops.catalog.baseline import load_baseline; load_baseline()"
+    )
+    subprocess.run([sys.executable, "-c", setup], env=env, check=True, cwd=ROOT)
+
+    lines, truth = generate(args.names)
+    data = work / "names.txt"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    invalid_lines = [i for i, (kind, _a) in enumerate(truth, 1) if kind == INVALID]
+    (work / "invalid.json").write_text(json.dumps(invalid_lines))
+    expected = Counter(a for kind, a in truth if kind == VALID_CC)
+    expected_other = sum(kind == VALID_OTHER for kind, _a in truth)
+    share = {
+        "non-ASCII": sum(not line.isascii() for line in lines),
+        "A-label (xn--)": sum("xn--" in line for line in lines),
+        "upper case": sum(line != line.lower() for line in lines),
+        "trailing dot": sum(line.endswith(".") for line in lines),
+        "multi-label suffix": sum(
+            any(f".{s}.{t}" in line.lower() for t, ss in SUFFIXES.items() for s in ss)
+            for line in lines[:20000]
+        )
+        * len(lines)
+        // min(len(lines), 20000),
+    }
+
+    ours_cmd = [sys.executable, "-m", "tldops", "alert", "split", str(data), "--format", "json"]
+    ours: list[tuple[float, int]] = []
+    result = None
+    for _ in range(args.runs):
+        wall, rss, code = measure(ours_cmd, env, work / "ours.json")
+        if code != 0:
+            sys.exit(f"tldops alert split exited with {code}")
+        ours.append((wall, rss))
+        result = json.loads((work / "ours.json").read_text())
+    loop_cmd = [
+        sys.executable,
+        str(ROOT / "bench" / "alert_split.py"),
+        "--loop",
+        str(data),
+        str(work / "invalid.json"),
+    ]
+    theirs: list[tuple[float, int]] = []
+    for _ in range(args.loop_runs):
+        wall, rss, code = measure(loop_cmd, env, work / "loop.json")
+        if code != 0:
+            sys.exit(f"the tldextract loop exited with {code}")
+        theirs.append((wall, rss))
+    looped = json.loads((work / "loop.json").read_text())
+
+    assert result is not None
+    same_counts = result["counts"] == looped["counts"]
+    same_other = result["not_cctld"] == looped["not_cctld"]
+    right_counts = result["counts"] == dict(expected) and result["not_cctld"] == expected_other
+    right_invalid = (
+        result["invalid"] == len(invalid_lines)
+        and result["invalid_lines"] == invalid_lines[: len(result["invalid_lines"])]
+    )
+    best = min(w for w, _r in ours)
+    med = statistics.median(w for w, _r in ours)
+    rss = max(r for _w, r in ours) / 1024
+    loop_wall = min(w for w, _r in theirs)
+    loop_rss = max(r for _w, r in theirs) / 1024
+    met = best <= 1.0 and rss <= 150 and same_counts and same_other and right_invalid
+    size = data.stat().st_size / 1024 / 1024
+    now = datetime.now(UTC)
+    from bench.report import cpu_model
+
+    load = os.getloadavg()
+    body = "\n".join(
+        [
+            "## Splitting 1,000,000 domain names by ccTLD",
+            "",
+            "**Requirement** (issue 10): 1,000,000 names (mixed ASCII/IDN, multi-label suffixes, "
+            "upper case and trailing dots, about 3 % invalid) split by ccTLD in at most 1 s and "
+            "150 MB peak memory for the whole command, with the same per-ccTLD counts as a "
+            "straightforward tldextract loop on the valid names.",
+            "",
+            f"**Result: {'met' if met else 'NOT met'}** — `tldops alert split FILE --format json` "
+            f"took {best:.2f} s (median of {len(ours)}: {med:.2f} s) and {rss:.0f} MB peak RSS; "
+            f"the tldextract loop {loop_wall:.2f} s and {loop_rss:.0f} MB. Counts per ccTLD "
+            f"{'identical' if same_counts else 'DIFFERENT'}, not under a ccTLD "
+            f"{'identical' if same_other else 'DIFFERENT'}; invalid lines "
+            f"{'as generated' if right_invalid else 'NOT as generated'}; counts "
+            f"{'as generated' if right_counts else 'NOT as generated'}.",
+            "",
+            f"Measured {now:%Y-%m-%d %H:%M} UTC on: {os.cpu_count()} CPUs "
+            f"({cpu_model() or platform.machine()}), Python {platform.python_version()}, "
+            f"tldextract {tldextract_version} (its bundled suffix list, offline). Load average "
+            f"before the last run: {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}.",
+            "",
+            f"Input (`generate()`, seed {SEED}): {len(lines):,} lines, {size:.1f} MiB; "
+            f"{len(invalid_lines):,} invalid ({len(invalid_lines) / len(lines):.1%}: empty "
+            "labels, labels over 63 octets, leading/trailing hyphens, other characters, names "
+            "over 253 octets, IPv4 and IPv6 addresses, a joiner IDNA refuses), "
+            f"{sum(k == SKIPPED for k, _a in truth):,} comments and blank lines, "
+            f"{sum(expected.values()):,} names under {len(expected)} ccTLDs and "
+            f"{expected_other:,} under gTLDs; "
+            + ", ".join(f"{v:,} {k}" for k, v in share.items())
+            + " (estimated on the first 20,000 lines).",
+            "",
+            "| Command (a child process each; wall time and peak RSS from `wait4`) | wall s "
+            "(best) | wall s (median) | peak RSS MB |",
+            "|---|---:|---:|---:|",
+            f"| `tldops alert split FILE --format json` ({len(ours)} runs) | {best:.2f} | "
+            f"{med:.2f} | {rss:.0f} |",
+            f"| tldextract loop, Django set up the same way ({len(theirs)} run"
+            f"{'s' if len(theirs) > 1 else ''}) | {loop_wall:.2f} | "
+            f"{statistics.median(w for w, _r in theirs):.2f} | {loop_rss:.0f} |",
+            "",
+            "Both times include starting Python and Django (`django.setup()` of every tldops app "
+            "and the catalog query). The loop is given the generator's invalid lines and skips "
+            "them: it does not validate, so its time is the lookup alone.",
+            "",
+            "Reproduce: `.venv/bin/python bench/alert_split.py` (`--names N`, `--runs N`, "
+            "`--loop-runs N`, `--no-docs`, `--keep`).",
+        ]
+    )
+    print(body)
+    if not args.no_docs:
+        from bench.report import write_section
+
+        write_section(START, END, body)
+    if args.keep:
+        print(f"work directory kept: {work}", file=sys.stderr)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    sys.exit(0 if met else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""``tldops alert``: security alerts from the command line. For now ``split``: a list of domain
+names split by ccTLD, the same splitter that sends each ccTLD its slice of an alert."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import IO
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext as _
+
+from tldops.alerts import split, tlp
+from tldops.catalog.models import Tld
+from tldops.cli import (
+    EXIT_ERROR,
+    EXIT_NOT_FOUND,
+    DescriptionHelpFormatter,
+    add_format_argument,
+    emit,
+    fail,
+    progress,
+)
+from tldops.kernel.errors import InvalidInput
+
+#: Files smaller than this split in a moment: no progress bar.
+PROGRESS_FROM = 4 * split.CHUNK
+
+
+def _sub(sub, name: str, text: str, epilog: str = ""):  # noqa: ANN202 - argparse's private type
+    """A subcommand whose help text shows both in the list and in its own --help."""
+    return sub.add_parser(
+        name,
+        help=text,
+        description=text,
+        epilog=epilog,
+        formatter_class=DescriptionHelpFormatter,
+    )
+
+
+class Command(BaseCommand):
+    help = (
+        "Security alerts and queries: split a list of domain names by ccTLD (the per-ccTLD slices "
+        "of name-space abuse)."
+    )
+    #: ``split`` reads a file and the catalog; the whole-project checks would double its time on
+    #: a big file's budget (docs/benchmarks.md) and ``tldops check`` runs them anyway.
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+        p = _sub(
+            sub,
+            "split",
+            "Split a list of domain names (one a line; blank lines and lines starting with # are "
+            "skipped) by ccTLD: names per ccTLD, names under other TLDs, invalid lines.",
+            "Examples:\n"
+            "  tldops alert split feed.txt\n"
+            "  tldops alert split feed.txt --out slices/ --tlp amber\n"
+            "  zcat dga.txt.gz | tldops alert split - --format json\n"
+            "See docs/alerts.md for the rules.",
+        )
+        p.add_argument("file", metavar="FILE", help="The list; - reads standard input.")
+        p.add_argument(
+            "--out",
+            metavar="DIR",
+            help="Also write one <A-label>.csv per ccTLD into DIR (made if missing; files of the "
+            "same name are replaced).",
+        )
+        p.add_argument(
+            "--tlp",
+            metavar="LABEL",
+            help="Mark every slice written with --out with this TLP label (first line "
+            "'# TLP:AMBER'): CLEAR, GREEN, AMBER, AMBER+STRICT or RED.",
+        )
+        add_format_argument(p)
+
+    def handle(self, *args: object, **options: object) -> None:
+        getattr(self, "do_" + str(options["action"]))(options)
+
+    def do_split(self, options: dict) -> None:
+        marking = None
+        if options["tlp"]:
+            try:
+                marking = tlp.parse(options["tlp"])
+            except InvalidInput as exc:
+                raise fail(exc.message, EXIT_ERROR) from None
+        if marking is not None and not options["out"]:
+            raise fail(_("--tlp marks the files written with --out: give --out DIR too."))
+        name = options["file"]
+        try:
+            stream: IO[bytes] = sys.stdin.buffer if name == "-" else Path(name).open("rb")  # noqa: SIM115
+        except FileNotFoundError:
+            raise fail(_("No such file: %(file)s") % {"file": name}, EXIT_NOT_FOUND) from None
+        except OSError as exc:
+            raise fail(_("Cannot read %(file)s: %(error)s") % {"file": name, "error": exc.strerror})
+        out_dir = Path(options["out"]) if options["out"] else None
+        try:
+            chunks = split.read_chunks(stream)
+            size = Path(name).stat().st_size if name != "-" else 0
+            if size >= PROGRESS_FROM:
+                chunks = progress(
+                    chunks, total=math.ceil(size / split.CHUNK), description=_("Splitting")
+                )
+            result = split.split(chunks, out_dir=out_dir, tlp=marking)
+        except OSError as exc:
+            raise fail(str(exc)) from None
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+        self._show(result, options["format"])
+
+    def _show(self, result: split.SplitResult, fmt: str) -> None:
+        for path in result.files.values():
+            self.stderr.write(_("Wrote %(file)s") % {"file": path})
+        out = getattr(self.stdout, "_out", self.stdout)
+        if fmt == "json":
+            out.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
+            return
+        ulabels = dict(
+            Tld.objects.filter(alabel__in=list(result.counts)).values_list("alabel", "ulabel")
+        )
+        rows: list[dict] = [
+            {"cctld": alabel, "u_label": ulabels.get(alabel, alabel), "names": n}
+            for alabel, n in sorted(result.counts.items(), key=lambda item: (-item[1], item[0]))
+        ]
+        rows += [
+            {"cctld": _("(other TLDs)"), "u_label": "", "names": result.not_cctld},
+            {"cctld": _("(invalid)"), "u_label": "", "names": result.invalid},
+            {
+                "cctld": _("(total under ccTLDs)"),
+                "u_label": _("%(n)d ccTLDs") % {"n": len(result.counts)},
+                "names": sum(result.counts.values()),
+            },
+        ]
+        emit(rows, ["cctld", "u_label", "names"], fmt, title=_("Names by ccTLD"), out=out)
+        if fmt == "table" and result.invalid_lines:
+            shown = ", ".join(str(n) for n in result.invalid_lines[:20])
+            more = result.invalid - min(20, len(result.invalid_lines))
+            out.write(
+                _("Invalid lines: %(lines)s") % {"lines": shown}
+                + (_(" (and %(n)d more)") % {"n": more} if more else "")
+                + "\n"
+            )
