@@ -4,7 +4,6 @@ names split by ccTLD, the same splitter that sends each ccTLD its slice of an al
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 from typing import IO
@@ -25,8 +24,15 @@ from tldops.cli import (
 )
 from tldops.kernel.errors import InvalidInput
 
-#: Files smaller than this split in a moment: no progress bar.
-PROGRESS_FROM = 4 * split.CHUNK
+#: Files of fewer chunks split in a moment: no progress bar.
+PROGRESS_FROM = 8
+
+
+def _progress(chunks, total: int):  # noqa: ANN001, ANN202 - split.Progress
+    """A progress bar on a terminal's stderr for the big files (tldops.kernel.progress)."""
+    if total < PROGRESS_FROM:
+        return chunks
+    return progress(chunks, total=total, description=_("Splitting"))
 
 
 def _sub(sub, name: str, text: str, epilog: str = ""):  # noqa: ANN202 - argparse's private type
@@ -48,6 +54,7 @@ class Command(BaseCommand):
     #: ``split`` reads a file and the catalog; the whole-project checks would double its time on
     #: a big file's budget (docs/benchmarks.md) and ``tldops check`` runs them anyway.
     requires_system_checks: list[str] = []
+    stealth_options = ("stdin",)  # call_command(stdin=…): what "-" reads in tests
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -90,25 +97,27 @@ class Command(BaseCommand):
         if marking is not None and not options["out"]:
             raise fail(_("--tlp marks the files written with --out: give --out DIR too."))
         name = options["file"]
-        try:
-            stream: IO[bytes] = sys.stdin.buffer if name == "-" else Path(name).open("rb")  # noqa: SIM115
-        except FileNotFoundError:
-            raise fail(_("No such file: %(file)s") % {"file": name}, EXIT_NOT_FOUND) from None
-        except OSError as exc:
-            raise fail(_("Cannot read %(file)s: %(error)s") % {"file": name, "error": exc.strerror})
+        if name == "-":  # call_command(stdin=…) in tests, the terminal's otherwise
+            stdin = options.get("stdin") or sys.stdin
+            stream: IO[bytes] | IO[str] = getattr(stdin, "buffer", stdin)
+        else:
+            try:
+                stream = Path(name).open("rb")  # noqa: SIM115 - closed below
+            except FileNotFoundError:
+                raise fail(_("No such file: %(file)s") % {"file": name}, EXIT_NOT_FOUND) from None
+            except OSError as exc:
+                message = _("Cannot read %(file)s: %(error)s") % {
+                    "file": name,
+                    "error": exc.strerror,
+                }
+                raise fail(message) from None
         out_dir = Path(options["out"]) if options["out"] else None
         try:
-            chunks = split.read_chunks(stream)
-            size = Path(name).stat().st_size if name != "-" else 0
-            if size >= PROGRESS_FROM:
-                chunks = progress(
-                    chunks, total=math.ceil(size / split.CHUNK), description=_("Splitting")
-                )
-            result = split.split(chunks, out_dir=out_dir, tlp=marking)
+            result = split.split(stream, out_dir=out_dir, tlp=marking, progress=_progress)
         except OSError as exc:
             raise fail(str(exc)) from None
         finally:
-            if stream is not sys.stdin.buffer:
+            if name != "-":
                 stream.close()
         self._show(result, options["format"])
 
