@@ -51,7 +51,7 @@ def test_index_maps_a_and_u_labels_of_delegated_cctlds(cctlds):
     assert "com" not in cctlds
 
 
-def test_idn_both_ways_last_label_and_gtlds_set_aside(cctlds):
+def test_idn_both_ways_last_label_and_gtlds_set_aside(cctlds, tmp_path):
     result = split(
         lines(
             "пример.рф",
@@ -68,12 +68,20 @@ def test_idn_both_ways_last_label_and_gtlds_set_aside(cctlds):
             "пример.com",
             "example.unknowntld",
             "uk",
+            "пример。рф",  # UTS 46 maps the ideographic full stop to a dot
+            "ＥＸＡＭＰＬＥ．ＩＯ",  # and full-width letters to ASCII
+            "soft\u00adhyphen.io",  # and drops a soft hyphen
         ),
         cctlds,
+        out_dir=tmp_path,
     )
-    assert result.counts == {"xn--p1ai": 4, "uk": 3, "io": 1, "xn--fiqs8s": 1, "xn--wgbh1c": 1}
+    assert result.counts == {"xn--p1ai": 5, "uk": 3, "io": 3, "xn--fiqs8s": 1, "xn--wgbh1c": 1}
     assert result.not_cctld == 4
-    assert (result.invalid, result.invalid_lines, result.lines) == (0, [], 14)
+    assert (result.invalid, result.invalid_lines, result.lines) == (0, [], 17)
+    io_names = (tmp_path / "io.csv").read_text().split()[1:]
+    assert io_names == ["api.github.io", "example.io", "softhyphen.io"]
+    rf_names = (tmp_path / "xn--p1ai.csv").read_text().split()[1:]
+    assert rf_names == ["xn--e1afmkfd.xn--p1ai"] * 3 + ["bank.xn--p1ai", "xn--e1afmkfd.xn--p1ai"]
 
 
 @pytest.mark.parametrize(

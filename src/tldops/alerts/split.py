@@ -50,7 +50,7 @@ from tldops.alerts.tlp import Tlp
 
 #: Bytes read at a time: large enough that the per-chunk work is negligible, small enough that
 #: memory stays flat whatever the file's size.
-CHUNK = 4 * 1024 * 1024
+CHUNK = 1024 * 1024
 #: Invalid line numbers kept in a result; ``invalid`` counts them all.
 MAX_INVALID_LINES = 10_000
 #: Labels whose IDNA encoding is remembered (the cache is emptied when full).
@@ -472,13 +472,11 @@ class _Splitter:
 
     def _idna(self, text: str) -> str | None:
         """The whole of UTS 46 and IDNA 2008 (``idna``), for names with other characters (right
-        to left, joiners, marks, full-width dots …). ASCII labels are left to the splitter's
-        pattern, so that they are judged the same in every name, and so is the trailing dot;
-        labels are cached as above."""
-        try:
-            labels = idna.uts46_remap(text, std3_rules=False).split(".")
-        except idna.IDNAError:
-            return None
+        to left, joiners, marks, full-width dots …), label by label with the cache (a full stop
+        never combines with its neighbours, so mapping each label alone is mapping the name).
+        ASCII labels are left to the splitter's pattern, so that they are judged the same in
+        every name, and so is the trailing dot."""
+        labels = text.split(".")
         cache = self.labels
         for i, label in enumerate(labels):
             if label.isascii():
@@ -486,7 +484,11 @@ class _Splitter:
             alabel = cache.get(label)
             if alabel is None:
                 try:
-                    alabel = idna.alabel(label).decode("ascii")
+                    mapped = idna.uts46_remap(label, std3_rules=False).split(".")
+                    alabel = ".".join(
+                        part if part.isascii() else idna.alabel(part).decode("ascii")
+                        for part in mapped
+                    )
                 except (idna.IDNAError, UnicodeError):
                     return None
                 if len(cache) >= LABEL_CACHE:
