@@ -344,3 +344,43 @@ def test_bad_command_lines_are_refused(cctlds, tmp_path):
         run("split", str(path), "--tlp", "amber")
     assert "--out" in str(alone.value)
     assert not (tmp_path / "o").exists()
+
+
+def _by_the_rules(line: str) -> str | None:
+    """The rules of docs/alerts.md written plainly, for ASCII lines: the last label, ``""`` for
+    a skipped line, ``None`` for an invalid one."""
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return ""
+    name = text.lower()
+    name = name[:-1] if name.endswith(".") else name
+    labels = name.split(".")
+    if len(name) > 253 or labels[-1].isdigit():
+        return None
+    for label in labels:
+        if not 1 <= len(label) <= 63 or label[0] == "-" or label[-1] == "-":
+            return None
+        if any(c not in "abcdefghijklmnopqrstuvwxyz0123456789-" for c in label):
+            return None
+    return labels[-1]
+
+
+def test_the_fast_pattern_follows_the_rules_on_random_ascii_lines():
+    rnd = random.Random(5)
+    alphabet = "aZ09-.. \t_#\r"
+    lines_ = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 9))) for _ in range(20000)]
+    lines_ += ["x" * n + ".fr" + "." * d for n in (62, 63, 64) for d in (0, 1)]
+    lines_ += [".".join(["a" * 63] * 3 + ["b" * n]) + "." * d for n in (60, 61, 62) for d in (0, 1)]
+    expected_invalid = []
+    tally: dict[str, int] = {}
+    for number, line in enumerate(lines_, 1):
+        label = _by_the_rules(line)
+        if label is None:
+            expected_invalid.append(number)
+        elif label:
+            tally[label] = tally.get(label, 0) + 1
+    data = "\n".join(line.replace("\n", "") for line in lines_).encode("ascii")
+    result = split(io.BytesIO(data), {"a": "a", "z": "z"}, max_invalid_lines=10**6)
+    assert result.invalid_lines == expected_invalid
+    assert result.counts == {k: v for k, v in tally.items() if k in ("a", "z")}
+    assert result.not_cctld == sum(v for k, v in tally.items() if k not in ("a", "z"))

@@ -59,13 +59,13 @@ LABEL_CACHE = 50_000
 #: One line of a lower-cased chunk. A valid ASCII name — at most 253 octets (a look-ahead, before
 #: an optional trailing dot and CR), labels of 1 to 63 letters, digits and
 #: hyphens, none at a label's ends — gives its last label in group 1; any other line gives
-#: nothing (group 1 empty) and is looked at in Python. Possessive repeats never backtrack; the
-#: hyphen rule is a look-around at each end of a label, cheaper than a pattern that backtracks;
+#: nothing (group 1 empty) and is looked at in Python. Possessive repeats never backtrack; a
+#: label's last character is checked by a look-behind, cheaper than a pattern that backtracks;
 #: a dot is a separator only when a label follows (else it is the trailing dot).
 #: The second alternative eats the line the first did not take, so there is exactly one match a
 #: line, in order (empty lines included). A last label of digits only (``192.0.2.1``) is left to
 #: Python too, which finds it invalid.
-_LDH = rb"(?!-)[a-z0-9-]{1,63}+(?<!-)"
+_LDH = rb"[a-z0-9][a-z0-9-]{0,62}+(?<!-)"
 _FAST = re.compile(
     rb"^(?=[^\n]{0,253}\.?\r?$)(?:"
     + _LDH
