@@ -141,7 +141,7 @@ def split(
     out_dir: Path | None = None,
     tlp: Tlp | None = None,
     max_invalid_lines: int = MAX_INVALID_LINES,
-    workers: int | None = None,
+    workers: int = 1,
     progress: Progress | None = None,
 ) -> SplitResult:
     """Split the names in ``source`` (a binary or text stream, or an iterable of byte chunks cut
@@ -149,13 +149,15 @@ def split(
     given). With ``out_dir``, one ``<A-label>.csv`` a ccTLD is written there as the names come
     (see :class:`_Slices`), its first line ``# TLP:…`` when ``tlp`` is given.
 
-    A regular file of :data:`PARALLEL_FROM` bytes or more, without ``out_dir``, is split by
-    ``workers`` processes (default: one per CPU, at most :data:`MAX_WORKERS`), each counting one
-    part of the file (:func:`_split_parallel`); ``workers=1`` keeps to this process."""
+    With ``workers`` other than 1 (0: one per CPU, at most :data:`MAX_WORKERS`), a regular file
+    of :data:`PARALLEL_FROM` bytes or more, without ``out_dir``, is split by that many processes,
+    each counting one part of the file (:func:`_split_parallel`). Only a single-threaded process
+    may fork safely: ``tldops alert split`` asks for it; the default keeps to this process, as a
+    web or mail worker must."""
     if cctlds is None:
         cctlds = cctld_index()
     splitter = _Splitter(cctlds, max_invalid_lines)
-    if out_dir is None and hasattr(source, "read"):
+    if workers != 1 and out_dir is None and hasattr(source, "read"):
         parts = _parts(source, workers)  # type: ignore[arg-type]
         if len(parts) > 1:
             _split_parallel(splitter, source.fileno(), parts, progress)  # type: ignore[union-attr]
@@ -192,7 +194,7 @@ def _regular_size(stream: IO[bytes]) -> int:
     return info.st_size if stat.S_ISREG(info.st_mode) else 0
 
 
-def _parts(stream: IO[bytes], workers: int | None) -> list[tuple[int, int]]:
+def _parts(stream: IO[bytes], workers: int) -> list[tuple[int, int]]:
     """Byte ranges of the file ``stream`` reads from its current position, each starting at the
     start of a line, one per worker; a single range when the file is small, not a regular file,
     a text stream, or when fork is not available."""

@@ -113,7 +113,10 @@ class Command(BaseCommand):
                 raise fail(message) from None
         out_dir = Path(options["out"]) if options["out"] else None
         try:
-            result = split.split(stream, out_dir=out_dir, tlp=marking, progress=_progress)
+            # One process per CPU for a big file: this command has no other thread, so it may fork.
+            result = split.split(
+                stream, out_dir=out_dir, tlp=marking, workers=0, progress=_progress
+            )
         except OSError as exc:
             raise fail(str(exc)) from None
         finally:
