@@ -17,13 +17,15 @@ splitter is ``tldops alert split`` for members' own files. The rules (docs/alert
   delegated ccTLDs by A-label; a valid name under any other last label (``.com``, ``.org``, an
   unknown one) is set aside and counted as ``not_cctld``.
 
-Speed (1,000,000 names in well under a second, docs/benchmarks.md): the file is read in chunks of a
-few MiB, never whole. Each chunk is lower-cased at once (``bytes.lower`` touches ASCII only) and
-one compiled pattern, in one ``findall``, returns for every line either its last label — the line is
-a valid ASCII name — or nothing; a ``Counter`` counts the labels. Only the lines the pattern left
-(non-ASCII, white space, comments, invalid ones: a few percent) go through Python line by line, and
-only those with non-ASCII characters through ``idna`` (with a cache of labels: the TLD ``рф`` is
-encoded once).
+Speed (docs/benchmarks.md: 1,000,000 names take about 0.75 s of CPU, 0.4 s on two CPUs): the
+file is read a MiB at a time, never whole. Each chunk is lower-cased at once (``bytes.lower``
+touches ASCII only) and one compiled pattern, in one ``findall``, returns for every line either its
+last label — the line is a valid ASCII name — or nothing; a ``Counter`` counts the labels. Only the
+lines the pattern left (non-ASCII, white space, comments, invalid ones: a few percent) go through
+Python, and back through the same pattern once normalised, so that one pattern judges every
+name. Names in scripts that need only lower-casing skip ``idna`` (:func:`_simple`,
+:func:`punycode`); encoded labels are cached (``рф`` is encoded once). A big file may be counted
+by several processes (:func:`split`'s ``workers``).
 """
 
 from __future__ import annotations
@@ -196,8 +198,8 @@ def _regular_size(stream: IO[bytes]) -> int:
 
 def _parts(stream: IO[bytes], workers: int) -> list[tuple[int, int]]:
     """Byte ranges of the file ``stream`` reads from its current position, each starting at the
-    start of a line, one per worker; a single range when the file is small, not a regular file,
-    a text stream, or when fork is not available."""
+    start of a line, one per worker; none (split in this process) when the file is small, not a
+    regular file (a pipe), a text stream, or when fork is not available."""
     size = _regular_size(stream)
     if not hasattr(os, "fork") or isinstance(stream, io.TextIOBase) or size < PARALLEL_FROM:
         return []
