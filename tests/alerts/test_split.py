@@ -153,6 +153,14 @@ def test_text_streams_and_chunks_cut_anywhere_give_the_same_result(cctlds):
     assert whole.invalid == 100 and whole.invalid_lines[:2] == [3, 7]
 
 
+def test_a_line_too_long_to_keep_is_invalid_and_skipped(cctlds):
+    huge = b"a" * (splitting.MAX_LINE * 3)
+    data = b"one.fr\n" + huge + b".fr\ntwo.fr\n" + huge
+    pieces = [data[i : i + 1000] for i in range(0, len(data), 1000)]
+    result = split(iter(pieces), cctlds)
+    assert (result.counts, result.invalid_lines, result.lines) == ({"fr": 2}, [2, 4], 4)
+
+
 def test_invalid_lines_are_bounded_but_all_counted(cctlds):
     result = split(lines(*(["-bad.fr", "ok.fr"] * 20)), cctlds, max_invalid_lines=5)
     assert result.invalid == 20 and result.invalid_lines == [1, 3, 5, 7, 9]

@@ -53,6 +53,9 @@ from tldops.alerts.tlp import Tlp
 #: Bytes read at a time: large enough that the per-chunk work is negligible, small enough that
 #: memory stays flat whatever the file's size.
 CHUNK = 1024 * 1024
+#: Bytes of one line kept at most while waiting for its end; a longer line is invalid anyway
+#: (a name has at most 253 octets), and is skipped to its newline without being kept.
+MAX_LINE = 64 * 1024
 #: Invalid line numbers kept in a result; ``invalid`` counts them all.
 MAX_INVALID_LINES = 10_000
 #: Labels whose IDNA encoding is remembered (the cache is emptied when full).
@@ -333,18 +336,32 @@ class _Splitter:
         self.labels: dict[str, str] = {}  # U-label → A-label, valid ones only
 
     def feed(self, chunks: Iterable[bytes], slices: _Slices | None) -> int:
-        """Tally the lines of ``chunks``; returns how many lines there were."""
+        """Tally the lines of ``chunks``; returns how many lines there were. A line longer than
+        :data:`MAX_LINE` is invalid and not kept: what a line can hold is bounded too."""
         rest = b""
         line = 1  # the number of the first line of the next block
+        overlong = False  # in a line too long to keep, until its newline
         for chunk in chunks:
+            if overlong:
+                end = chunk.find(b"\n")
+                if end < 0:
+                    continue
+                self._invalid([line])
+                line += 1
+                overlong, chunk = False, chunk[end + 1 :]
             data = rest + chunk if rest else chunk
             end = data.rfind(b"\n")
             if end < 0:
                 rest = data
+                if len(rest) > MAX_LINE:
+                    overlong, rest = True, b""
                 continue
             rest = data[end + 1 :]
             line = self._block(data[:end], line, slices)
-        if rest:
+        if overlong:
+            self._invalid([line])
+            line += 1
+        elif rest:
             line = self._block(rest, line, slices)
         return line - 1
 
