@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
@@ -28,7 +29,7 @@ from tldops.kernel.errors import InvalidInput
 PROGRESS_FROM = 8
 
 
-def _progress(chunks, total: int):  # noqa: ANN001, ANN202 - split.Progress
+def _progress(chunks: Iterable[bytes], total: int) -> Iterable[bytes]:
     """A progress bar on a terminal's stderr for the big files (tldops.kernel.progress)."""
     if total < PROGRESS_FROM:
         return chunks
