@@ -392,3 +392,21 @@ def test_the_fast_pattern_follows_the_rules_on_random_ascii_lines():
     assert result.invalid_lines == expected_invalid
     assert result.counts == {k: v for k, v in tally.items() if k in ("a", "z")}
     assert result.not_cctld == sum(v for k, v in tally.items() if k not in ("a", "z"))
+
+
+def test_the_command_splits_a_big_file_in_parts(cctlds, tmp_path, monkeypatch):
+    rnd = random.Random(9)
+    names = [
+        rnd.choice(["a.fr", "b.рф", "-c.fr", "d.co.uk", "e.com", "#", ""]) for _ in range(4000)
+    ]
+    path = write(tmp_path, *names)
+    with path.open("rb") as handle:
+        alone = split(handle, cctlds).as_json()
+    monkeypatch.setattr(splitting, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(splitting, "CHUNK", 2000)
+    monkeypatch.setattr(splitting.os, "cpu_count", lambda: 2)
+    forks = []
+    real_fork = splitting.os.fork
+    monkeypatch.setattr(splitting.os, "fork", lambda: forks.append(1) or real_fork())
+    assert json.loads(run("split", str(path), "--format", "json")) == alone
+    assert forks == [1]  # one process per CPU: this one and a worker
