@@ -385,7 +385,15 @@ def main() -> None:
     loop_wall = min(r["wall"] for r in theirs)
     loop_rss = max(r["rss"] for r in theirs)
     memory = max(rss, pss)
-    met = best <= 1.0 and memory <= 150 and same_counts and same_other and right_invalid
+    right = memory <= 150 and same_counts and same_other and right_invalid
+    met = right and best <= 1.0
+    verdict = (
+        "NOT met"
+        if not met
+        else "met"
+        if med <= 1.0
+        else "met on the best run, not at the median (other work on the machine)"
+    )
     size = data.stat().st_size / 1024 / 1024
     now = datetime.now(UTC)
     from bench.report import cpu_model
@@ -401,9 +409,10 @@ def main() -> None:
             "150 MB peak memory for the whole command, with the same per-ccTLD counts as a "
             "straightforward tldextract loop on the valid names.",
             "",
-            f"**Result: {'met' if met else 'NOT met'}** — `tldops alert split FILE --format json` "
+            f"**Result: {verdict}** — `tldops alert split FILE --format json` "
             f"took {best:.2f} s at best (median of {len(ours)} runs {med:.2f} s; "
-            f"{cpu:.2f} s of CPU), peak memory {memory:.0f} MB; the tldextract loop "
+            f"{cpu:.2f} s of CPU; starting Python and Django alone {start_wall:.2f} s), peak "
+            f"memory {memory:.0f} MB; the tldextract loop "
             f"{loop_wall:.2f} s and {loop_rss:.0f} MB. Counts per ccTLD "
             f"{'identical' if same_counts else 'DIFFERENT'} to the loop's, names not under a "
             f"ccTLD {'identical' if same_other else 'DIFFERENT'}; invalid lines "
