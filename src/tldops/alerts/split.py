@@ -163,9 +163,11 @@ def split(
         cctlds = cctld_index()
     splitter = _Splitter(cctlds, max_invalid_lines)
     if workers != 1 and out_dir is None and hasattr(source, "read"):
-        parts = _parts(source, workers)  # type: ignore[arg-type]
-        if len(parts) > 1:
-            _split_parallel(splitter, source.fileno(), parts, progress)  # type: ignore[union-attr]
+        count = workers or min(os.cpu_count() or 1, MAX_WORKERS)
+        parts = _parts(source, count * PARTS_PER_WORKER)  # type: ignore[arg-type]
+        if count > 1 and len(parts) > 1:
+            fd = source.fileno()  # type: ignore[union-attr]
+            _split_parallel(splitter, fd, parts, min(count, len(parts)), progress)
             return splitter.finish()
     chunks = read_chunks(source) if hasattr(source, "read") else source  # type: ignore[arg-type]
     if progress is not None and hasattr(source, "fileno"):
@@ -199,16 +201,16 @@ def _regular_size(stream: IO[bytes]) -> int:
     return info.st_size if stat.S_ISREG(info.st_mode) else 0
 
 
-def _parts(stream: IO[bytes], workers: int) -> list[tuple[int, int]]:
-    """Byte ranges of the file ``stream`` reads from its current position, each starting at the
-    start of a line, one per worker; none (split in this process) when the file is small, not a
-    regular file (a pipe), a text stream, or when fork is not available."""
+def _parts(stream: IO[bytes], count: int) -> list[tuple[int, int]]:
+    """``count`` byte ranges (fewer for a file of fewer chunks, at most 255) of the file
+    ``stream`` reads from its current position, each starting at the start of a line; none
+    (split in this process) when the file is small, not a regular file (a pipe), a text stream,
+    or when fork is not available."""
     size = _regular_size(stream)
     if not hasattr(os, "fork") or isinstance(stream, io.TextIOBase) or size < PARALLEL_FROM:
         return []
-    count = workers or min(os.cpu_count() or 1, MAX_WORKERS)
     start = stream.tell()
-    count = max(1, min(count, (size - start) // CHUNK))
+    count = max(1, min(count, 255, (size - start) // CHUNK))
     fd = stream.fileno()
     bounds = [start]
     for k in range(1, count):
@@ -235,56 +237,78 @@ def _range_chunks(fd: int, start: int, end: int) -> Iterator[bytes]:
         yield piece
 
 
+#: Parts per process: a process slowed by other work on the machine takes fewer of them.
+PARTS_PER_WORKER = 4
+
+
+def _count_part(fd: int, part: tuple[int, int], splitter: _Splitter) -> tuple:
+    """One part counted alone: (its tally, invalid count, invalid line numbers from the part's
+    start, number of lines). The label cache is the process's."""
+    mine = _Splitter({}, splitter.max_invalid_lines, labels=splitter.labels)
+    lines = mine.feed(_range_chunks(fd, *part), None)
+    return dict(mine.tally), mine.result.invalid, mine.result.invalid_lines, lines
+
+
+def _take(queue: int) -> Iterator[int]:
+    """The numbers of the parts this process takes from the shared queue, one at a time (a
+    one-byte read from a pipe is atomic, so no part is taken twice)."""
+    while True:
+        got = os.read(queue, 1)
+        if not got:
+            return
+        yield got[0]
+
+
 def _split_parallel(
-    splitter: _Splitter, fd: int, parts: list[tuple[int, int]], progress: Progress | None
+    splitter: _Splitter,
+    fd: int,
+    parts: list[tuple[int, int]],
+    workers: int,
+    progress: Progress | None,
 ) -> None:
-    """Count ``parts[1:]`` in forked processes while this one counts ``parts[0]``, then add
-    their tallies, invalid lines (numbered from the start of the file) and line counts.
+    """Count ``parts`` with ``workers`` processes — this one and forked ones — which take the
+    parts' numbers from a pipe until none is left, then add the tallies, invalid lines (numbered
+    from the start of the file) and line counts in the order of the parts.
 
     A forked child shares this process's memory until it writes (the catalog, the code), reads
-    its own range with ``pread``, sends back a pickle through a pipe and leaves with
-    ``os._exit`` (nothing of Django's or the parent's buffers runs twice). A part whose child
-    fails is counted here instead."""
+    its parts with ``pread``, sends back a pickle through a pipe and leaves with ``os._exit``
+    (nothing of Django's or the parent's buffers runs twice). Parts a child took but did not
+    report (it failed) are counted here."""
+    queue, feed = os.pipe()
+    os.write(feed, bytes(range(len(parts))))  # at most 255 parts: far below a pipe's buffer
+    os.close(feed)
     children = []
-    for start, end in parts[1:]:
+    for _ in range(workers - 1):
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child
             code = 1
             try:
                 os.close(read)
-                mine = _Splitter({}, splitter.max_invalid_lines)
-                lines = mine.feed(_range_chunks(fd, start, end), None)
-                payload = pickle.dumps(
-                    (dict(mine.tally), mine.result.invalid, mine.result.invalid_lines, lines),
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                )
+                done = {k: _count_part(fd, parts[k], splitter) for k in _take(queue)}
                 with os.fdopen(write, "wb") as out:
-                    out.write(payload)
+                    out.write(pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL))
                 code = 0
             finally:
                 os._exit(code)
         os.close(write)
-        children.append((pid, read, start, end))
-    chunks: Iterable[bytes] = _range_chunks(fd, *parts[0])
+        children.append((pid, read))
+    taken: Iterable[int] = _take(queue)
     if progress is not None:
-        chunks = progress(chunks, math.ceil((parts[0][1] - parts[0][0]) / CHUNK))
-    lines = splitter.feed(chunks, None)
-    result = splitter.result
-    for pid, read, start, end in children:
+        # This process takes about its share of the parts: the bar counts those.
+        taken = progress(taken, math.ceil(len(parts) / workers))  # type: ignore[arg-type]
+    done = {k: _count_part(fd, parts[k], splitter) for k in taken}
+    os.close(queue)
+    for pid, read in children:
         with os.fdopen(read, "rb") as pipe:
             payload = pipe.read()
         _pid, status = os.waitpid(pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0 or not payload:
-            mine = _Splitter({}, splitter.max_invalid_lines)
-            part_lines = mine.feed(_range_chunks(fd, start, end), None)
-            tally, invalid, invalid_lines = (
-                mine.tally,
-                mine.result.invalid,
-                mine.result.invalid_lines,
-            )
-        else:
-            tally, invalid, invalid_lines, part_lines = pickle.loads(payload)  # noqa: S301 - our child
+        if os.waitstatus_to_exitcode(status) == 0 and payload:
+            done.update(pickle.loads(payload))  # noqa: S301 - our own child's
+    result = splitter.result
+    lines = 0
+    for k, part in enumerate(parts):
+        tally, invalid, invalid_lines, part_lines = done.get(k) or _count_part(fd, part, splitter)
         splitter.tally.update(tally)
         result.invalid += invalid
         room = splitter.max_invalid_lines - len(result.invalid_lines)
@@ -328,12 +352,18 @@ class _Slices:
 class _Splitter:
     """One split: the tallies of last labels, the invalid lines, the IDNA label cache."""
 
-    def __init__(self, cctlds: Mapping[str, str], max_invalid_lines: int) -> None:
+    def __init__(
+        self,
+        cctlds: Mapping[str, str],
+        max_invalid_lines: int,
+        labels: dict[str, str] | None = None,
+    ) -> None:
         self.by_label = {k.encode("ascii"): v for k, v in cctlds.items() if k.isascii()}
         self.max_invalid_lines = max_invalid_lines
         self.result = SplitResult()
         self.tally: Counter[bytes] = Counter()
-        self.labels: dict[str, str] = {}  # U-label → A-label, valid ones only
+        #: U-label → A-label, valid ones only.
+        self.labels: dict[str, str] = {} if labels is None else labels
 
     def feed(self, chunks: Iterable[bytes], slices: _Slices | None) -> int:
         """Tally the lines of ``chunks``; returns how many lines there were. A line longer than
