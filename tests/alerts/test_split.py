@@ -7,7 +7,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import random
+import subprocess
+import sys
 
 import idna
 import pytest
@@ -410,3 +413,34 @@ def test_the_command_splits_a_big_file_in_parts(cctlds, tmp_path, monkeypatch):
     monkeypatch.setattr(splitting.os, "fork", lambda: forks.append(1) or real_fork())
     assert json.loads(run("split", str(path), "--format", "json")) == alone
     assert forks == [1]  # one process per CPU: this one and a worker
+
+
+def test_a_real_process_prints_everything_before_its_quick_exit(tmp_path):
+    """From the command line the split ends without Python's teardown (Command.run_from_argv):
+    its whole output must be out first, to a pipe as to a file, and its slices written."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TLDOPS_")}
+    env["TLDOPS_DATA_DIR"] = str(tmp_path / "data")
+    (tmp_path / "data").mkdir()
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "tldops", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    assert cli("migrate", "-v", "0").returncode == 0
+    assert cli("catalog", "load").returncode == 0
+    path = write(tmp_path, *(["-bad.fr", "пример.рф", "a.co.uk", "x.com"] * 15000))
+    done = cli("alert", "split", str(path), "--format", "json", "--out", str(tmp_path / "s"))
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)  # more than a pipe's buffer: 10,000 line numbers
+    assert data["counts"] == {"uk": 15000, "xn--p1ai": 15000} and data["invalid"] == 15000
+    assert data["invalid_lines"][-1] == 39997 and data["not_cctld"] == 15000
+    assert (tmp_path / "s" / "uk.csv").read_text().count("a.co.uk") == 15000
+    table = cli("alert", "split", str(path))
+    assert table.returncode == 0 and table.stdout.rstrip().endswith("(and 14980 more)")
+    assert cli("alert", "split", str(tmp_path / "nope")).returncode == EXIT_NOT_FOUND
