@@ -451,8 +451,8 @@ def main() -> None:
             "(`wait4`); *peak RSS* of the largest process (`wait4`); *peak PSS* the largest sum "
             "of the proportional set sizes of the process and its workers, sampled every 5 ms "
             "(a forked worker shares Django's pages with its parent: PSS counts them once). "
-            "A file of 8 MiB or more is split by one process per CPU (at most 4), each counting "
-            "one part of the file. The loop is given the generator's invalid lines and skips "
+            "A file of 8 MiB or more is split by one process per CPU (at most 4), taking parts "
+            "of the file from a shared queue. The loop is given the generator's invalid lines and skips "
             "them: it does not validate, so its time is the look-up alone.",
             "",
             "Reproduce: `.venv/bin/python bench/alert_split.py` (`--names N`, `--runs N`, "
