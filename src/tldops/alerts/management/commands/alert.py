@@ -1,5 +1,7 @@
-"""``tldops alert``: security alerts from the command line. For now ``split``: a list of domain
-names split by ccTLD, the same splitter that sends each ccTLD its slice of an alert."""
+"""``tldops alert``: security alerts from the command line. ``raise``, ``list``, ``show``,
+``react``, ``close`` and ``status`` are in :mod:`tldops.alerts.management.cli_actions`; ``split``
+(a list of domain names split by ccTLD, the same splitter that sends each ccTLD its slice of an
+alert) is here."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from django.db import connections
 from django.utils.translation import gettext as _
 
 from tldops.alerts import split, tlp
+from tldops.alerts.management import cli_actions
 from tldops.catalog.models import Tld
 from tldops.cli import (
     EXIT_ERROR,
@@ -53,8 +56,9 @@ def _sub(sub, name: str, text: str, epilog: str = ""):  # noqa: ANN202 - argpars
 
 class Command(BaseCommand):
     help = (
-        "Security alerts and queries: split a list of domain names by ccTLD (the per-ccTLD slices "
-        "of name-space abuse)."
+        "Security alerts and queries: raise one, list and show what a person may read (TLP), "
+        "answer, close; split a list of domain names by ccTLD (the per-ccTLD slices of "
+        "name-space abuse)."
     )
     #: ``split`` reads a file and the catalog; the whole-project checks would double its time on
     #: a big file's budget (docs/benchmarks.md) and ``tldops check`` runs them anyway.
@@ -88,8 +92,11 @@ class Command(BaseCommand):
             "'# TLP:AMBER'): CLEAR, GREEN, AMBER, AMBER+STRICT or RED.",
         )
         add_format_argument(p)
+        cli_actions.add_subcommands(sub, _sub)
 
     def handle(self, *args: object, **options: object) -> None:
+        if cli_actions.run(self, options):  # raise, list, show, react, close, status
+            return
         getattr(self, "do_" + str(options["action"]))(options)
 
     #: Set by a subcommand whose process may end without Python's teardown (see below).

@@ -1,0 +1,220 @@
+"""``tldops alert raise|list|show|react|close|status``: the command line's door onto
+:mod:`tldops.alerts.services`.
+
+The command line runs on the server, as its operator; TLP still applies. Every subcommand acts as
+a person named with ``--as EMAIL`` (a member or staff) and shows only what that person may read:
+an operator who is not named on a RED alert cannot print it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+from tldops.alerts import services
+from tldops.alerts.models import Alert, Reaction
+from tldops.cli import EXIT_NOT_FOUND, add_format_argument, fail
+from tldops.directory.management.common import cli_actor, error, no_rows, write_rows
+from tldops.directory.models import Person
+from tldops.kernel.errors import DirectoryError
+
+LIST_COLUMNS = [
+    "id",
+    "tlp",
+    "kind",
+    "category",
+    "severity",
+    "status",
+    "title",
+    "affected",
+    "created",
+]
+
+
+def _person(email: str) -> Person:
+    person = Person.objects.filter(email__iexact=(email or "").strip()).first()
+    if person is None:
+        raise fail(
+            _("Nobody in the directory has the address %(a)s.") % {"a": email}, EXIT_NOT_FOUND
+        )
+    return person
+
+
+def add_subcommands(sub: Any, make: Callable[..., argparse.ArgumentParser]) -> None:
+    """Add the subcommands to the ``alert`` command's subparsers (``make`` is its ``_sub``)."""
+    tlp_help = "CLEAR, GREEN, AMBER, AMBER+STRICT or RED (required)."
+
+    p = make(sub, "raise", "Raise an alert, a query or an advisory as a member or staff.")
+    p.add_argument("--as", dest="as_", metavar="EMAIL", required=True, help="The author's address.")
+    p.add_argument("--title", required=True)
+    p.add_argument("--category", required=True, help=", ".join(Alert.Category.values) + ".")
+    p.add_argument("--tlp", required=True, help=tlp_help)
+    p.add_argument("--kind", default="alert", help="alert, query or advisory (default alert).")
+    p.add_argument("--severity", default="medium", help="low, medium, high or critical.")
+    p.add_argument("--body", default="", help="The text (Markdown); - reads standard input.")
+    p.add_argument("--affected", action="append", default=[], metavar="TLD", help="Repeatable.")
+    p.add_argument("--to", action="append", default=[], metavar="EMAIL", help="RED: a reader.")
+    p.add_argument("--to-affected", action="store_true", help="RED: the affected ccTLDs' contacts.")
+    p.add_argument("--public", action="store_true", help="CLEAR only: shown on public pages.")
+    p.add_argument("--indicators", metavar="FILE", help="A list of indicators, one a line.")
+    add_format_argument(p)
+
+    p = make(sub, "list", "The alerts a person may read, newest first, with filters.")
+    p.add_argument("--as", dest="as_", metavar="EMAIL", required=True, help="The reader.")
+    for name in ("category", "tld", "tlp", "status", "text"):
+        p.add_argument(f"--{name}", default="")
+    add_format_argument(p)
+
+    p = make(sub, "show", "One alert, as a person may read it.")
+    p.add_argument("id", type=int)
+    p.add_argument("--as", dest="as_", metavar="EMAIL", required=True, help="The reader.")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = make(
+        sub, "react", "Answer an alert: seen (with --count), not-seen, false-positive, mitigated."
+    )
+    p.add_argument("id", type=int)
+    p.add_argument("kind", choices=Reaction.Kind.values)
+    p.add_argument("--as", dest="as_", metavar="EMAIL", required=True)
+    p.add_argument("--count", type=int)
+    p.add_argument("--note", default="")
+
+    p = make(sub, "close", "Mark an alert resolved (its author or staff).")
+    p.add_argument("id", type=int)
+    p.add_argument("--as", dest="as_", metavar="EMAIL", required=True)
+
+    p = make(
+        sub, "status", "Change an alert's status (its author or staff): open, monitoring, resolved."
+    )
+    p.add_argument("id", type=int)
+    p.add_argument("status", choices=Alert.Status.values)
+    p.add_argument("--as", dest="as_", metavar="EMAIL", required=True)
+
+
+def _row(a: Alert) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "tlp": a.label.tag,
+        "kind": a.kind,
+        "category": a.category,
+        "severity": a.severity,
+        "status": a.status,
+        "title": a.title,
+        "affected": " ".join(t.alabel for t in a.affected.all()),
+        "created": f"{a.created_at:%Y-%m-%d %H:%M}",
+    }
+
+
+def run(command: BaseCommand, options: dict[str, Any]) -> bool:
+    """Run the subcommand if it is one of these; ``False`` if it is not."""
+    handler = HANDLERS.get(str(options["action"]))
+    if handler is None:
+        return False
+    try:
+        handler(command, options)
+    except DirectoryError as exc:
+        messages = [f"{e.field}: {e.message}" if e.field else e.message for e in exc.errors]
+        exc.message = "\n".join(messages)
+        raise error(exc) from None
+    return True
+
+
+def _raise(command: BaseCommand, options: dict[str, Any]) -> None:
+    author = _person(options["as_"])
+    body = sys.stdin.read(200_001) if options["body"] == "-" else options["body"]
+    data = services.AlertInput(
+        title=options["title"],
+        category=options["category"],
+        tlp=options["tlp"],
+        kind=options["kind"],
+        severity=options["severity"],
+        body=body,
+        affected=options["affected"],
+        public=options["public"],
+        recipients=options["to"],
+        red_to_affected=options["to_affected"],
+    )
+    alert = services.raise_alert(author, data, actor=cli_actor())
+    if options["indicators"]:
+        with open(options["indicators"], "rb") as stream:
+            result = services.add_indicators(author, alert.pk, stream, actor=cli_actor())
+        for line, message in result.errors:
+            command.stderr.write(_("line %(n)d: %(m)s") % {"n": line, "m": message})
+    write_rows(command, [_row(alert)], LIST_COLUMNS, options["format"], title=_("Alert raised"))
+
+
+def _list(command: BaseCommand, options: dict[str, Any]) -> None:
+    reader = _person(options["as_"])
+    filters = services.Filters(
+        **{k: options[k] for k in ("category", "tld", "tlp", "status", "text")}
+    )
+    rows = [_row(a) for a in services.search(reader, filters).prefetch_related("affected")[:1000]]
+    if not rows and no_rows(command, options["format"], _("No alert matches.")):
+        return
+    write_rows(command, rows, LIST_COLUMNS, options["format"], title=_("Alerts"))
+
+
+def _show(command: BaseCommand, options: dict[str, Any]) -> None:
+    alert = services.get(_person(options["as_"]), options["id"])
+    detail = {
+        **_row(alert),
+        "author": alert.author.name,
+        "author_tld": alert.author_tld.alabel if alert.author_tld else "",
+        "body": alert.body,
+        "reactions": services.reactions_by_tld(alert),
+        "indicators": [f"{i.kind}:{i.value}" for i in alert.indicators.all()[:1000]],
+        "indicator_count": alert.indicators.count(),
+    }
+    if options["format"] == "json":
+        command.stdout.write(json.dumps(detail, ensure_ascii=False, indent=2))
+        return
+    # The label first and last, as on every page and export.
+    lines = [f"[{alert.label.tag}] #{alert.pk} {alert.title}"]
+    for key in (
+        "kind",
+        "category",
+        "severity",
+        "status",
+        "affected",
+        "author",
+        "author_tld",
+        "created",
+    ):
+        lines.append(f"  {key}: {detail[key]}")
+    lines += ["", alert.body, ""]
+    for tld, counts in detail["reactions"].items():
+        lines.append(f"  {tld or '-'}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    lines += [f"  {i}" for i in detail["indicators"]]
+    lines.append(f"[{alert.label.tag}]")
+    command.stdout.write("\n".join(lines))
+
+
+def _react(command: BaseCommand, options: dict[str, Any]) -> None:
+    reader = _person(options["as_"])
+    data = services.ReactionInput(options["kind"], count=options["count"], note=options["note"])
+    services.react(reader, options["id"], data, actor=cli_actor())
+    command.stdout.write(_("Answer recorded."))
+
+
+def _status(command: BaseCommand, options: dict[str, Any]) -> None:
+    status = options.get("status") or Alert.Status.RESOLVED
+    alert = services.change_status(
+        _person(options["as_"]), options["id"], status, actor=cli_actor()
+    )
+    command.stdout.write(_("Alert %(pk)d is %(s)s.") % {"pk": alert.pk, "s": alert.status})
+
+
+HANDLERS: dict[str, Callable[[BaseCommand, dict[str, Any]], None]] = {
+    "raise": _raise,
+    "list": _list,
+    "show": _show,
+    "react": _react,
+    "status": _status,
+    "close": _status,
+}
