@@ -36,6 +36,14 @@ class DescriptionHelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpF
     a description can show examples one per line."""
 
 
+def subcommand(sub: Any, name: str, text: str, epilog: str = "") -> argparse.ArgumentParser:
+    """A subcommand whose help text shows both in its parent's list and in its own --help (with
+    the description's and the epilog's line breaks kept, for examples)."""
+    return sub.add_parser(
+        name, help=text, description=text, epilog=epilog, formatter_class=DescriptionHelpFormatter
+    )
+
+
 def add_format_argument(parser: CommandParser) -> None:
     parser.add_argument(
         "--format",

@@ -24,11 +24,11 @@ from tldops.cli import (
     EXIT_ERROR,
     EXIT_NOT_FOUND,
     EXIT_OK,
-    DescriptionHelpFormatter,
     add_format_argument,
     emit,
     fail,
     progress,
+    subcommand,
 )
 from tldops.kernel.errors import InvalidInput
 
@@ -41,17 +41,6 @@ def _progress(chunks: Iterable[bytes], total: int) -> Iterable[bytes]:
     if total < PROGRESS_FROM:
         return chunks
     return progress(chunks, total=total, description=_("Splitting"))
-
-
-def _sub(sub, name: str, text: str, epilog: str = ""):  # noqa: ANN202 - argparse's private type
-    """A subcommand whose help text shows both in the list and in its own --help."""
-    return sub.add_parser(
-        name,
-        help=text,
-        description=text,
-        epilog=epilog,
-        formatter_class=DescriptionHelpFormatter,
-    )
 
 
 class Command(BaseCommand):
@@ -67,7 +56,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-        p = _sub(
+        p = subcommand(
             sub,
             "split",
             "Split a list of domain names (one a line; blank lines and lines starting with # are "
@@ -92,7 +81,7 @@ class Command(BaseCommand):
             "'# TLP:AMBER'): CLEAR, GREEN, AMBER, AMBER+STRICT or RED.",
         )
         add_format_argument(p)
-        cli_actions.add_subcommands(sub, _sub)
+        cli_actions.add_subcommands(sub, subcommand)
 
     def handle(self, *args: object, **options: object) -> None:
         if cli_actions.run(self, options):  # raise, list, show, react, close, status

@@ -9,16 +9,11 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tldops.cli import EXIT_ERROR, add_format_argument, fail
+from tldops.cli import EXIT_ERROR, add_format_argument, fail, subcommand
 from tldops.directory.management.common import cli_actor, error, no_rows, write_rows
 from tldops.directory.queries import members
 from tldops.kernel.errors import DirectoryError
 from tldops.repository import editions, reachability, signing
-
-
-def _sub(sub, name: str, text: str):  # noqa: ANN202 - argparse's private subparser type
-    """A subcommand whose help text shows both in the list and in its own --help."""
-    return sub.add_parser(name, help=text, description=text)
 
 
 class Command(BaseCommand):
@@ -30,7 +25,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-        p = _sub(
+        p = subcommand(
             sub,
             "export",
             "Write the contact repository: the current directory, or a stored edition "
@@ -52,7 +47,7 @@ class Command(BaseCommand):
             help="Write to FILE (default: standard output; a PDF needs -o or a redirection).",
         )
 
-        p = _sub(
+        p = subcommand(
             sub,
             "send",
             "Send an edition to every active member now (once per period: refused when that "
@@ -63,7 +58,7 @@ class Command(BaseCommand):
         )
         p.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
 
-        p = _sub(
+        p = subcommand(
             sub,
             "schedule",
             "When the worker next sends an edition and starts a reachability round by itself "
@@ -71,10 +66,10 @@ class Command(BaseCommand):
         )
         add_format_argument(p)
 
-        p = _sub(sub, "editions", "List the editions sent, newest first.")
+        p = subcommand(sub, "editions", "List the editions sent, newest first.")
         add_format_argument(p)
 
-        p = _sub(
+        p = subcommand(
             sub,
             "resend",
             "Send a stored edition again, byte for byte (still signed), to every active "
