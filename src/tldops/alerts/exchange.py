@@ -137,6 +137,14 @@ class Draft(AlertInput):
     and the indicators skipped (``"objects[4].pattern: …"``), said to the importer."""
 
     skipped: list[str] = field(default_factory=list)
+    skipped_count: int = 0
+
+    def skip(self, message: str) -> None:
+        """Note an indicator not read; the first :data:`indicators.ERRORS_KEPT` are kept (all
+        counted), as for the lines of a list."""
+        self.skipped_count += 1
+        if len(self.skipped) < indicators.ERRORS_KEPT:
+            self.skipped.append(message)
 
 
 # --- ids -----------------------------------------------------------------------------------------
@@ -429,7 +437,7 @@ def _read_indicator(
     try:
         found = indicators.parse_one(f"AS{value}" if kind is Kind.ASN else value, kind)
     except InvalidInput as exc:
-        draft.skipped.append(f"{path}: {exc.message}")
+        draft.skip(f"{path}: {exc.message}")
         return
     if kind is None and found.kind not in (
         Kind.IPV4,
@@ -437,7 +445,7 @@ def _read_indicator(
         Kind.IPV4_PREFIX,
         Kind.IPV6_PREFIX,
     ):
-        draft.skipped.append(f"{path}: " + _("“%(v)s” is not an IP address.") % {"v": shown(value)})
+        draft.skip(f"{path}: " + _("“%(v)s” is not an IP address.") % {"v": shown(value)})
         return
     if found not in seen:
         seen.add(found)
@@ -447,13 +455,13 @@ def _read_indicator(
 def _from_pattern(pattern: str, path: str, draft: Draft, seen: set[indicators.Indicator]) -> None:
     comparisons = _COMPARISON.findall(pattern)
     if not comparisons:
-        draft.skipped.append(
+        draft.skip(
             f"{path}: " + _("no comparison tldops reads in “%(p)s”.") % {"p": shown(pattern)}
         )
     for object_path, _operator, literal in comparisons:
         key = object_path.replace("'", "").lower()
         if key not in _STIX_KINDS:
-            draft.skipped.append(
+            draft.skip(
                 f"{path}: " + _("%(p)s is not an indicator tldops reads.") % {"p": object_path}
             )
             continue
@@ -538,7 +546,7 @@ def from_stix(data: bytes | str) -> Draft:
             continue
         path = f"objects[{n}].pattern"
         if obj.get("pattern_type") != "stix":
-            draft.skipped.append(
+            draft.skip(
                 f"{path}: " + _("a %(t)s pattern, not a STIX one.") % {"t": obj["pattern_type"]}
             )
             continue
@@ -621,7 +629,7 @@ def from_misp(data: bytes | str) -> Draft:
             texts.append(attr["value"])
             continue
         if kind_name not in MISP_KINDS:
-            draft.skipped.append(
+            draft.skip(
                 f"{path}.type: "
                 + _("%(t)s is not an indicator tldops reads.") % {"t": shown(kind_name)}
             )

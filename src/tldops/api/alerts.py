@@ -297,8 +297,9 @@ class ImportedOut(Schema):
     )
     alert: RaisedOut | None = Field(description="The alert raised (without `dry_run`).")
     skipped: list[str] = Field(
-        description="Indicators of the document not read, with their path and why."
+        description="Indicators of the document not read, with their path and why (the first 1000)."
     )
+    skipped_count: int = Field(description="Indicators not read, in all.")
 
 
 class ImportQuery(Schema):
@@ -336,14 +337,26 @@ def import_alert(
             % {"n": exchange.document_max_bytes()},
             "field": "document",
         }
-    draft = exchange.load(request.body, fmt)
+    # Read from the stream, one byte over the limit at most (not ``request.body``, which Django
+    # bounds to DATA_UPLOAD_MAX_MEMORY_SIZE): a body without a length is refused the same way.
+    draft = exchange.load(request.read(exchange.document_max_bytes() + 1), fmt)
     draft.recipients = list(query.to)
     draft.red_to_affected = query.to_affected
     skipped = draft.skipped
     if query.dry_run:
-        fields = {k: v for k, v in vars(draft).items() if k != "skipped"}
-        return 200, {"draft": fields, "alert": None, "skipped": skipped}
+        fields = {k: v for k, v in vars(draft).items() if not k.startswith("skipped")}
+        return 200, {
+            "draft": fields,
+            "alert": None,
+            "skipped": skipped,
+            "skipped_count": draft.skipped_count,
+        }
     alert = services.raise_alert(person, draft, actor=actor(request))
     refused = [{"line": n, "message": m} for n, m in alert.indicator_errors]
     raised = {**_detail(alert), "indicator_errors": refused}
-    return 201, {"draft": None, "alert": raised, "skipped": skipped}
+    return 201, {
+        "draft": None,
+        "alert": raised,
+        "skipped": skipped,
+        "skipped_count": draft.skipped_count,
+    }

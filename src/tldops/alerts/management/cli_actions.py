@@ -259,6 +259,8 @@ def _import(command: BaseCommand, options: dict[str, Any]) -> None:
     draft.red_to_affected = options["to_affected"]
     for line in draft.skipped:
         command.stderr.write(_("skipped %(what)s") % {"what": line})
+    if draft.skipped_count > len(draft.skipped):
+        command.stderr.write(_("… %(n)d indicator(s) skipped in all.") % {"n": draft.skipped_count})
     if options["dry_run"]:
         command.stdout.write(
             _("[%(tag)s] %(title)s: %(n)d indicator(s); nothing stored (dry run).")
