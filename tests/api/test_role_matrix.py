@@ -78,6 +78,8 @@ LOWEST_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/alerts/{alert_id}/reactions"): MEMBER,
     ("POST", "/alerts/{alert_id}/status"): MEMBER,  # its author, or staff
     ("POST", "/alerts/{alert_id}/indicators"): MEMBER,  # its author
+    ("GET", "/alerts/{alert_id}/export/{fmt}"): MEMBER,  # those who may read it (TLP)
+    ("POST", "/alerts/import/{fmt}"): MEMBER,
     # Staff: the secretariat and the standing committee.
     ("DELETE", "/directory/contacts/{membership_id}"): STAFF,
     ("GET", "/invitations"): STAFF,

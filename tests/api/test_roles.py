@@ -245,6 +245,22 @@ EXPECTED: dict[tuple[str, str], Case] = {
         {"status": "monitoring"},
         members(200),
     ),
+    ("GET", "/alerts/{alert_id}/export/{fmt}"): (
+        {"alert_id": _alert, "fmt": "stix"},
+        None,
+        members(200),
+    ),
+    ("POST", "/alerts/import/{fmt}"): (
+        {"fmt": "misp"},
+        {
+            "Event": {
+                "info": "Imported",
+                "Tag": [{"name": "tlp:green"}],
+                "Attribute": [{"type": "domain", "value": "evil.example"}],
+            }
+        },
+        members(201),
+    ),  # fmt: skip
 }
 
 

@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from tldops.alerts import services
+from tldops.alerts import exchange, services
 from tldops.alerts.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Alert
 from tldops.alerts.services import MAX_AFFECTED, MAX_RECIPIENTS, NOTE_MAX_LENGTH
 from tldops.api.auth import AUTH, actor, require_member
@@ -257,3 +257,106 @@ def change_status(request: HttpRequest, alert_id: int, body: StatusIn) -> dict[s
     """Open, monitoring, resolved: the alert's author, or the secretariat and the committee."""
     person = require_member(request)
     return _detail(services.change_status(person, alert_id, body.status, actor=actor(request)))
+
+
+# --- STIX 2.1 and MISP ---------------------------------------------------------------------------
+
+
+# A download is a file, not JSON: documented as such for the OpenAPI document.
+EXPORT_RESPONSE = {
+    "200": {
+        "description": "The STIX bundle or MISP event (Content-Disposition: attachment).",
+        "content": {
+            ct: {"schema": {"type": "string", "format": "binary"}}
+            for ct in ("application/stix+json", "application/json")
+        },
+    }
+}
+
+
+@router.get(
+    "/alerts/{alert_id}/export/{fmt}",
+    response={**errors(400, 404, *AUTH_ERRORS)},
+    summary="Download an alert as STIX 2.1 or MISP",
+    openapi_extra={"responses": EXPORT_RESPONSE},
+)
+def export_alert(request: HttpRequest, alert_id: int, fmt: str) -> HttpResponse:
+    """`fmt`: `stix` (a STIX 2.1 bundle with FIRST's TLP 2.0 marking on every object) or `misp`
+    (a MISP event with its `tlp:*` tag). A download whose name carries the TLP label; 404 for an
+    alert you may not read, whether it exists or not."""
+    alert = services.get(require_member(request), alert_id)
+    response = HttpResponse(exchange.export(alert, fmt), content_type=exchange.content_type(fmt))
+    response["Content-Disposition"] = f'attachment; filename="{exchange.filename(alert, fmt)}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class ImportedOut(Schema):
+    draft: dict[str, Any] | None = Field(
+        description="With `dry_run`: the alert as it would be raised (nothing stored)."
+    )
+    alert: RaisedOut | None = Field(description="The alert raised (without `dry_run`).")
+    skipped: list[str] = Field(
+        description="Indicators of the document not read, with their path and why (the first 1000)."
+    )
+    skipped_count: int = Field(description="Indicators not read, in all.")
+
+
+class ImportQuery(Schema):
+    dry_run: bool = Field(False, description="Read the document, store nothing.")
+    to: list[str] = Field(
+        default_factory=list, max_length=MAX_RECIPIENTS, description="RED: the readers' addresses."
+    )
+    to_affected: bool = Field(False, description="RED: the affected ccTLDs' contacts.")
+
+
+@router.post(
+    "/alerts/import/{fmt}",
+    response={200: ImportedOut, 201: ImportedOut, **errors(400, 413, *AUTH_ERRORS)},
+    summary="Raise an alert from a STIX 2.1 bundle or a MISP event",
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/json": {"schema": {"type": "object"}}},
+            "description": 'The STIX bundle or the MISP event (`{"Event": {…}}`).',
+        }
+    },
+)
+def import_alert(
+    request: HttpRequest, fmt: str, query: Query[ImportQuery]
+) -> tuple[int, dict[str, Any]]:
+    """The document's title, text, TLP label and indicators become an alert by you (201), or
+    with `dry_run=true` the draft is returned and nothing stored (200). A document without a TLP
+    label, or malformed (the path of the first error is given), is refused and nothing is stored;
+    over the upload limit: 413, refused before it is read. A RED document needs `to` (or
+    `to_affected`)."""
+    person = require_member(request)
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if length > exchange.document_max_bytes():
+        return 413, {
+            "detail": _("The document is over the limit of %(n)d bytes; nothing was imported.")
+            % {"n": exchange.document_max_bytes()},
+            "field": "document",
+        }
+    # Read from the stream, one byte over the limit at most (not ``request.body``, which Django
+    # bounds to DATA_UPLOAD_MAX_MEMORY_SIZE): a body without a length is refused the same way.
+    draft = exchange.load(request.read(exchange.document_max_bytes() + 1), fmt)
+    draft.recipients = list(query.to)
+    draft.red_to_affected = query.to_affected
+    skipped = draft.skipped
+    if query.dry_run:
+        fields = {k: v for k, v in vars(draft).items() if not k.startswith("skipped")}
+        return 200, {
+            "draft": fields,
+            "alert": None,
+            "skipped": skipped,
+            "skipped_count": draft.skipped_count,
+        }
+    alert = services.raise_alert(person, draft, actor=actor(request))
+    refused = [{"line": n, "message": m} for n, m in alert.indicator_errors]
+    raised = {**_detail(alert), "indicator_errors": refused}
+    return 201, {
+        "draft": None,
+        "alert": raised,
+        "skipped": skipped,
+        "skipped_count": draft.skipped_count,
+    }

@@ -1,4 +1,4 @@
-"""``tldops alert raise|list|show|react|close|status``: the command line's door onto
+"""``tldops alert raise|list|show|react|close|status|export|import``: the command line's door onto
 :mod:`tldops.alerts.services`.
 
 The command line runs on the server, as its operator; TLP still applies. Every subcommand acts as
@@ -17,7 +17,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from tldops.alerts import services
+from tldops.alerts import exchange, services
 from tldops.alerts.models import Alert, Reaction
 from tldops.cli import EXIT_NOT_FOUND, add_format_argument, fail
 from tldops.directory.management.common import cli_actor, error, no_rows, write_rows
@@ -84,6 +84,28 @@ def add_subcommands(sub: Any, make: Callable[..., argparse.ArgumentParser]) -> N
     p.add_argument("--as", dest="as_", metavar="EMAIL", required=True)
     p.add_argument("--count", type=int)
     p.add_argument("--note", default="")
+
+    p = make(
+        sub,
+        "export",
+        "One alert as a STIX 2.1 bundle or a MISP event (JSON), TLP marked, as a person may read it.",
+    )
+    p.add_argument("id", type=int)
+    p.add_argument("--format", choices=exchange.FORMATS, required=True)
+    p.add_argument("--as", dest="as_", metavar="EMAIL", required=True, help="The reader.")
+    p.add_argument("-o", "--output", metavar="FILE", help="Write to FILE (default: stdout).")
+
+    p = make(
+        sub,
+        "import",
+        "Raise an alert from a STIX 2.1 bundle or a MISP event: its title, text, TLP, indicators.",
+    )
+    p.add_argument("file", metavar="FILE", help="The document; - reads standard input.")
+    p.add_argument("--format", choices=exchange.FORMATS, required=True)
+    p.add_argument("--as", dest="as_", metavar="EMAIL", required=True, help="The author.")
+    p.add_argument("--to", action="append", default=[], metavar="EMAIL", help="RED: a reader.")
+    p.add_argument("--to-affected", action="store_true", help="RED: the affected ccTLDs' contacts.")
+    p.add_argument("--dry-run", action="store_true", help="Read the document, store nothing.")
 
     p = make(sub, "close", "Mark an alert resolved (its author or staff).")
     p.add_argument("id", type=int)
@@ -210,6 +232,53 @@ def _status(command: BaseCommand, options: dict[str, Any]) -> None:
     command.stdout.write(_("Alert %(pk)d is %(s)s.") % {"pk": alert.pk, "s": alert.status})
 
 
+def _export(command: BaseCommand, options: dict[str, Any]) -> None:
+    alert = services.get(_person(options["as_"]), options["id"])
+    text = exchange.export(alert, options["format"])
+    if options["output"]:
+        with open(options["output"], "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+        command.stderr.write(
+            _("%(tag)s: alert %(pk)d written to %(f)s.")
+            % {"tag": alert.label.tag, "pk": alert.pk, "f": options["output"]}
+        )
+        return
+    command.stdout.write(text)
+
+
+def _import(command: BaseCommand, options: dict[str, Any]) -> None:
+    author = _person(options["as_"])
+    limit = exchange.document_max_bytes()
+    if options["file"] == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+    else:
+        with open(options["file"], "rb") as stream:
+            data = stream.read(limit + 1)  # one byte over: refused, never read whole
+    draft = exchange.load(data, options["format"])
+    draft.recipients = options["to"]
+    draft.red_to_affected = options["to_affected"]
+    for line in draft.skipped:
+        command.stderr.write(_("skipped %(what)s") % {"what": line})
+    if draft.skipped_count > len(draft.skipped):
+        command.stderr.write(_("… %(n)d indicator(s) skipped in all.") % {"n": draft.skipped_count})
+    if options["dry_run"]:
+        command.stdout.write(
+            _("[%(tag)s] %(title)s: %(n)d indicator(s); nothing stored (dry run).")
+            % {"tag": f"TLP:{draft.tlp}", "title": draft.title, "n": len(draft.indicators)}
+        )
+        return
+    alert = services.raise_alert(author, draft, actor=cli_actor())
+    command.stdout.write(
+        _("[%(tag)s] Alert %(pk)d raised: %(title)s (%(n)d indicator(s)).")
+        % {
+            "tag": alert.label.tag,
+            "pk": alert.pk,
+            "title": alert.title,
+            "n": alert.indicators.count(),
+        }
+    )
+
+
 HANDLERS: dict[str, Callable[[BaseCommand, dict[str, Any]], None]] = {
     "raise": _raise,
     "list": _list,
@@ -217,4 +286,6 @@ HANDLERS: dict[str, Callable[[BaseCommand, dict[str, Any]], None]] = {
     "react": _react,
     "status": _status,
     "close": _status,
+    "export": _export,
+    "import": _import,
 }

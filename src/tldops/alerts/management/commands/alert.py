@@ -84,7 +84,7 @@ class Command(BaseCommand):
         cli_actions.add_subcommands(sub, subcommand)
 
     def handle(self, *args: object, **options: object) -> None:
-        if cli_actions.run(self, options):  # raise, list, show, react, close, status
+        if cli_actions.run(self, options):  # raise, list, show, react, close, status, export, import
             return
         getattr(self, "do_" + str(options["action"]))(options)
 
