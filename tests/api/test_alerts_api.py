@@ -123,3 +123,22 @@ def test_indicators_typed_and_uploaded(community, clients, settings):
         HTTP_AUTHORIZATION=f"Bearer {ana.token}",
     )  # fmt: skip
     assert big.status_code == 413 and ana.get(f"/alerts/{pk}").data["indicator_count"] == 6
+
+
+def test_a_staff_token_without_the_second_factor_has_no_staff_power_over_alerts(community, clients):
+    """Marc, a contact of .fr, joins the secretariat; a token made without his second factor
+    carries a member's powers only (directory.permissions.role_of): it cannot close Ana's alert."""
+    from tldops.directory import actions, tokens
+    from tldops.directory.audit import Actor
+
+    alert = raise_as(community.ana, "GREEN")
+    actions.set_role(community.marc, role="secretariat", actor=Actor(label="cli", door="cli"))
+    community.marc.refresh_from_db()
+    _row, plain = tokens.create_token(
+        community.marc, "unverified", actor=Actor.system(), second_factor_proved=False
+    )
+    weak = ApiClient(token=plain)
+    assert weak.get(f"/alerts/{alert.pk}").status_code == 200  # he reads as a member does
+    assert weak.post(f"/alerts/{alert.pk}/status", {"status": "resolved"}).status_code == 403
+    strong = clients["secretariat"]
+    assert strong.post(f"/alerts/{alert.pk}/status", {"status": "resolved"}).status_code == 200

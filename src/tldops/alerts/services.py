@@ -31,7 +31,8 @@ from tldops.alerts.models import (
 from tldops.alerts.tlp import Tlp, parse
 from tldops.catalog.lookup import resolve_tld
 from tldops.catalog.models import Tld
-from tldops.directory.models import Membership, Person
+from tldops.directory.models import Membership, Person, Role
+from tldops.directory.permissions import role_of
 from tldops.directory.validation import Checks, clean_email
 from tldops.kernel.audit import Actor, record
 from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound, shown
@@ -366,9 +367,7 @@ def change_status(reader: Person, pk: int, status: str, *, actor: Actor) -> Aler
     read it. Each change is kept with who and when."""
     alert = get(reader, pk)
     new = _choice(status, Alert.Status, "status")
-    if alert.author_id != reader.pk and not (
-        access.in_community(reader) and reader.role in ("secretariat", "committee")
-    ):
+    if alert.author_id != reader.pk and role_of(reader) not in (Role.SECRETARIAT, Role.COMMITTEE):
         raise NotAuthorised(_("Only the alert's author and the secretariat may change its status."))
     if new == alert.status:
         return alert
