@@ -64,14 +64,16 @@ def today_utc(now: dt.datetime | None = None) -> dt.date:
     return (now or timezone.now()).astimezone(dt.UTC).date()
 
 
+def _mode_on(mode: str, nomail_until: dt.date | None, today: dt.date) -> str:
+    """A delivery choice as it stands on ``today``: *no mail* ends after its date."""
+    if mode == DeliveryMode.NOMAIL and (nomail_until is None or nomail_until < today):
+        return DeliveryMode.REGULAR
+    return mode
+
+
 def effective_mode(person: Person, today: dt.date | None = None) -> str:
     """The person's delivery today: *no mail* ends after its date, and is *regular* again."""
-    mode = person.delivery_mode
-    if mode == DeliveryMode.NOMAIL:
-        today = today or today_utc()
-        if person.nomail_until is None or person.nomail_until < today:
-            return DeliveryMode.REGULAR
-    return mode
+    return _mode_on(person.delivery_mode, person.nomail_until, today or today_utc())
 
 
 def _is_member() -> Q:
@@ -107,26 +109,20 @@ def list_delivery(today: dt.date | None = None) -> ListDelivery:
     """Split the list's subscribers by their delivery today (one query)."""
     today = today or today_utc()
     regular: dict[str, str] = {}
-    digest: list[int] = []
+    digest: list[tuple[int, str]] = []
     rows = (
         subscribers().order_by("email").values_list("pk", "email", "delivery_mode", "nomail_until")
     )
     for pk, address, mode, until in rows:
-        if mode == DeliveryMode.NOMAIL and until is not None and until >= today:
-            continue
+        mode = _mode_on(mode, until, today)
         if mode == DeliveryMode.DIGEST:
-            digest.append(pk)
-        else:  # regular, or a no-mail choice that has ended
+            digest.append((pk, address.lower()))
+        elif mode == DeliveryMode.REGULAR:  # regular, or a no-mail choice that has ended
             regular.setdefault(address.lower(), address)
-    regular_addresses = set(regular)
     # A digest reader sharing an address with a regular one (never, as addresses are unique,
     # but compared without case) would get the post twice: the copy as it is sent wins.
-    digest = [
-        pk
-        for pk, address in Person.objects.filter(pk__in=digest).values_list("pk", "email")
-        if address.lower() not in regular_addresses
-    ]
-    return ListDelivery(regular=list(regular.values()), digest=sorted(digest))
+    digest_ids = sorted(pk for pk, address in digest if address not in regular)
+    return ListDelivery(regular=list(regular.values()), digest=digest_ids)
 
 
 def recipients(audience: Audience | str, *, today: dt.date | None = None) -> list[str]:
