@@ -6,7 +6,7 @@ without importing each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import parseaddr
 
@@ -47,23 +47,18 @@ class HandlerContext:
     @classmethod
     def build(cls, post: Post, msg: EmailMessage) -> HandlerContext:
         name, address = parseaddr(str(msg.get("From", "")))
-        return cls(
+        return replace(
+            cls.for_list_mail(),
             post=post,
             person=post.person,
             author=address or post.sender,
             author_name=name or post.sender_name,
-            list_name=settings.LIST_NAME,
-            list_address=settings.LIST_ADDRESS,
-            list_id=settings.LIST_ID,
-            subject_tag=settings.SUBJECT_TAG,
-            reply_to_policy=settings.REPLY_TO_POLICY,
-            footer=settings.LIST_FOOTER,
-            archive_url=f"{settings.BASE_URL}/archive/",
         )
 
     @classmethod
     def for_list_mail(cls) -> HandlerContext:
-        """The list's settings for mail the list writes itself (digests): no post, no author."""
+        """The list's settings for mail the list writes itself (digests): no post, no author.
+        :meth:`build` adds the post and its author to the same settings."""
         return cls(
             post=None,
             person=None,
