@@ -108,10 +108,15 @@ def _mailboxes(values: Sequence[str]) -> list[Address]:
 
 
 def enqueue(
-    msg: EmailMessage, *, purpose: str, recipients: Iterable[str] | None = None
+    msg: EmailMessage,
+    *,
+    purpose: str,
+    recipients: Iterable[str] | None = None,
+    verp: bool = False,
 ) -> OutboundMessage:
     """Store ``msg`` with one pending delivery per recipient (default: the addresses of its To
-    and Cc fields, parsed as addresses: a quoted local part with commas stays one)."""
+    and Cc fields, parsed as addresses: a quoted local part with commas stays one). ``verp``:
+    each copy gets its own envelope sender, so a bounce names who could not be reached."""
     if recipients is None:
         recipients = [
             a.addr_spec for h in ("To", "Cc") for v in msg.get_all(h, []) for a in v.addresses
@@ -123,6 +128,7 @@ def enqueue(
         subject=str(msg["Subject"] or "")[:300],
         envelope_from=parseaddr(str(msg["From"]))[1],
         raw=msg.as_bytes(),
+        verp=verp,
     )
     Delivery.objects.bulk_create(
         [Delivery(message=out, recipient=r, next_attempt_at=now) for r in unique]

@@ -191,11 +191,8 @@ def _exact(raw: bytes) -> EmailMessage:
 
 
 def _queue(raw: bytes, recipients: list[str]) -> OutboundMessage:
-    out = outbox.enqueue(_exact(raw), purpose=PURPOSE, recipients=recipients)
     # Per-recipient VERP envelope like list posts: a bounce names who could not be reached.
-    OutboundMessage.objects.filter(pk=out.pk).update(verp=True)
-    out.verp = True
-    return out
+    return outbox.enqueue(_exact(raw), purpose=PURPOSE, recipients=recipients, verp=True)
 
 
 def _member_addresses() -> list[str]:
