@@ -343,9 +343,9 @@ def run_due(now: datetime | None = None) -> int:
     now = now or timezone.now()
     queued = 0
     period, starts = schedule.due_round(now)
-    if (
-        schedule.allowed(starts, schedule.periodic_start())
-        and not ChallengeRound.objects.filter(period=period).exists()
+    # The round's row first: once it exists (nearly every minute) the community's start is not read.
+    if not ChallengeRound.objects.filter(period=period).exists() and schedule.allowed(
+        starts, schedule.periodic_start()
     ):
         try:
             rnd = start_round(period, trigger="schedule", now=now, since=starts)
