@@ -56,6 +56,7 @@ def test_handlers_run_in_order_with_dkim_last():
         "subject_prefix",
         "rfc2369",
         "reply_to",
+        "banner",
         "footer",
         "dmarc",
         "dkim",
@@ -241,3 +242,38 @@ def test_no_footer_when_the_setting_is_empty(settings):
     msg = message(body="Hello.\n")
     footer.process(msg, ctx_for(msg))
     assert roundtrip(msg).get_content() == "Hello.\n"
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("[TLP:AMBER] DDoS", "[TLD-OPS][TLP:AMBER] DDoS"),
+        ("DDoS", "[TLD-OPS][TLP:AMBER] DDoS"),
+        ("Re: [TLD-OPS] DDoS", "Re: [TLD-OPS][TLP:AMBER] DDoS"),
+        ("Re: [TLD-OPS][TLP:AMBER] DDoS", "Re: [TLD-OPS][TLP:AMBER] DDoS"),
+        ("", "[TLD-OPS][TLP:AMBER] (no subject)"),
+    ],
+)
+def test_a_label_follows_the_list_tag_once(subject, expected):
+    from tldops.lists.handlers.subject_prefix import tagged  # noqa: PLC0415
+
+    assert tagged(subject, "[TLD-OPS]", "[TLP:AMBER]") == expected
+
+
+def test_the_banner_is_the_first_text_of_plain_and_multipart_messages():
+    from dataclasses import replace  # noqa: PLC0415
+
+    from tldops.lists.handlers import banner  # noqa: PLC0415
+    from tldops.lists.handlers.context import HandlerContext  # noqa: PLC0415
+
+    ctx = replace(HandlerContext.for_list_mail(), banner="TLP:GREEN — share in the community")
+    plain = message(body="Hello.\n")
+    banner.process(plain, ctx)
+    assert plain.get_content().startswith("TLP:GREEN — share in the community\n\nHello.")
+    alternative = message(body="Hello.\n")
+    alternative.add_alternative("<p>Hello.</p>", subtype="html")
+    banner.process(alternative, ctx)
+    assert alternative.get_content_type() == "multipart/mixed"
+    first = alternative.get_payload()[0]
+    assert first.get_content().startswith("TLP:GREEN")
+    assert alternative.get_payload()[1].get_content_type() == "multipart/alternative"

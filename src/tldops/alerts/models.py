@@ -60,6 +60,9 @@ class Alert(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # The Message-ID of the alert's mail (its list post, or its copies to RED readers): replies
+    # that name it, or any message of its thread, attach to the alert (tldops.alerts.mail).
+    message_id = models.CharField(max_length=998, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -88,6 +91,32 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"alert {self.alert_id}: {self.before or '-'} → {self.after}"
+
+
+#: Characters of a reply's text kept in the alert's thread (the list archive keeps the message).
+THREAD_TEXT_MAX_LENGTH = 20_000
+
+
+class ThreadMessage(models.Model):
+    """One message of an alert's thread: the alert's own mail and every reply that names it
+    (In-Reply-To, References). A reply to a TLP:RED alert exists only here and in its readers'
+    mailboxes: it is never on the list nor in its archive."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="thread")
+    message_id = models.CharField(max_length=998, db_index=True)
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sender = models.CharField(max_length=320, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    text = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} in alert {self.alert_id}"
 
 
 class Indicator(models.Model):

@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tldops.alerts import access, indicators
+from tldops.alerts import access, indicators, mailing
 from tldops.alerts.models import (
     BODY_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -27,6 +27,7 @@ from tldops.alerts.models import (
     Indicator,
     Reaction,
     StatusChange,
+    ThreadMessage,
 )
 from tldops.alerts.tlp import Tlp, parse
 from tldops.catalog.lookup import resolve_tld
@@ -151,10 +152,14 @@ def _author_tld(author: Person) -> Tld | None:
     return m.tld if m else None
 
 
-def raise_alert(author: Person, data: AlertInput, *, actor: Actor) -> Alert:
+def raise_alert(author: Person, data: AlertInput, *, actor: Actor, publish: bool = True) -> Alert:
     """Store a new alert by ``author`` (an active member or staff), every field checked and every
     problem reported at once; nothing is stored when anything is wrong. A TLP label is required;
-    a RED alert must name its readers; only a CLEAR alert may be public."""
+    a RED alert must name its readers; only a CLEAR alert may be public.
+
+    ``publish``: send the alert's mail in the same transaction (:func:`mailing.publish`: to the
+    list, or to a RED alert's readers). The mail door says ``False``: the post it came from is the
+    mail, and it publishes a RED one itself once its attachments are read."""
     if not access.in_community(author):
         raise NotAuthorised(
             _("Only active members, the secretariat and the committee may raise alerts.")
@@ -224,6 +229,8 @@ def raise_alert(author: Person, data: AlertInput, *, actor: Actor) -> Alert:
             else f"Alert {alert.pk} raised ({label.tag}): {title}"
         )
         record(actor, "alert-raised", summary, after={"alert": alert.pk, "tlp": label.value})
+        if publish:
+            mailing.publish(alert)
     return alert
 
 
@@ -302,6 +309,17 @@ def get(reader: Person | None, pk: int) -> Alert:
     if alert is None or not access.can_read(reader, alert):
         raise NotFound(_("No alert %(pk)s that you may read.") % {"pk": pk})
     return alert
+
+
+#: Messages of a thread a page or an answer shows (the oldest first).
+THREAD_SHOWN = 200
+
+
+def thread(alert: Alert) -> list[ThreadMessage]:
+    """The alert's mail and the replies attached to it, oldest first (the first
+    :data:`THREAD_SHOWN`). Call it with an alert :func:`get` gave the reader: the thread is
+    exactly as readable as its alert (a reply to a RED alert lives only here)."""
+    return list(alert.thread.select_related("person")[:THREAD_SHOWN])
 
 
 # --- Reactions and status ----------------------------------------------------------------------

@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tldops.kernel.errors import InvalidInput
 
@@ -30,6 +32,16 @@ class Tlp(StrEnum):
         return f"TLP:{self.value}"
 
     @property
+    def meaning(self) -> Promise:
+        """One line on what the label allows, in the community's words (pages, forms, mail)."""
+        return MEANING[self]
+
+    @property
+    def sharing(self) -> Promise:
+        """What a reader may do with it: the first line under the label in every mail."""
+        return SHARING[self]
+
+    @property
     def members_only(self) -> bool:
         """Everything but CLEAR stays inside the community."""
         return self is not Tlp.CLEAR
@@ -39,6 +51,37 @@ class Tlp(StrEnum):
         """RED: the people the author names, and nobody else (staff included)."""
         return self is Tlp.RED
 
+
+#: One line on each label (FIRST's TLP 2.0, in the community's words).
+MEANING = {
+    Tlp.CLEAR: gettext_lazy(
+        "No restriction: anyone may see it, and it may be public if you tick “public”."
+    ),
+    Tlp.GREEN: gettext_lazy("The community: every member and the staff; never public."),
+    Tlp.AMBER: gettext_lazy(
+        "Members, who may pass it on inside their organisation and to clients who need it."
+    ),
+    Tlp.AMBER_STRICT: gettext_lazy(
+        "Members, who may pass it on inside their own organisation only."
+    ),
+    Tlp.RED: gettext_lazy(
+        "Only the people you name below: not the list, not the staff unless you name them."
+    ),
+}
+
+#: What a reader may do with an alert so labelled: said under the label in every mail.
+SHARING = {
+    Tlp.CLEAR: gettext_lazy("You may share it without restriction."),
+    Tlp.GREEN: gettext_lazy("You may share it within the community, but not publicly."),
+    Tlp.AMBER: gettext_lazy(
+        "You may share it inside your organisation and with its clients, on a need-to-know basis."
+    ),
+    Tlp.AMBER_STRICT: gettext_lazy("You may share it inside your own organisation only."),
+    Tlp.RED: gettext_lazy(
+        "For you, one of the people named, only: do not share it, not even inside your "
+        "organisation."
+    ),
+}
 
 #: The label in a subject or a first line: ``[TLP:AMBER+STRICT]``, ``TLP: green``, ``TLP:WHITE``
 #: (TLP 1.0's name for CLEAR, still common in mail).

@@ -66,6 +66,11 @@ class AlertDetailOut(AlertOut):
         "`sightings`, the sum of the counts given."
     )
     history: list[dict[str, Any]] = Field(description="Status changes: before, after, by, at.")
+    thread: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The alert's mail and the replies attached to it by mail, oldest first: "
+        "message_id, by (the sender's name), subject, text, at.",
+    )
 
 
 def _alert(a: Alert) -> dict[str, Any]:
@@ -96,6 +101,16 @@ def _detail(a: Alert) -> dict[str, Any]:
         "history": [
             {"before": s.before, "after": s.after, "by": s.by.name if s.by else None, "at": s.at}
             for s in a.status_changes.select_related("by")
+        ],
+        "thread": [
+            {
+                "message_id": t.message_id,
+                "by": t.person.name if t.person else t.sender,
+                "subject": t.subject,
+                "text": t.text,
+                "at": t.at,
+            }
+            for t in services.thread(a)
         ],
     }
 

@@ -30,6 +30,9 @@ class Post(models.Model):
         ACCEPTED = "accepted", "accepted and distributed"
         REJECTED = "rejected", "rejected"
         DISCARDED = "discarded", "discarded"
+        # Not for the list: another app delivered it to fewer people (a reply to a TLP:RED alert
+        # goes to the alert's readers only; tldops.mail.community).
+        DIVERTED = "diverted", "diverted to fewer readers"
 
     inbound = models.OneToOneField(InboundMessage, on_delete=models.PROTECT, related_name="post")
     message_id = models.CharField(max_length=998, db_index=True)

@@ -327,8 +327,13 @@ def approve(post: Post | int, *, actor: Actor) -> Post:
     check_moderator(actor)
     with transaction.atomic():
         post = _lock_held(post)
-        accept(post, original_message(post))
-        _decided(post, Post.Status.ACCEPTED, actor)
+        done = accept(post, original_message(post))
+        if done.refused:  # another app's watcher refused it (an alert template with errors)
+            assert done.verdict is not None  # noqa: S101 - refused implies a verdict
+            _decided(post, Post.Status.REJECTED, actor, done.verdict.reason)
+            _tell_sender(post, outcome="rejected", reason=done.verdict.reason)
+            return post
+        _decided(post, post.status, actor)
         _tell_sender(post, outcome="approved")
     return post
 

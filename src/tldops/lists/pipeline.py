@@ -12,6 +12,10 @@
    unless the sender already has ``LIST_MAX_HELD_PER_SENDER`` posts waiting: then the post is
    refused, the sender told once (:func:`refuse_over_held_limit`), the moderators not mailed;
    **reject** → the sender is told why; **discard** → nothing more (loops, duplicates).
+5. Other apps watch the posts through the mail core (:mod:`tldops.mail.community`): a post one
+   of them says must never be shown to people it does not name (``[TLP:RED]``) is refused rather
+   than held, so no moderator reads it; on accept, their verdict may label it, divert it (the
+   alert's readers only) or refuse it (the sender is told why).
 
 Held, rejected and discarded posts are never distributed nor archived. :func:`register_routes`
 adds the list's four addresses to the intake's routing table (called when the app starts).
@@ -31,7 +35,7 @@ from tldops.lists import chains, moderation
 from tldops.lists.distribute import accept
 from tldops.lists.models import Post
 from tldops.lists.rules import RuleContext
-from tldops.mail import headers, intake, outbox, senderauth
+from tldops.mail import community, headers, intake, outbox, senderauth
 from tldops.mail.intake import Outcome
 from tldops.mail.models import InboundMessage
 from tldops.mail.parsing import automatic_reason, parse
@@ -113,10 +117,27 @@ def handle_post(inbound: InboundMessage) -> Outcome:
     rules = ", ".join(h.rule for h in decision.hits) or "no rule fired"
 
     if decision.action == chains.ACCEPT:
-        out = accept(post, msg)
-        return Outcome.done(
-            f"post {post.pk}: accepted, {out.deliveries.count()} copies queued ({rules})"
-        )
+        done = accept(post, msg)
+        if done.out is not None:
+            return Outcome.done(
+                f"post {post.pk}: accepted, {done.out.deliveries.count()} copies queued ({rules})"
+            )
+        assert done.verdict is not None  # noqa: S101 - accept() returns no copy only with one
+        if done.refused:
+            told = tell_sender_rejected(post, msg, inbound.mail_from, [done.verdict.reason])
+            return Outcome.rejected(f"post {post.pk}: refused by a watcher ({told})")
+        return Outcome.done(f"post {post.pk}: diverted ({done.verdict.reason[:200]})")
+    if decision.action in (chains.HOLD, chains.REJECT) and (secret := community.screen(msg)):
+        # Never held: the moderators are not among the people it names.
+        post.reasons = [
+            *post.reasons,
+            {"rule": "confidential", "action": "reject", "reason": secret},
+        ]
+        post.status = Post.Status.REJECTED
+        post.subject = ""
+        post.save(update_fields=["reasons", "status", "subject"])
+        told = tell_sender_rejected(post, msg, inbound.mail_from, [*decision.reasons, secret])
+        return Outcome.rejected(f"post {post.pk}: refused, confidential ({rules}; {told})")
     if decision.action == chains.HOLD:
         # Forged posts in a member's name count against that address's limit; they must not
         # crowd out the member's own, proven post.

@@ -1,7 +1,8 @@
 """The ``-request`` and ``-owner`` addresses, and the email door of moderation.
 
 ``tld-ops-request@…`` takes commands, one per message, as the subject or the first line:
-``help``, ``status`` (are you a member, is list mail reaching you, how you receive it),
+``help`` (``help alert``: another app's help topic, :func:`tldops.mail.community.help_topic`),
+``status`` (are you a member, is list mail reaching you, how you receive it),
 ``unsubscribe`` (explains how to leave: membership follows the directory) and ``set delivery``
 (how you receive the list: ``set delivery regular``, ``set delivery digest [mime|plain]``,
 ``set delivery nomail until YYYY-MM-DD``; applied only when the sender's address is verified,
@@ -31,7 +32,7 @@ from tldops.directory.queries import member_by_address
 from tldops.kernel.errors import DirectoryError, InvalidInput, NotAuthorised
 from tldops.lists import moderation
 from tldops.lists.pipeline import sender_of
-from tldops.mail import headers, outbox, senderauth
+from tldops.mail import community, headers, outbox, senderauth
 from tldops.mail.intake import Outcome
 from tldops.mail.models import InboundMessage
 from tldops.mail.parsing import automatic_reason, body_text, parse
@@ -179,7 +180,15 @@ def handle_request(inbound: InboundMessage) -> Outcome:
         )
     elif command == "status":
         context.update(status_of(sender))
-    replied = _reply(msg, sender, "lists/email/request_reply.txt", context)
+    template = "lists/email/request_reply.txt"
+    if command == "help":
+        topic = (line.split()[1:2] or [""])[0].lower()
+        if community.help_topic(topic):
+            template = community.help_topic(topic)
+        elif topic:
+            context["error"] = _("There is no help on “%(t)s”.") % {"t": topic[:40]}
+        context["topics"] = community.help_topics()
+    replied = _reply(msg, sender, template, context)
     return Outcome.done(f"{command or 'unknown command'}: {replied}")
 
 

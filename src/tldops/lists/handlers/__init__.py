@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from types import ModuleType
 
 from tldops.lists.handlers import (
+    banner,
     cleanse,
     dkim,
     dmarc,
@@ -22,7 +23,16 @@ from tldops.lists.handlers import (
 from tldops.lists.handlers.context import HandlerContext  # noqa: F401 - the package's public names
 
 # The order the handlers run in; dkim signs the message exactly as it leaves, so it is last.
-HANDLERS: list[ModuleType] = [cleanse, subject_prefix, rfc2369, reply_to, footer, dmarc, dkim]
+HANDLERS: list[ModuleType] = [
+    cleanse,
+    subject_prefix,
+    rfc2369,
+    reply_to,
+    banner,
+    footer,
+    dmarc,
+    dkim,
+]
 
 
 def prepare(msg: EmailMessage, ctx: HandlerContext) -> EmailMessage:

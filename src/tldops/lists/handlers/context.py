@@ -33,6 +33,10 @@ class HandlerContext:
     reply_to_policy: str  # none | list | author
     footer: str
     archive_url: str
+    # Given by another app for this post (tldops.mail.community.Verdict): put after the list's
+    # tag in the subject (``[TLP:AMBER]``), and above the text.
+    subject_label: str = ""
+    banner: str = ""
 
     @property
     def request_address(self) -> str:
@@ -45,7 +49,9 @@ class HandlerContext:
         return f"{local}-owner@{domain}"
 
     @classmethod
-    def build(cls, post: Post, msg: EmailMessage) -> HandlerContext:
+    def build(
+        cls, post: Post, msg: EmailMessage, *, subject_label: str = "", banner: str = ""
+    ) -> HandlerContext:
         name, address = parseaddr(str(msg.get("From", "")))
         return replace(
             cls.for_list_mail(),
@@ -53,6 +59,8 @@ class HandlerContext:
             person=post.person,
             author=address or post.sender,
             author_name=name or post.sender_name,
+            subject_label=subject_label,
+            banner=banner,
         )
 
     @classmethod

@@ -23,14 +23,13 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST
 from markdown_it import MarkdownIt
 
 from tldops.alerts import services
 from tldops.alerts.models import Alert, Reaction
-from tldops.alerts.tlp import Tlp
+from tldops.alerts.tlp import MEANING, Tlp
 from tldops.directory import permissions
 from tldops.directory.audit import Actor
 from tldops.directory.models import Person
@@ -45,22 +44,8 @@ INDICATORS_SHOWN = 1000
 #: Refused lines an upload's answer lists (the service keeps the first 1,000).
 REFUSED_SHOWN = 50
 
-#: One line on each label, for the form (FIRST's TLP 2.0, in the community's words).
-TLP_HELP = {
-    Tlp.CLEAR: gettext_lazy(
-        "No restriction: anyone may see it, and it may be public if you tick “public”."
-    ),
-    Tlp.GREEN: gettext_lazy("The community: every member and the staff; never public."),
-    Tlp.AMBER: gettext_lazy(
-        "Members, who may pass it on inside their organisation and to clients who need it."
-    ),
-    Tlp.AMBER_STRICT: gettext_lazy(
-        "Members, who may pass it on inside their own organisation only."
-    ),
-    Tlp.RED: gettext_lazy(
-        "Only the people you name below: not the list, not the staff unless you name them."
-    ),
-}
+#: One line on each label, for the form (the labels' own words: tldops.alerts.tlp).
+TLP_HELP = MEANING
 
 #: The form's fields; a service error on any other field is shown above the form.
 FORM_FIELDS = (
@@ -187,6 +172,7 @@ def _detail(
             ],
             "reaction_kinds": Reaction.Kind.choices,
             "history": list(alert.status_changes.select_related("by")),
+            "thread": services.thread(alert),
             "statuses": Alert.Status.choices,
             "is_author": alert.author_id == person.pk,
             "errors": errors or {},
