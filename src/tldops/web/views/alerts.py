@@ -28,7 +28,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST
 from markdown_it import MarkdownIt
 
-from tldops.alerts import services
+from tldops.alerts import services, slices
 from tldops.alerts.models import Alert, Reaction
 from tldops.alerts.tlp import Tlp
 from tldops.directory import permissions
@@ -187,6 +187,7 @@ def _detail(
             ],
             "reaction_kinds": Reaction.Kind.choices,
             "history": list(alert.status_changes.select_related("by")),
+            "slices": slices.summary(alert),
             "statuses": Alert.Status.choices,
             "is_author": alert.author_id == person.pk,
             "errors": errors or {},
