@@ -163,3 +163,58 @@ class Reaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on alert {self.alert_id}"
+
+
+class SliceJob(models.Model):
+    """An alert's per-ccTLD slicing (:mod:`tldops.alerts.slices`): the database is its queue.
+
+    ``pending`` is set, in the same transaction, whenever domain indicators are stored for the
+    alert; the worker claims the row by clearing it (one conditional update), slices the domain
+    indicators above ``done_up_to`` (a high-water mark of ``Indicator.id``) and moves the mark,
+    all in one transaction with the mail it queues: each name is sent once, whatever crashes."""
+
+    alert = models.OneToOneField(Alert, on_delete=models.CASCADE, related_name="slice_job")
+    pending = models.BooleanField(default=True)
+    queued_at = models.DateTimeField()
+    # A job that failed is tried again after a growing pause (the error is logged and kept).
+    next_attempt_at = models.DateTimeField()
+    failures = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    done_up_to = models.BigIntegerField(default=0)  # the highest Indicator.id sliced
+    not_cctld = models.PositiveBigIntegerField(default=0)  # names under gTLDs and the like
+    invalid = models.PositiveBigIntegerField(default=0)
+    # Why ccTLDs without members were not sent to the secretariat (TLP:RED, none of it named).
+    outreach_skipped = models.CharField(max_length=200, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["pending", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"slices of alert {self.alert_id} ({'pending' if self.pending else 'done'})"
+
+
+class AlertSlice(models.Model):
+    """One slice sent (or not) for an alert: the names under one ccTLD of one run. ``member``:
+    the ccTLD had active contacts (the slice went to them); otherwise to the secretariat for
+    outreach. ``recipients`` counts the people the mail went to (0: nobody may read the alert,
+    ``sent_at`` empty and ``note`` says why)."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="slices")
+    tld = models.ForeignKey(Tld, on_delete=models.PROTECT, related_name="+")
+    names = models.PositiveBigIntegerField()
+    member = models.BooleanField()
+    recipients = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    # The first Indicator.id of the run: a ccTLD has one row per run that found names under it.
+    run_from = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["alert", "tld__alabel", "run_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "tld", "run_from"], name="uniq_alert_slice")
+        ]
+
+    def __str__(self) -> str:
+        return f"alert {self.alert_id}: {self.names} name(s) under ccTLD #{self.tld_id}"

@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tldops.alerts import access, indicators, mailing
+from tldops.alerts import access, indicators, mailing, slices
 from tldops.alerts.models import (
     BODY_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -218,6 +218,7 @@ def raise_alert(author: Person, data: AlertInput, *, actor: Actor, publish: bool
         alert.recipients.set(readers)
         alert.indicator_errors = []
         if data.indicators:
+            slices.queue(alert)  # the per-ccTLD slices of its domain names, sent by the worker
             text = "\n".join(line.replace("\n", " ") for line in data.indicators)
             result = _store_indicators(alert, io.StringIO(text))
             alert.indicator_errors = result.errors
@@ -258,6 +259,7 @@ def add_indicators(
     if alert.author_id != reader.pk:
         raise NotAuthorised(_("Only the alert's author may add indicators to it."))
     with transaction.atomic():
+        slices.queue(alert)  # first: its row lock orders uploads and the worker (slices.py)
         result = _store_indicators(alert, stream)
         record(
             actor,

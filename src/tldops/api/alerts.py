@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from tldops.alerts import exchange, services
+from tldops.alerts import exchange, services, slices
 from tldops.alerts.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Alert
 from tldops.alerts.services import MAX_AFFECTED, MAX_RECIPIENTS, NOTE_MAX_LENGTH
 from tldops.api.auth import AUTH, actor, require_member
@@ -57,6 +57,28 @@ class LineError(Schema):
 INDICATORS_SHOWN = 1000
 
 
+class SliceOut(Schema):
+    cctld: str = Field(description="A-label of the ccTLD.")
+    ulabel: str = Field(description="Its U-label (the A-label for an ASCII ccTLD).")
+    names: int = Field(description="Names under it sent in all (every upload's new ones).")
+    member: bool = Field(
+        description="It has active contacts (the slices went to them); false: sent to the "
+        "secretariat for outreach."
+    )
+    recipients: int = Field(description="People the last mail went to (0: not sent, see note).")
+    mails: int = Field(description="Mails sent for it (one per run that found new names).")
+    sent_at: datetime | None = Field(description="When the last one was queued.")
+    note: str = Field(description="Why it was not sent, if it was not (e.g. TLP:RED).")
+
+
+class SlicesOut(Schema):
+    cctlds: list[SliceOut] = Field(description="One entry per ccTLD with names, A-label order.")
+    not_cctld: int = Field(description="Domain names under other TLDs: counted, not sent.")
+    invalid: int = Field(description="Domain names the splitter found invalid: not sent.")
+    pending: bool = Field(description="New names wait for the worker to slice them.")
+    note: str = Field(description="Why outreach was skipped, if it was (e.g. TLP:RED).")
+
+
 class AlertDetailOut(AlertOut):
     body: str = Field(description="Markdown, as the author wrote it.")
     indicator_count: int
@@ -70,6 +92,10 @@ class AlertDetailOut(AlertOut):
         default_factory=list,
         description="The alert's mail and the replies attached to it by mail, oldest first: "
         "message_id, by (the sender's name), subject, text, at.",
+    )
+    slices: SlicesOut = Field(
+        description="The alert's domain names split by ccTLD and sent by mail: each member "
+        "ccTLD its own names, the secretariat the others (docs/alerts.md)."
     )
 
 
@@ -112,6 +138,7 @@ def _detail(a: Alert) -> dict[str, Any]:
             }
             for t in services.thread(a)
         ],
+        "slices": slices.summary(a).as_json(),
     }
 
 

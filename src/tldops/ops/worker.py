@@ -3,7 +3,8 @@
 A round processes inbound mail left ``new`` (:func:`tldops.mail.intake.process_pending`, crash
 recovery), once an hour sends the invitation reminders that are due
 (:func:`tldops.directory.actions.send_due_reminders`) and sweeps the bounce scores
-(:func:`tldops.lists.bounces.sweep`), once a minute runs the periodic schedules (the monthly contact
+(:func:`tldops.lists.bounces.sweep`), every round sends the per-ccTLD slices of alerts' domain names
+(:func:`tldops.alerts.slices.run_due`), once a minute runs the periodic schedules (the monthly contact
 repository, :func:`tldops.repository.editions.run_due`; the reachability challenges, reminders and
 escalations, :func:`tldops.repository.reachability.run_due`; the list's daily digests,
 :func:`tldops.lists.digest.run_due`), then delivers the outbox
@@ -79,6 +80,7 @@ class Worker:
         ``deliverer``: the :class:`~tldops.mail.outbox.Deliverer` to deliver with (a running
         worker keeps one); without it the round makes its own and closes its connections."""
         # lazy: this module is imported by fresh processes before django.setup()
+        from tldops.alerts import slices
         from tldops.directory import actions, bounces
         from tldops.lists import digest
         from tldops.mail import intake, outbox
@@ -89,6 +91,8 @@ class Worker:
         try:
             # Inbound first and reminders next, so the mail they queue leaves in the same round.
             report.processed = self._job("inbound", report, intake.process_pending) or 0
+            # An alert's per-ccTLD slices: one indexed query when nothing is pending.
+            self._job("slices", report, slices.run_due)
             now = self.clock()
             if self._last_reminders is None or now - self._last_reminders >= REMINDER_INTERVAL:
                 report.reminders = self._job("reminders", report, actions.send_due_reminders)

@@ -17,7 +17,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from tldops.alerts import exchange, services
+from tldops.alerts import exchange, services, slices
 from tldops.alerts.models import Alert, Reaction
 from tldops.cli import EXIT_NOT_FOUND, add_format_argument, fail
 from tldops.directory.management.common import cli_actor, error, no_rows, write_rows
@@ -192,6 +192,7 @@ def _show(command: BaseCommand, options: dict[str, Any]) -> None:
         "reactions": services.reactions_by_tld(alert),
         "indicators": [f"{i.kind}:{i.value}" for i in alert.indicators.all()[:1000]],
         "indicator_count": alert.indicators.count(),
+        "slices": _slices_of(alert),
     }
     if options["format"] == "json":
         command.stdout.write(json.dumps(detail, ensure_ascii=False, indent=2))
@@ -213,8 +214,42 @@ def _show(command: BaseCommand, options: dict[str, Any]) -> None:
     for tld, counts in detail["reactions"].items():
         lines.append(f"  {tld or '-'}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     lines += [f"  {i}" for i in detail["indicators"]]
+    lines += _slice_lines(detail["slices"])
     lines.append(f"[{alert.label.tag}]")
     command.stdout.write("\n".join(lines))
+
+
+def _slices_of(alert: Alert) -> dict[str, Any]:
+    """:func:`tldops.alerts.slices.summary`, its times written as ISO 8601 (UTC) for JSON."""
+    summary = slices.summary(alert).as_json()
+    for s in summary["cctlds"]:
+        s["sent_at"] = s["sent_at"].isoformat() if s["sent_at"] else None
+    return summary
+
+
+def _slice_lines(summary: dict[str, Any]) -> list[str]:
+    """The per-ccTLD slices sent, for ``show``'s text (nothing when the alert has none)."""
+    if not (summary["cctlds"] or summary["not_cctld"] or summary["invalid"] or summary["pending"]):
+        return []
+    lines = ["", _("Slices sent to each ccTLD:")]
+    for s in summary["cctlds"]:
+        to = _("contacts") if s["member"] else _("secretariat (no member)")
+        sent = s["sent_at"][:16].replace("T", " ") if s["sent_at"] else _("not sent")
+        row = _(".%(tld)s: %(n)d names, %(to)s (%(people)d), %(sent)s") % {
+            "tld": s["cctld"],
+            "n": s["names"],
+            "to": to,
+            "people": s["recipients"],
+            "sent": sent,
+        }
+        lines.append(f"  {row}" + (f" — {s['note']}" if s["note"] else ""))
+    lines.append("  " + _("not under a ccTLD: %(n)d, invalid: %(i)d")
+                 % {"n": summary["not_cctld"], "i": summary["invalid"]})  # fmt: skip
+    if summary["pending"]:
+        lines.append("  " + _("new names wait for the worker"))
+    if summary["note"]:
+        lines.append("  " + summary["note"])
+    return lines
 
 
 def _react(command: BaseCommand, options: dict[str, Any]) -> None:

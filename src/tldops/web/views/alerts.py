@@ -27,7 +27,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST
 from markdown_it import MarkdownIt
 
-from tldops.alerts import services
+from tldops.alerts import services, slices
 from tldops.alerts.models import Alert, Reaction
 from tldops.alerts.tlp import MEANING, Tlp
 from tldops.directory import permissions
@@ -173,6 +173,7 @@ def _detail(
             "reaction_kinds": Reaction.Kind.choices,
             "history": list(alert.status_changes.select_related("by")),
             "thread": services.thread(alert),
+            "slices": slices.summary(alert),
             "statuses": Alert.Status.choices,
             "is_author": alert.author_id == person.pk,
             "errors": errors or {},
