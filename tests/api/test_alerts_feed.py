@@ -71,9 +71,10 @@ def test_the_feed_holds_exactly_what_each_reader_may_read(community, alerts):
             assert statuses | {r.status_code for r in events.values()} == {403}
             continue
         assert manifest.status_code == 200, (who, manifest.data)
-        assert manifest["Cache-Control"].startswith("private") and "no-store" in manifest[
-            "Cache-Control"
-        ]
+        assert (
+            manifest["Cache-Control"].startswith("private")
+            and "no-store" in manifest["Cache-Control"]
+        )
         allowed = {label for label in alerts if who in EXPECTED[label]}
         assert set(manifest.data) == {_uuid(alerts[label]) for label in allowed}, who
         for label, alert in alerts.items():
