@@ -263,7 +263,10 @@ def test_api_export_is_a_marked_download_for_readers_only(community):
     )
     assert TLP2_IDS["RED"] in response.content.decode()
     misp = jan.get(f"/alerts/{red.pk}/export/misp")
-    assert misp.status_code == 200 and misp.data["Event"]["Tag"][0] == {"name": "tlp:red"}
+    assert misp.status_code == 200 and misp.data["Event"]["Tag"][0] == {
+        "name": "tlp:red",
+        "colour": "#ff2b2b",  # MISP's TLP taxonomy colour
+    }
     for who in (community.sec, community.chair, community.marc):  # not named
         response = ApiClient(token=token_for(who)).get(f"/alerts/{red.pk}/export/misp")
         assert response.status_code == 404 and b"Phishing" not in response.content

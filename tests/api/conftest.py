@@ -38,8 +38,12 @@ class ApiClient:
         if body is not None:
             kwargs.update(data=json.dumps(body), content_type="application/json")
         response = getattr(self.client, method.lower())(url, **kwargs)
+        # The bytes of the answer, streamed ones (a feed document) read whole, as a client would.
+        response.body = (
+            b"".join(response.streaming_content) if response.streaming else response.content
+        )
         is_json = response.get("Content-Type", "").startswith("application/json")
-        response.data = response.json() if is_json and response.content else None
+        response.data = json.loads(response.body) if is_json and response.body else None
         return response
 
     def get(self, path: str, **query: Any) -> Any:

@@ -80,6 +80,9 @@ LOWEST_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/alerts/{alert_id}/indicators"): MEMBER,  # its author
     ("GET", "/alerts/{alert_id}/export/{fmt}"): MEMBER,  # those who may read it (TLP)
     ("POST", "/alerts/import/{fmt}"): MEMBER,
+    ("GET", "/alerts/feed/manifest.json"): MEMBER,  # the alerts the caller may read (TLP)
+    ("GET", "/alerts/feed/hashes.csv"): MEMBER,
+    ("GET", "/alerts/feed/{event_uuid}.json"): MEMBER,
     # Staff: the secretariat and the standing committee.
     ("DELETE", "/directory/contacts/{membership_id}"): STAFF,
     ("GET", "/invitations"): STAFF,

@@ -129,6 +129,13 @@ def _alert(world: Any, role: str) -> int:
     return services.raise_alert(author, alert, actor=SystemActor()).pk
 
 
+def _event_uuid(world: Any, role: str) -> str:
+    """The MISP event uuid of a GREEN alert (in the feed of every member and of staff)."""
+    from tldops.alerts import exchange
+
+    return exchange.misp_event_uuid(_alert(world, role))
+
+
 # A path parameter or body may be a callable of (world, role).
 Case = tuple[dict[str, Any], Any, dict[str, int]]
 EXPECTED: dict[tuple[str, str], Case] = {
@@ -250,6 +257,9 @@ EXPECTED: dict[tuple[str, str], Case] = {
         None,
         members(200),
     ),
+    ("GET", "/alerts/feed/manifest.json"): ({}, None, members(200)),
+    ("GET", "/alerts/feed/hashes.csv"): ({}, None, members(200)),
+    ("GET", "/alerts/feed/{event_uuid}.json"): ({"event_uuid": _event_uuid}, None, members(200)),
     ("POST", "/alerts/import/{fmt}"): (
         {"fmt": "misp"},
         {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from tests.alerts.conftest import raise_as
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import sign_in
 from tldops.alerts.models import Alert
@@ -50,3 +51,26 @@ def test_member_raises_an_amber_alert_and_sees_its_tlp_banner(page, catalog, mak
     page.wait_for_url("**/alerts/")
     row = page.locator("#alerts tr", has_text="Phishing kit on registrar look-alikes")
     expect(row.locator(".tlp-amber")).to_have_text("TLP:AMBER")
+
+
+def test_public_alerts_render_for_a_stranger_without_csp_violation(page, catalog, make_member):
+    """The public list and a public alert in a real browser, nobody signed in: the TLP:CLEAR
+    badge, the title, the author's ccTLD and not their name; the page fixture fails on any
+    Content-Security-Policy violation."""
+    member = make_member(catalog["fr"], name="Ana Lopez")
+    raise_as(
+        member, "CLEAR", title="Open resolver flood", body="Seen **since Monday**.", public=True
+    )
+    raise_as(member, "GREEN", title="Members-only sinkhole")
+    page.goto("/")
+    page.locator("#nav-public-alerts").click()
+    page.wait_for_url("**/public/alerts/")
+    row = page.locator("#public-alerts tr", has_text="Open resolver flood")
+    expect(row.locator(".tlp-clear")).to_have_text("TLP:CLEAR")
+    expect(page.locator("#public-alerts")).not_to_contain_text("Members-only sinkhole")
+    row.get_by_role("link", name="Open resolver flood").click()
+    page.wait_for_url("**/public/alerts/*/")
+    expect(page.locator("#tlp-banner")).to_contain_text("TLP:CLEAR")
+    expect(page.locator("#alert-body strong")).to_have_text("since Monday")
+    expect(page.locator("#alert-from")).to_contain_text(".fr")
+    expect(page.locator("main")).not_to_contain_text("Ana Lopez")

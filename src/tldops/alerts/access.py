@@ -31,24 +31,38 @@ def in_community(person: Person | None) -> bool:
     return person.memberships.filter(status=Membership.Status.ACTIVE).exists()
 
 
+#: The public alerts: TLP:CLEAR and made public by their author. Nothing else is ever public.
+PUBLIC = Q(tlp=Tlp.CLEAR.value, public=True)
+
+
+def public_alerts() -> QuerySet[Alert]:
+    """Every alert a public page may show, whoever looks (signed in or not): TLP:CLEAR and
+    ``public``. A GREEN, AMBER, AMBER+STRICT or RED alert never is, nor a CLEAR one its author
+    did not make public."""
+    return Alert.objects.filter(PUBLIC)
+
+
+def is_public(alert: Alert) -> bool:
+    """Whether a public page may show ``alert`` (the same rule as :func:`public_alerts`)."""
+    return alert.label is Tlp.CLEAR and alert.public
+
+
 def visible_to(reader: Person | None) -> QuerySet[Alert]:
     """Every alert ``reader`` may read (one query when evaluated)."""
-    public = Q(tlp=Tlp.CLEAR.value, public=True)
     if reader is None:
-        return Alert.objects.filter(public)
+        return public_alerts()
     named = Q(tlp=Tlp.RED.value) & (Q(author=reader) | Q(recipients=reader))
     if in_community(reader):
         return Alert.objects.filter(~Q(tlp=Tlp.RED.value) | named).distinct()
-    return Alert.objects.filter(public | named).distinct()
+    return Alert.objects.filter(PUBLIC | named).distinct()
 
 
 def can_read(reader: Person | None, alert: Alert) -> bool:
     """Whether ``reader`` may read ``alert`` (the same rule as :func:`visible_to`)."""
-    label = alert.label
-    if label is Tlp.CLEAR and alert.public:
+    if is_public(alert):
         return True
     if reader is None:
         return False
-    if label is Tlp.RED:
+    if alert.label is Tlp.RED:
         return alert.author_id == reader.pk or alert.recipients.filter(pk=reader.pk).exists()
     return in_community(reader)

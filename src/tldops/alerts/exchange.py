@@ -27,6 +27,7 @@ STIX pattern on a process, a MISP ``yara`` attribute) are skipped and listed in
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
@@ -256,13 +257,30 @@ def _misp_time(moment: datetime) -> str:
     return str(int(moment.timestamp()))
 
 
-def to_misp(alert: Alert) -> str:
-    """``alert`` as a MISP event (JSON ``{"Event": {…}}``): the ``tlp:*`` tag, a distribution no
-    wider than the label, one attribute per indicator (``to_ids``), stable uuids."""
+#: The colours of MISP's TLP taxonomy (``tlp:*`` tags), as a MISP shows them.
+MISP_TLP_COLOURS: dict[Tlp, str] = {
+    Tlp.CLEAR: "#ffffff",
+    Tlp.GREEN: "#33ff00",
+    Tlp.AMBER: "#ffc000",
+    Tlp.AMBER_STRICT: "#ffc000",
+    Tlp.RED: "#ff2b2b",
+}
+#: The colour of our own machine tags (``tldops:category="…"``).
+MISP_TAG_COLOUR = "#0088cc"
+
+
+def misp_event_uuid(alert_id: int) -> str:
+    """The uuid of alert ``alert_id``'s MISP event: the same in every export and in the feed."""
+    return _uuid("misp-event", alert_id)
+
+
+def _misp_head(alert: Alert) -> dict[str, Any]:
+    """The event without its attributes: what a MISP feed's ``manifest.json`` says of it, read
+    from the alert's own columns only (no query beyond the alert and its author's ccTLD)."""
     label = alert.label
     org_key, org_name = _organisation(alert)
-    event = {
-        "uuid": _uuid("misp-event", alert.pk),
+    return {
+        "uuid": misp_event_uuid(alert.pk),
         "info": f"[{label.tag}] {alert.title}",
         "date": alert.created_at.astimezone(UTC).date().isoformat(),
         "timestamp": _misp_time(max(alert.updated_at, alert.created_at)),
@@ -272,15 +290,42 @@ def to_misp(alert: Alert) -> str:
         "distribution": MISP_DISTRIBUTION[label],
         "Orgc": {"name": org_name, "uuid": _uuid("misp-org", org_key)},
         "Tag": [
-            {"name": f"tlp:{label.value.lower()}"},
-            {"name": f'{MISP_TAG_PREFIX}category="{alert.category}"'},
-            {"name": f'{MISP_TAG_PREFIX}kind="{alert.kind}"'},
-            {"name": f'{MISP_TAG_PREFIX}severity="{alert.severity}"'},
+            {"name": f"tlp:{label.value.lower()}", "colour": MISP_TLP_COLOURS[label]},
+            {"name": f'{MISP_TAG_PREFIX}category="{alert.category}"', "colour": MISP_TAG_COLOUR},
+            {"name": f'{MISP_TAG_PREFIX}kind="{alert.kind}"', "colour": MISP_TAG_COLOUR},
+            {"name": f'{MISP_TAG_PREFIX}severity="{alert.severity}"', "colour": MISP_TAG_COLOUR},
         ],
-        "Attribute": [],
     }
+
+
+#: The fields of an event that a MISP feed's ``manifest.json`` carries for it.
+MANIFEST_FIELDS = (
+    "info",
+    "Orgc",
+    "Tag",
+    "date",
+    "analysis",
+    "threat_level_id",
+    "timestamp",
+    "published",
+    "distribution",
+)
+
+
+def misp_manifest_entry(alert: Alert) -> dict[str, Any]:
+    """``alert``'s entry in a MISP feed's ``manifest.json`` (keyed by :func:`misp_event_uuid`):
+    the same values as its event, by construction, so a MISP that compares the manifest's
+    ``timestamp`` with its copy fetches the event again exactly when it changed."""
+    head = _misp_head(alert)
+    return {name: head[name] for name in MANIFEST_FIELDS}
+
+
+def misp_event(alert: Alert) -> dict[str, Any]:
+    """``alert`` as a MISP event (the dict inside ``{"Event": …}``); see :func:`to_misp`."""
+    event = _misp_head(alert)
+    attributes: list[dict[str, Any]] = []
     if alert.body:
-        event["Attribute"].append(
+        attributes.append(
             {
                 "uuid": _uuid("misp-attribute", alert.pk, "body"),
                 "type": "text",
@@ -292,7 +337,7 @@ def to_misp(alert: Alert) -> str:
             }
         )
     for i in _stored(alert):
-        event["Attribute"].append(
+        attributes.append(
             {
                 "uuid": _uuid("misp-attribute", alert.pk, i.kind.value, i.value),
                 "type": i.misp_type,
@@ -303,7 +348,21 @@ def to_misp(alert: Alert) -> str:
                 "timestamp": _misp_time(alert.created_at),
             }
         )
-    return json.dumps({"Event": event}, ensure_ascii=False, indent=2)
+    event["Attribute"] = attributes
+    return event
+
+
+def misp_hash(kind: str, value: str) -> str:
+    """The MD5 of an indicator's value as MISP stores it: a line of a MISP feed's ``hashes.csv``
+    (``<md5>,<event uuid>``), which a MISP reads to correlate without fetching every event."""
+    shown_value = indicators.Indicator(Kind(kind), value).misp_value
+    return hashlib.md5(shown_value.encode(), usedforsecurity=False).hexdigest()
+
+
+def to_misp(alert: Alert) -> str:
+    """``alert`` as a MISP event (JSON ``{"Event": {…}}``): the ``tlp:*`` tag, a distribution no
+    wider than the label, one attribute per indicator (``to_ids``), stable uuids."""
+    return json.dumps({"Event": misp_event(alert)}, ensure_ascii=False, indent=2)
 
 
 def export(alert: Alert, fmt: str) -> str:

@@ -324,6 +324,26 @@ def thread(alert: Alert) -> list[ThreadMessage]:
     return list(alert.thread.select_related("person")[:THREAD_SHOWN])
 
 
+def public_list() -> QuerySet[Alert]:
+    """The alerts a public page shows (:func:`access.public_alerts`), newest first, whoever
+    looks: a member signed in sees on the public page exactly what a stranger sees."""
+    return (
+        access.public_alerts()
+        .select_related("author_tld")
+        .prefetch_related("affected")
+        .order_by("-created_at", "-id")
+    )
+
+
+def get_public(pk: int) -> Alert:
+    """Alert ``pk`` if a public page may show it (:func:`access.is_public`); :class:`NotFound`
+    otherwise, the same answer as for a number that does not exist."""
+    alert = Alert.objects.select_related("author_tld").filter(pk=pk).first()
+    if alert is None or not access.is_public(alert):
+        raise NotFound(_("No public alert %(pk)s.") % {"pk": pk})
+    return alert
+
+
 # --- Reactions and status ----------------------------------------------------------------------
 
 

@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from tldops.alerts import exchange, services, slices
+from tldops.alerts import exchange, feed, services, slices
 from tldops.alerts.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Alert
 from tldops.alerts.services import MAX_AFFECTED, MAX_RECIPIENTS, NOTE_MAX_LENGTH
 from tldops.api.auth import AUTH, actor, require_member
@@ -329,6 +329,79 @@ def export_alert(request: HttpRequest, alert_id: int, fmt: str) -> HttpResponse:
     alert = services.get(require_member(request), alert_id)
     response = HttpResponse(exchange.export(alert, fmt), content_type=exchange.content_type(fmt))
     response["Content-Disposition"] = f'attachment; filename="{exchange.filename(alert, fmt)}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- The member's MISP feed ----------------------------------------------------------------------
+
+
+def _feed_answer(parts: Any, content_type: str) -> StreamingHttpResponse:
+    """A feed document, sent as it is generated (the manifest of 10,000 alerts is never held
+    whole in memory), for this caller only."""
+    response = StreamingHttpResponse(parts, content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _document(description: str, content_type: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "responses": {
+            "200": {"description": description, "content": {content_type: {"schema": schema}}}
+        }
+    }
+
+
+@router.get(
+    "/alerts/feed/manifest.json",
+    response={**errors(*AUTH_ERRORS)},
+    summary="Your MISP feed: manifest.json",
+    openapi_extra=_document(
+        '`{"<event uuid>": {info, Orgc, Tag, date, analysis, threat_level_id, timestamp, '
+        "published, distribution}, …}`",
+        "application/json",
+        {"type": "object"},
+    ),
+)
+def feed_manifest(request: HttpRequest) -> StreamingHttpResponse:
+    """The manifest of your MISP feed: one entry per alert you may read (TLP applies: the RED
+    alerts that named you, no other), keyed by the uuid of its MISP event. In your MISP: Sync
+    Actions → Feeds → Add feed, URL `…/api/v1/alerts/feed`, source format MISP Feed, header
+    `Authorization: Bearer <your token>` (docs/alerts.md). Members and staff."""
+    return _feed_answer(feed.manifest(require_member(request)), "application/json")
+
+
+@router.get(
+    "/alerts/feed/hashes.csv",
+    response={**errors(*AUTH_ERRORS)},
+    summary="Your MISP feed: hashes.csv",
+    openapi_extra=_document(
+        "`<md5 of a value>,<event uuid>` per indicator of your feed's alerts.",
+        "text/csv",
+        {"type": "string"},
+    ),
+)
+def feed_hashes(request: HttpRequest) -> StreamingHttpResponse:
+    """For your MISP's feed cache: one line per indicator of the alerts in your feed."""
+    return _feed_answer(feed.hashes(require_member(request)), "text/csv; charset=utf-8")
+
+
+@router.get(
+    "/alerts/feed/{event_uuid}.json",
+    response={**errors(404, *AUTH_ERRORS)},
+    summary="Your MISP feed: one event",
+    openapi_extra=_document(
+        'The MISP event (`{"Event": {…}}`) of an alert in your feed.',
+        "application/json",
+        {"type": "object"},
+    ),
+)
+def feed_event(request: HttpRequest, event_uuid: str) -> HttpResponse:
+    """The MISP event of an alert you may read, as `GET /alerts/{id}/export/misp` gives it (the
+    same uuid as in the manifest); 404 for a uuid not in your feed, whether its alert exists or
+    not."""
+    alert = feed.event(require_member(request), event_uuid)
+    response = HttpResponse(exchange.to_misp(alert), content_type="application/json")
     response["Cache-Control"] = "private, no-store"
     return response
 

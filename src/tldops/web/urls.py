@@ -8,6 +8,7 @@ from tldops.web.views import alerts as alert_views
 from tldops.web.views import catalog_editor as catalog_views
 from tldops.web.views import lists as list_views
 from tldops.web.views import own_settings
+from tldops.web.views import public_alerts as public_alert_views
 from tldops.web.views import reachability as reach_views
 from tldops.web.views import repository as repository_views
 from tldops.web.views import staff_home as staff_views
@@ -75,6 +76,9 @@ urlpatterns = [
     path("alerts/<int:pk>/react/", alert_views.alert_react, name="alert_react"),
     path("alerts/<int:pk>/status/", alert_views.alert_status, name="alert_status"),
     path("alerts/<int:pk>/indicators/", alert_views.alert_indicators, name="alert_indicators"),
+    # Public alerts (tldops.web.views.public_alerts): TLP:CLEAR and made public only, for anyone.
+    path("public/alerts/", public_alert_views.public_alert_list, name="public_alerts"),
+    path("public/alerts/<int:pk>/", public_alert_views.public_alert_detail, name="public_alert"),
     # Reachability checks (tldops.web.views.reachability).
     path("reachable/<str:token>/", reach_views.answer, name="reachable"),
     path("reachability/", reach_views.report, name="reachability"),
