@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tldops.alerts import access, indicators
+from tldops.alerts import access, indicators, notify
 from tldops.alerts.models import (
     BODY_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -224,6 +224,7 @@ def raise_alert(author: Person, data: AlertInput, *, actor: Actor) -> Alert:
             else f"Alert {alert.pk} raised ({label.tag}): {title}"
         )
         record(actor, "alert-raised", summary, after={"alert": alert.pk, "tlp": label.value})
+        notify.on_raised(alert)  # personal filters: notifications and digest items
     return alert
 
 
