@@ -80,6 +80,9 @@ LOWEST_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/alerts/{alert_id}/indicators"): MEMBER,  # its author
     ("GET", "/alerts/{alert_id}/export/{fmt}"): MEMBER,  # those who may read it (TLP)
     ("POST", "/alerts/import/{fmt}"): MEMBER,
+    ("GET", "/alerts/filters"): MEMBER,  # one's own
+    ("POST", "/alerts/filters"): MEMBER,
+    ("DELETE", "/alerts/filters/{filter_id}"): MEMBER,  # one's own only: 404 otherwise
     # Staff: the secretariat and the standing committee.
     ("DELETE", "/directory/contacts/{membership_id}"): STAFF,
     ("GET", "/invitations"): STAFF,
