@@ -153,11 +153,12 @@ def test_alert_filters_through_the_api(community, clients):
     assert made.status_code == 201
     assert made.data["tlds"] == ["xn--p1ai"] and made.data["mode"] == "digest"
     listed = jan.get("/alerts/filters")
-    assert listed.status_code == 200 and [f["id"] for f in listed.data] == [made.data["id"]]
-    assert marc.get("/alerts/filters").data == []  # one's own filters only
+    assert listed.status_code == 200 and listed.data["count"] == 1
+    assert [f["id"] for f in listed.data["items"]] == [made.data["id"]]
+    assert marc.get("/alerts/filters").data["items"] == []  # one's own filters only
     # Nobody deletes another's filter: 404, and it stays.
     assert marc.call("DELETE", f"/alerts/filters/{made.data['id']}").status_code == 404
-    assert len(jan.get("/alerts/filters").data) == 1
+    assert jan.get("/alerts/filters").data["count"] == 1
     assert jan.call("DELETE", f"/alerts/filters/{made.data['id']}").status_code == 200
-    assert jan.get("/alerts/filters").data == []
+    assert jan.get("/alerts/filters").data["count"] == 0
     assert clients["pending"].get("/alerts/filters").status_code == 403

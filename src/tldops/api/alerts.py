@@ -154,11 +154,12 @@ class FilterIn(InputSchema):
     response={200: list[FilterOut], **errors(*AUTH_ERRORS)},
     summary="Your alert filters",
 )
-def list_filters(request: HttpRequest) -> list[dict[str, Any]]:
-    """Your personal alert filters: the alerts that reach you by a personal mail at once
-    (`immediate`) or in a daily digest (`digest`), in addition to the list's copy. TLP still
-    decides: a RED alert reaches only the people it names."""
-    return [notify.describe(f) for f in notify.list_filters(require_member(request))]
+@paginate(Pagination)
+def list_filters(request: HttpRequest) -> Shaped:
+    """Your personal alert filters, `{"items", "count"}`: the alerts that reach you by a personal
+    mail at once (`immediate`) or in a daily digest (`digest`), in addition to the list's copy.
+    TLP still decides: a RED alert reaches only the people it names."""
+    return Shaped(notify.list_filters(require_member(request)), notify.describe)
 
 
 @router.post(
