@@ -185,6 +185,8 @@ MAX_MESSAGE_SIZE = SOURCE.int("MAX_MESSAGE_SIZE", 25 * 1024 * 1024)
 # ALERT_MAX_INDICATORS distinct indicators (an attachment is also bound by MAX_MESSAGE_SIZE).
 ALERT_UPLOAD_MAX_BYTES = SOURCE.int("ALERT_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
 ALERT_MAX_INDICATORS = SOURCE.int("ALERT_MAX_INDICATORS", 1_000_000)
+# Personal alert digests (alerts.notify): sent once a day, at or after this hour (UTC, 0-23).
+ALERT_DIGEST_HOUR = SOURCE.int("ALERT_DIGEST_HOUR", 7)
 
 # The mailing list (lists app). Its members are exactly the directory's active members.
 LIST_NAME = SOURCE.get("LIST_NAME", "TLD-OPS")

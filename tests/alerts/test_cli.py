@@ -65,3 +65,33 @@ def test_bad_input_lists_every_problem_and_stores_nothing(community):
     assert not Alert.objects.exists()
     with pytest.raises(CommandError, match="Nobody in the directory"):
         run("list", "--as", "who@nowhere.example")
+
+
+def test_alert_filters_from_the_command_line(community):
+    assert run("filters", "--as", "jan@nic.nl", "--format", "json").strip() == "[]"
+    made = json.loads(
+        run(
+            "filters", "--as", "jan@nic.nl", "--add", "--category", "ddos", "--category",
+            "phishing", "--tld", "рф", "--min-severity", "high", "--mode", "digest",
+            "--format", "json",
+        )
+    )  # fmt: skip
+    assert made == [
+        {
+            "id": made[0]["id"],
+            "categories": ["ddos", "phishing"],
+            "tlds": ["xn--p1ai"],
+            "min_severity": "high",
+            "mode": "digest",
+        }
+    ]
+    table = run("filters", "--as", "jan@nic.nl")
+    assert "ddos phishing" in table and "xn--p1ai" in table
+    with pytest.raises(CommandError) as caught:
+        run("filters", "--as", "jan@nic.nl", "--add", "--category", "spam", "--mode", "sometimes")
+    assert "category" in str(caught.value) and "mode" in str(caught.value)
+    with pytest.raises(CommandError):  # not marc's filter
+        run("filters", "--as", "marc@nic.fr", "--delete", str(made[0]["id"]))
+    assert len(json.loads(run("filters", "--as", "jan@nic.nl", "--format", "json"))) == 1
+    out = run("filters", "--as", "jan@nic.nl", "--delete", str(made[0]["id"]), "--format", "json")
+    assert json.loads(out) == []

@@ -142,3 +142,23 @@ def test_a_staff_token_without_the_second_factor_has_no_staff_power_over_alerts(
     assert weak.post(f"/alerts/{alert.pk}/status", {"status": "resolved"}).status_code == 403
     strong = clients["secretariat"]
     assert strong.post(f"/alerts/{alert.pk}/status", {"status": "resolved"}).status_code == 200
+
+
+def test_alert_filters_through_the_api(community, clients):
+    jan, marc = clients["member"], clients["colleague"]
+    bad = jan.post("/alerts/filters", {"categories": ["spam"], "tlds": ["zz-nope"], "mode": "x"})
+    assert bad.status_code == 400
+    assert {e["field"] for e in bad.data["errors"]} == {"categories", "tlds", "mode"}
+    made = jan.post("/alerts/filters", {"categories": ["ddos"], "tlds": ["рф"], "mode": "digest"})
+    assert made.status_code == 201
+    assert made.data["tlds"] == ["xn--p1ai"] and made.data["mode"] == "digest"
+    listed = jan.get("/alerts/filters")
+    assert listed.status_code == 200 and listed.data["count"] == 1
+    assert [f["id"] for f in listed.data["items"]] == [made.data["id"]]
+    assert marc.get("/alerts/filters").data["items"] == []  # one's own filters only
+    # Nobody deletes another's filter: 404, and it stays.
+    assert marc.call("DELETE", f"/alerts/filters/{made.data['id']}").status_code == 404
+    assert jan.get("/alerts/filters").data["count"] == 1
+    assert jan.call("DELETE", f"/alerts/filters/{made.data['id']}").status_code == 200
+    assert jan.get("/alerts/filters").data["count"] == 0
+    assert clients["pending"].get("/alerts/filters").status_code == 403

@@ -83,6 +83,9 @@ LOWEST_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/alerts/feed/manifest.json"): MEMBER,  # the alerts the caller may read (TLP)
     ("GET", "/alerts/feed/hashes.csv"): MEMBER,
     ("GET", "/alerts/feed/{event_uuid}.json"): MEMBER,
+    ("GET", "/alerts/filters"): MEMBER,  # one's own
+    ("POST", "/alerts/filters"): MEMBER,
+    ("DELETE", "/alerts/filters/{filter_id}"): MEMBER,  # one's own only: 404 otherwise
     # Staff: the secretariat and the standing committee.
     ("DELETE", "/directory/contacts/{membership_id}"): STAFF,
     ("GET", "/invitations"): STAFF,

@@ -117,6 +117,13 @@ def _failed_delivery(world: Any, role: str) -> dict[str, list[int]]:
     return {"ids": [delivery.pk]}
 
 
+def _alert_filter(world: Any, role: str) -> int:
+    """An alert filter of the caller (the member's for the callers without an account)."""
+    from tldops.alerts.models import AlertFilter
+
+    return AlertFilter.objects.create(person=getattr(world, role, None) or world.member).pk
+
+
 # (method, path) -> (path parameters, body or query, expected status per role).
 def _alert(world: Any, role: str) -> int:
     """A GREEN alert raised by the caller (the member for the callers without an account): its
@@ -235,6 +242,9 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/mail/retry"): ({}, _failed_delivery, staff(200)),
     ("GET", "/alerts"): ({}, None, members(200)),
+    ("GET", "/alerts/filters"): ({}, None, members(200)),
+    ("POST", "/alerts/filters"): ({}, {"categories": ["ddos"], "mode": "digest"}, members(201)),
+    ("DELETE", "/alerts/filters/{filter_id}"): ({"filter_id": _alert_filter}, None, members(200)),
     ("GET", "/alerts/{alert_id}"): ({"alert_id": _alert}, None, members(200)),
     ("POST", "/alerts"): ({}, {"title": "Flood", "category": "ddos", "tlp": "GREEN"}, members(201)),
     ("POST", "/alerts/{alert_id}/reactions"): (

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from tests.alerts.conftest import raise_as
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import sign_in
-from tldops.alerts.models import Alert
+from tldops.alerts.models import Alert, AlertFilter
 
 
 def test_member_raises_an_amber_alert_and_sees_its_tlp_banner(page, catalog, make_member):
@@ -74,3 +74,36 @@ def test_public_alerts_render_for_a_stranger_without_csp_violation(page, catalog
     expect(page.locator("#alert-body strong")).to_have_text("since Monday")
     expect(page.locator("#alert-from")).to_contain_text(".fr")
     expect(page.locator("main")).not_to_contain_text("Ana Lopez")
+
+
+def test_member_adds_and_deletes_an_alert_filter(page, catalog, make_member):
+    member = make_member(catalog["fr"], name="Ana Lopez")
+    page.goto("/login/")
+    sign_in(page, member.email, PASSWORD)
+    page.wait_for_url("**/home/")
+    page.goto("/alerts/")
+    page.locator("#alert-filters-link").click()
+    page.wait_for_url("**/alerts/filters/")
+    expect(page.locator("#no-filters")).to_be_visible()
+
+    page.locator("#filter-tlds").fill("fr, nowhere")
+    page.get_by_label("DDoS").check()
+    page.locator("#filter-form button[type=submit]").click()
+    # The unknown ccTLD is said beside its field, what was typed kept, nothing stored.
+    expect(page.locator("#form-errors")).to_be_visible()
+    expect(page.locator("#filter-tlds")).to_have_value("fr, nowhere")
+    expect(page.get_by_label("DDoS")).to_be_checked()
+    assert not AlertFilter.objects.exists()
+
+    page.locator("#filter-tlds").fill("fr")
+    page.locator("#filter-mode").select_option("digest")
+    page.locator("#filter-form button[type=submit]").click()
+    page.wait_for_url("**/alerts/filters/")
+    expect(page.get_by_role("status")).to_contain_text("Your alert filter is saved.")
+    row = page.locator("#alert-filters tbody tr")
+    expect(row).to_contain_text(".fr")
+    expect(row).to_contain_text("daily digest")
+    row.get_by_role("button", name="Delete").click()
+    page.wait_for_url("**/alerts/filters/")
+    expect(page.locator("#no-filters")).to_be_visible()
+    assert not AlertFilter.objects.exists()

@@ -10,7 +10,7 @@ from django.test import Client
 from tests.alerts.conftest import World, build_community, raise_as
 from tests.alerts.test_services import EXPECTED
 from tests.web.conftest import code_for, confirmed_device, sign_in
-from tldops.alerts.models import Alert, Indicator, Reaction
+from tldops.alerts.models import Alert, AlertFilter, Indicator, Reaction
 from tldops.directory.models import Person
 
 #: A title per label, none a part of another nor of any page's own text.
@@ -340,3 +340,40 @@ def test_the_menu_links_to_the_alerts_for_members_and_staff(world):
     assert 'id="nav-alerts"' in client_for(world.jan).get("/home/").content.decode()
     assert 'id="nav-alerts"' in client_for(world.chair).get("/home/").content.decode()
     assert 'id="nav-alerts"' not in Client().get("/").content.decode()
+
+
+def test_alert_filters_page(world):
+    jan, marc = client_for(world.jan), client_for(world.marc)
+    page = jan.get("/alerts/")
+    assert b'href="/alerts/filters/"' in page.content
+    page = jan.get("/alerts/filters/")
+    assert page.status_code == 200 and b'id="no-filters"' in page.content
+    assert "no-store" in page["Cache-Control"]
+    bad = jan.post(
+        "/alerts/filters/",
+        {"categories": ["spam"], "tlds": "fr, not-a-tld", "min_severity": "huge", "mode": "x"},
+    )
+    assert bad.status_code == 400
+    body = bad.content.decode()
+    assert body.count('class="error"') == 4 and 'value="fr, not-a-tld"' in body
+    assert not AlertFilter.objects.exists()
+    made = jan.post(
+        "/alerts/filters/",
+        {"categories": ["ddos"], "tlds": "fr рф", "min_severity": "high", "mode": "digest"},
+    )
+    assert made.status_code == 302
+    (flt,) = AlertFilter.objects.filter(person=world.jan)
+    assert sorted(t.alabel for t in flt.tlds.all()) == ["fr", "xn--p1ai"]
+    listed = jan.get("/alerts/filters/").content.decode()
+    assert f'id="filter-{flt.pk}"' in listed and ".xn--p1ai" in listed
+    assert marc.post(f"/alerts/filters/{flt.pk}/delete/").status_code == 404
+    assert f'id="filter-{flt.pk}"' not in marc.get("/alerts/filters/").content.decode()
+    assert AlertFilter.objects.filter(pk=flt.pk).exists()
+    assert jan.get(f"/alerts/filters/{flt.pk}/delete/").status_code == 405
+    assert jan.post(f"/alerts/filters/{flt.pk}/delete/").status_code == 302
+    assert not AlertFilter.objects.exists()
+    # CSRF: a post without the token is refused.
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(world.jan.user)
+    assert strict.post("/alerts/filters/", {"mode": "digest"}).status_code == 403
+    assert not AlertFilter.objects.exists()

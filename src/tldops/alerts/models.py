@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from tldops.alerts.tlp import Tlp
 from tldops.catalog.models import Tld
 from tldops.directory.models import Person
+from tldops.mail.models import OutboundMessage
 
 TITLE_MAX_LENGTH = 200
 BODY_MAX_LENGTH = 100_000
@@ -218,3 +219,75 @@ class AlertSlice(models.Model):
 
     def __str__(self) -> str:
         return f"alert {self.alert_id}: {self.names} name(s) under ccTLD #{self.tld_id}"
+
+
+#: How many personal filters one person may keep (each is checked on every alert raised).
+MAX_FILTERS_PER_PERSON = 20
+
+
+class AlertFilter(models.Model):
+    """A member's personal filter (:mod:`tldops.alerts.notify`): the alerts of these categories
+    (empty: all), affecting one of these ccTLDs (empty: all), of at least this severity, reach the
+    member at once by a personal mail (``immediate``) or in their daily alert digest (``digest``),
+    in addition to the list's copy. Who may read the alert still decides (TLP)."""
+
+    class Mode(models.TextChoices):
+        IMMEDIATE = "immediate", _("immediately, one mail per alert")
+        DIGEST = "digest", _("in a daily digest")
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="alert_filters")
+    # Values of Alert.Category; empty: every category.
+    categories = models.JSONField(default=list, blank=True)
+    # Empty: every alert; otherwise an alert matches if any of its affected ccTLDs is here.
+    tlds = models.ManyToManyField(Tld, blank=True, related_name="+")
+    min_severity = models.CharField(
+        max_length=10, choices=Alert.Severity.choices, default=Alert.Severity.LOW
+    )
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.IMMEDIATE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["person", "id"]
+
+    def __str__(self) -> str:
+        return f"alert filter {self.pk} of person {self.person_id} ({self.mode})"
+
+
+class AlertDigestItem(models.Model):
+    """An alert waiting for a person's next daily alert digest; deleted once sent."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["person", "alert"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "alert"], name="uniq_alert_digest_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"alert {self.alert_id} for person {self.person_id}'s digest"
+
+
+class AlertDigest(models.Model):
+    """One alert digest sent to one person on one day (UTC). The unique (person, day) is the
+    claim, as for the list's digests: of two workers only the first commits."""
+
+    person = models.ForeignKey(Person, null=True, on_delete=models.SET_NULL, related_name="+")
+    day = models.DateField()
+    count = models.PositiveIntegerField()
+    outbound = models.ForeignKey(
+        OutboundMessage, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "person"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "day"], name="one_alert_digest_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"alert digest of {self.day} for person {self.person_id}"

@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tldops.alerts import access, indicators, mailing, slices
+from tldops.alerts import access, indicators, mailing, notify, slices
 from tldops.alerts.models import (
     BODY_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -232,6 +232,7 @@ def raise_alert(author: Person, data: AlertInput, *, actor: Actor, publish: bool
         record(actor, "alert-raised", summary, after={"alert": alert.pk, "tlp": label.value})
         if publish:
             mailing.publish(alert)
+        notify.on_raised(alert)  # personal filters: notifications and digest items
     return alert
 
 

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from tldops.alerts import exchange, feed, services, slices
-from tldops.alerts.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Alert
+from tldops.alerts import exchange, feed, notify, services, slices
+from tldops.alerts.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Alert, AlertFilter
 from tldops.alerts.services import MAX_AFFECTED, MAX_RECIPIENTS, NOTE_MAX_LENGTH
 from tldops.api.auth import AUTH, actor, require_member
 from tldops.api.schemas import AUTH_ERRORS, InputSchema, Pagination, Shaped, errors
@@ -162,6 +162,74 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> Shaped:
     person = require_member(request)
     rows = services.search(person, services.Filters(**filters.dict())).prefetch_related("affected")
     return Shaped(rows, _alert)
+
+
+# --- Personal filters (declared before /alerts/{alert_id}) ----------------------------------------
+
+
+class FilterOut(Schema):
+    id: int
+    categories: list[str] = Field(description="Categories it matches; empty: every category.")
+    tlds: list[str] = Field(description="A-labels; empty: every alert. Any affected one matches.")
+    min_severity: str = Field(description="low, medium, high or critical: this and above.")
+    mode: str = Field(description="immediate (one mail per alert) or digest (one mail a day).")
+    created_at: datetime
+
+
+class FilterIn(InputSchema):
+    categories: list[str] = Field(
+        default_factory=list,
+        max_length=len(Alert.Category.values),
+        description="ddos, phishing, malware, hijack, vulnerability, outage, other; empty: all.",
+    )
+    tlds: list[str] = Field(
+        default_factory=list,
+        max_length=notify.MAX_FILTER_TLDS,
+        description="ccTLDs (fr, рф, xn--p1ai); empty: all.",
+    )
+    min_severity: str = Field("low", max_length=20, description="low, medium, high or critical.")
+    mode: str = Field(AlertFilter.Mode.IMMEDIATE, max_length=20, description="immediate or digest.")
+
+
+@router.get(
+    "/alerts/filters",
+    response={200: list[FilterOut], **errors(*AUTH_ERRORS)},
+    summary="Your alert filters",
+)
+@paginate(Pagination)
+def list_filters(request: HttpRequest) -> Shaped:
+    """Your personal alert filters, `{"items", "count"}`: the alerts that reach you by a personal
+    mail at once (`immediate`) or in a daily digest (`digest`), in addition to the list's copy.
+    TLP still decides: a RED alert reaches only the people it names."""
+    return Shaped(notify.list_filters(require_member(request)), notify.describe)
+
+
+@router.post(
+    "/alerts/filters",
+    response={201: FilterOut, **errors(400, *AUTH_ERRORS)},
+    summary="Add an alert filter",
+)
+def add_filter(request: HttpRequest, body: FilterIn) -> tuple[int, dict[str, Any]]:
+    """Add a personal alert filter (at most 20 each); every problem reported at once, nothing
+    stored then."""
+    person = require_member(request)
+    flt = notify.save_filter(person, notify.FilterInput(**body.dict()), actor=actor(request))
+    return 201, notify.describe(flt)
+
+
+class Deleted(Schema):
+    deleted: int
+
+
+@router.delete(
+    "/alerts/filters/{filter_id}",
+    response={200: Deleted, **errors(404, *AUTH_ERRORS)},
+    summary="Delete one of your alert filters",
+)
+def delete_filter(request: HttpRequest, filter_id: int) -> dict[str, int]:
+    """Delete one of your filters; 404 for a filter that is not yours, whether it exists or not."""
+    notify.delete_filter(require_member(request), filter_id, actor=actor(request))
+    return {"deleted": filter_id}
 
 
 @router.get(

@@ -7,7 +7,8 @@ recovery), once an hour sends the invitation reminders that are due
 (:func:`tldops.alerts.slices.run_due`), once a minute runs the periodic schedules (the monthly contact
 repository, :func:`tldops.repository.editions.run_due`; the reachability challenges, reminders and
 escalations, :func:`tldops.repository.reachability.run_due`; the list's daily digests,
-:func:`tldops.lists.digest.run_due`), then delivers the outbox
+:func:`tldops.lists.digest.run_due`; the personal alert digests,
+:func:`tldops.alerts.notify.run_due`), then delivers the outbox
 (:func:`tldops.mail.outbox.deliver_due`), so what the first two queued leaves in the same round. Every job
 is idempotent and claims its rows before working on them, so rounds may overlap across processes,
 and a worker killed at any point resumes where the database says it was.
@@ -80,7 +81,7 @@ class Worker:
         ``deliverer``: the :class:`~tldops.mail.outbox.Deliverer` to deliver with (a running
         worker keeps one); without it the round makes its own and closes its connections."""
         # lazy: this module is imported by fresh processes before django.setup()
-        from tldops.alerts import slices
+        from tldops.alerts import notify, slices
         from tldops.directory import actions, bounces
         from tldops.lists import digest
         from tldops.mail import intake, outbox
@@ -104,6 +105,7 @@ class Worker:
                 self._job("repository", report, editions.run_due)
                 self._job("reachability", report, reachability.run_due)
                 self._job("digest", report, digest.run_due)
+                self._job("alert-digest", report, notify.run_due)
                 self._last_schedules = now
             deliver = outbox.deliver_due if deliverer is None else deliverer.deliver_due  # type: ignore[attr-defined]
             report.delivered = self._job("deliver", report, deliver, DELIVERY_BATCH) or 0

@@ -4,6 +4,7 @@
 from django.urls import path
 
 from tldops.web import views
+from tldops.web.views import alert_filters as alert_filter_views
 from tldops.web.views import alerts as alert_views
 from tldops.web.views import catalog_editor as catalog_views
 from tldops.web.views import lists as list_views
@@ -72,6 +73,12 @@ urlpatterns = [
     # Alerts (tldops.web.views.alerts): never in the page cache, always private, no-store.
     path("alerts/", alert_views.alert_list, name="alerts"),
     path("alerts/new/", alert_views.alert_new, name="alert_new"),
+    path("alerts/filters/", alert_filter_views.alert_filters, name="alert_filters"),
+    path(
+        "alerts/filters/<int:pk>/delete/",
+        alert_filter_views.alert_filter_delete,
+        name="alert_filter_delete",
+    ),
     path("alerts/<int:pk>/", alert_views.alert_detail, name="alert"),
     path("alerts/<int:pk>/react/", alert_views.alert_react, name="alert_react"),
     path("alerts/<int:pk>/status/", alert_views.alert_status, name="alert_status"),

@@ -1,4 +1,4 @@
-"""``tldops alert raise|list|show|react|close|status|export|import``: the command line's door onto
+"""``tldops alert raise|list|show|react|close|status|export|import|filters``: the command line's door onto
 :mod:`tldops.alerts.services`.
 
 The command line runs on the server, as its operator; TLP still applies. Every subcommand acts as
@@ -17,8 +17,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from tldops.alerts import exchange, services, slices
-from tldops.alerts.models import Alert, Reaction
+from tldops.alerts import exchange, notify, services, slices
+from tldops.alerts.models import Alert, AlertFilter, Reaction
 from tldops.cli import EXIT_NOT_FOUND, add_format_argument, fail
 from tldops.directory.management.common import cli_actor, error, no_rows, write_rows
 from tldops.directory.models import Person
@@ -106,6 +106,38 @@ def add_subcommands(sub: Any, make: Callable[..., argparse.ArgumentParser]) -> N
     p.add_argument("--to", action="append", default=[], metavar="EMAIL", help="RED: a reader.")
     p.add_argument("--to-affected", action="store_true", help="RED: the affected ccTLDs' contacts.")
     p.add_argument("--dry-run", action="store_true", help="Read the document, store nothing.")
+
+    p = make(
+        sub,
+        "filters",
+        "A person's personal alert filters: list them, --add one or --delete one.",
+        "Examples:\n"
+        "  tldops alert filters --as jan@nic.nl\n"
+        "  tldops alert filters --as jan@nic.nl --add --category ddos --tld nl "
+        "--min-severity high --mode digest\n"
+        "  tldops alert filters --as jan@nic.nl --delete 12",
+    )
+    p.add_argument("--as", dest="as_", metavar="EMAIL", required=True, help="Whose filters.")
+    action = p.add_mutually_exclusive_group()
+    action.add_argument("--add", action="store_true", help="Add a filter (then list them).")
+    action.add_argument("--delete", type=int, metavar="ID", help="Delete filter ID (theirs).")
+    p.add_argument(
+        "--category",
+        action="append",
+        default=[],
+        metavar="CATEGORY",
+        help="Repeatable; none: every category. " + ", ".join(Alert.Category.values) + ".",
+    )
+    p.add_argument(
+        "--tld", action="append", default=[], metavar="TLD", help="Repeatable; none: all."
+    )
+    p.add_argument("--min-severity", default="low", help="low, medium, high or critical.")
+    p.add_argument(
+        "--mode",
+        default=AlertFilter.Mode.IMMEDIATE,
+        help="immediate (one mail per alert) or digest (one mail a day).",
+    )
+    add_format_argument(p)
 
     p = make(sub, "close", "Mark an alert resolved (its author or staff).")
     p.add_argument("id", type=int)
@@ -314,6 +346,40 @@ def _import(command: BaseCommand, options: dict[str, Any]) -> None:
     )
 
 
+FILTER_COLUMNS = ["id", "categories", "tlds", "min_severity", "mode"]
+
+
+def _filters(command: BaseCommand, options: dict[str, Any]) -> None:
+    person = _person(options["as_"])
+    if options["delete"] is not None:
+        notify.delete_filter(person, options["delete"], actor=cli_actor())
+        command.stderr.write(_("Alert filter %(pk)d deleted.") % {"pk": options["delete"]})
+    elif options["add"]:
+        data = notify.FilterInput(
+            categories=options["category"],
+            tlds=options["tld"],
+            min_severity=options["min_severity"],
+            mode=options["mode"],
+        )
+        flt = notify.save_filter(person, data, actor=cli_actor())
+        command.stderr.write(_("Alert filter %(pk)d added.") % {"pk": flt.pk})
+    shown = [
+        {k: v for k, v in notify.describe(f).items() if k != "created_at"}
+        for f in notify.list_filters(person)
+    ]
+    if options["format"] == "json":  # lists as lists, for scripts
+        command.stdout.write(json.dumps(shown, ensure_ascii=False, indent=2))
+        return
+    # For a table or CSV, an empty list (every category, every ccTLD) shows as "*".
+    rows = [
+        {k: (" ".join(v) or "*") if isinstance(v, list) else v for k, v in row.items()}
+        for row in shown
+    ]
+    if not rows and no_rows(command, options["format"], _("No alert filter.")):
+        return
+    write_rows(command, rows, FILTER_COLUMNS, options["format"], title=_("Alert filters"))
+
+
 HANDLERS: dict[str, Callable[[BaseCommand, dict[str, Any]], None]] = {
     "raise": _raise,
     "list": _list,
@@ -323,4 +389,5 @@ HANDLERS: dict[str, Callable[[BaseCommand, dict[str, Any]], None]] = {
     "close": _status,
     "export": _export,
     "import": _import,
+    "filters": _filters,
 }

@@ -1,5 +1,6 @@
 """``tldops alert``: security alerts from the command line. ``raise``, ``list``, ``show``,
-``react``, ``close`` and ``status`` are in :mod:`tldops.alerts.management.cli_actions`; ``split``
+``react``, ``close``, ``status``, ``export``, ``import`` and ``filters`` are in
+:mod:`tldops.alerts.management.cli_actions`; ``split``
 (a list of domain names split by ccTLD, the same splitter that sends each ccTLD its slice of an
 alert) is here."""
 
@@ -84,7 +85,7 @@ class Command(BaseCommand):
         cli_actions.add_subcommands(sub, subcommand)
 
     def handle(self, *args: object, **options: object) -> None:
-        if cli_actions.run(self, options):  # raise, list, show, react, close, status, export, import
+        if cli_actions.run(self, options):  # raise, list, show, react, close, status, …, filters
             return
         getattr(self, "do_" + str(options["action"]))(options)
 
