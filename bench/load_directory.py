@@ -1,17 +1,20 @@
-"""Benchmark: the coverage page, the member directory and the API's directory listing under load.
+"""Benchmark: the coverage page, the member directory, the alert pages and the API under load.
 
     .venv/bin/python bench/load_directory.py            # full run, writes docs/benchmarks.md
     .venv/bin/python bench/load_directory.py --duration 3 --no-docs   # a quick look
 
 One run:
 1. seeds two fresh data directories (temporary, under --workdir) through bench/seed.py: 100 and
-   1,000 active members over the 309 delegated ccTLDs;
+   1,000 active members over the 309 delegated ccTLDs, with 10 alerts a member (1,000 and
+   10,000; issue 10) and 20 members signed in, one for each client;
 2. counts the SQL queries of each page in both (bench/queries.py): they must be equal (no N+1);
 3. starts ``tldops run`` on the 1,000-member directory, on free loopback ports, and waits for it;
 4. for each page runs ``wrk -t2 -c20 -d15s`` (after a short unrecorded warm-up) with
-   bench/wrk_report.lua, which prints p50/p95/p99 and requests/s as JSON;
+   bench/wrk_report.lua, which prints p50/p95/p99 and requests/s as JSON; the alert pages go
+   through the 20 members' sessions (or API tokens) in turn, each with alerts that member may
+   read, TLP:RED ones that named them included;
 5. stops the server (SIGTERM to the process group it started) and writes the results into the
-   section of docs/benchmarks.md between the ``directory-load`` markers.
+   sections of docs/benchmarks.md between the ``directory-load`` and ``alerts-load`` markers.
 
 Everything talks to 127.0.0.1 only and runs for fixed durations. Needs wrk (``apt-get install wrk``).
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import platform
@@ -46,10 +50,12 @@ SEQUENTIAL = 5  # requests timed one at a time before the load
 WRK_TIMEOUT = "30s"  # slower answers count as timeouts and leave wrk's latency statistics
 START = "<!-- directory-load:start (written by bench/load_directory.py) -->"
 END = "<!-- directory-load:end -->"
+ALERTS_START = "<!-- alerts-load:start (written by bench/load_directory.py) -->"
+ALERTS_END = "<!-- alerts-load:end -->"
 
 sys.path.insert(0, str(BENCH))
 import report  # noqa: E402
-from queries import PAGES  # noqa: E402  (the same pages, counted in-process)
+from queries import ALERT_PAGES, PAGES  # noqa: E402  (the same pages, counted in-process)
 
 
 def log(message: str) -> None:
@@ -84,16 +90,20 @@ def run_json(cmd: list[str], env: dict[str, str], *, timeout: float) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def seed(data_dir: Path, members: int) -> dict:
+def seed(data_dir: Path, members: int, alerts: int = 0, clients: int = 0) -> dict:
     saved = data_dir / "seed.json"  # what seed.py printed, so that --reuse can skip seeding
     if saved.exists():
         log(f"reusing the {members} members seeded in {data_dir}")
         return json.loads(saved.read_text())
-    log(f"seeding {members} members into {data_dir}")
+    log(f"seeding {members} members, {alerts} alerts into {data_dir}")
     env = bench_env(data_dir, members)
     cmd = [sys.executable, str(BENCH / "seed.py"), "--members", str(members)]
+    cmd += ["--alerts", str(alerts), "--clients", str(clients)]
     result = run_json(cmd, env, timeout=1800)
-    log(f"  {result['members']} active members in {result['seconds']} s")
+    log(
+        f"  {result['members']} active members, {result.get('alerts', 0)} alerts "
+        f"in {result['seconds']} s"
+    )
     saved.write_text(json.dumps(result))
     return result
 
@@ -108,6 +118,10 @@ def count_queries(data_dir: Path, members: int, seeded: dict) -> dict:
         "--token",
         seeded["api_token"],
     ]
+    if seeded.get("clients"):  # the detail pages: an alert the first client may read
+        first = seeded["clients"][0]
+        cmd = [*cmd[:2], "--cookie", first["session_cookie"], "--token", first["api_token"]]
+        cmd += ["--alert", str(first["alert_ids"][0])]
     return run_json(cmd, env, timeout=600)
 
 
@@ -222,6 +236,23 @@ def headers_for(auth: str, seeded: dict) -> dict[str, str]:
     return {}
 
 
+def request_lines(path: str, auth: str, seeded: dict) -> list[tuple[str, str, str]]:
+    """(path, header name, value) of every request an alert page's load goes through: each
+    client's member with that member's session or token, and for ``{alert}`` each alert that
+    member may read (seed.py chose them with ``alerts.access.visible_to``)."""
+    per_client = []
+    for client in seeded.get("clients", []):
+        name, value = (
+            ("Cookie", client["session_cookie"])
+            if auth == "session"
+            else ("Authorization", f"Bearer {client['api_token']}")
+        )
+        ids = client["alert_ids"] if "{alert}" in path else [None]
+        per_client.append([(path.format(alert=i), name, value) for i in ids])
+    # Interleaved: consecutive requests (and so concurrent ones) are different members'.
+    return [line for row in itertools.zip_longest(*per_client) for line in row if line]
+
+
 def check_page(url: str, headers: dict[str, str], *, timeout: float = 120) -> tuple[int, int]:
     """Status and size of one request, redirects not followed: a login redirect is not a page."""
     opener = urllib.request.build_opener(NoRedirect)
@@ -233,14 +264,27 @@ def check_page(url: str, headers: dict[str, str], *, timeout: float = 120) -> tu
         return exc.code, 0
 
 
-def wrk(url: str, headers: dict[str, str], *, threads: int, connections: int, seconds: int) -> dict:
+def wrk(
+    url: str,
+    headers: dict[str, str],
+    *,
+    threads: int,
+    connections: int,
+    seconds: int,
+    requests_file: Path | None = None,
+) -> dict:
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", WRK_TIMEOUT]
     cmd += ["-s", str(LUA)]
     for name, value in headers.items():
         cmd += ["-H", f"{name}: {value}"]
     cmd.append(url)
+    env = dict(os.environ)
+    if requests_file is not None:  # wrk_report.lua goes through its lines instead of the URL
+        env["TLDOPS_WRK_REQUESTS"] = str(requests_file)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, check=False)
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=seconds + 120, check=False, env=env
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     for line in done.stdout.splitlines():
         if line.startswith("WRK_JSON "):
@@ -412,9 +456,41 @@ def render(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_docs(section: str) -> None:
-    report.write_section(START, END, section)
+def write_docs(results: dict) -> None:
+    """The directory's section, and the alert pages' one when this run loaded them."""
+    report.write_section(START, END, render(results))
+    if any(name in ALERT_PAGES for name in results["load"]):
+        report.write_section(ALERTS_START, ALERTS_END, render_alerts(results))
     log(f"wrote {report.DOCS.relative_to(ROOT)}")
+
+
+def verdict(results: dict, names: list[str]) -> str:
+    """"met — …" when every page of ``names`` answered, with p95 below the budget, no error and
+    the same number of queries in both data sets; "not met — " and why otherwise."""
+    load = {n: r for n, r in results["load"].items() if n in names}
+    loaded = [r for r in load.values() if "error" not in r]
+    over = [
+        n
+        for n, r in load.items()
+        if "error" in r or not r["requests"] or r["p95_ms"] >= P95_BUDGET_MS
+    ]
+    failed = [n for n, r in load.items() if "error" not in r and sum(r["errors"].values())]
+    growing = []
+    for kind in ("queries", "queries_cached"):
+        for name in names:
+            counts = {results["queries"][n].get(name, {}).get(kind) for n in results["queries"]}
+            if counts and (None in counts or len(counts) != 1) and name not in growing:
+                growing.append(name)
+    if loaded and not over and not failed and not growing:
+        return f"met — p95 below {P95_BUDGET_MS:.0f} ms on every page, queries per page constant."
+    parts = []
+    if over:
+        parts.append("p95 at or above the budget (or page not loaded): " + ", ".join(over))
+    if failed:
+        parts.append("errors or non-2xx answers: " + ", ".join(failed))
+    if growing:
+        parts.append("query count not constant (or page failed): " + ", ".join(growing))
+    return "not met — " + "; ".join(parts) + "."
 
 
 # --- Main ------------------------------------------------------------------------------------------
@@ -424,6 +500,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=1000, help="members for the load test")
     parser.add_argument("--small", type=int, default=100, help="members of the second query count")
+    parser.add_argument(
+        "--alerts-per-member",
+        type=int,
+        default=10,
+        help="alerts seeded per member (10: 10,000 alerts with 1,000 members)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=20, help="concurrent clients")
     parser.add_argument("--duration", type=int, default=15, help="seconds of load per page")
@@ -462,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.render_json:
         results = json.loads(args.render_json.read_text())
-        write_docs(render(results))
+        write_docs(results)
         return 0 if results["verdict"].startswith("met") else 1
 
     ensure_wrk()
@@ -486,7 +568,7 @@ def main(argv: list[str] | None = None) -> int:
         seeded = {}
         for n in sorted({args.members} if args.no_queries else {args.small, args.members}):
             data_dir = workdir / f"members-{n}"
-            seeded[n] = seed(data_dir, n)
+            seeded[n] = seed(data_dir, n, n * args.alerts_per_member, args.connections)
             if args.no_queries:
                 continue
             results["queries"][str(n)] = count_queries(data_dir, n, seeded[n])
@@ -517,23 +599,36 @@ def main(argv: list[str] | None = None) -> int:
             "server_cmd": args.server_cmd,
         }
         for name, path, auth in pages:
-            url = server.base + path
-            headers = headers_for(auth, big)
-            status, size = check_page(url, headers)
-            if status != 200:
-                log(f"{name}: {path} answers {status}, not 200; not loaded")
-                results["load"][name] = {"error": f"HTTP {status}"}
+            requests_file = None
+            if name in ALERT_PAGES:
+                # One member per client: the requests go through the members' sessions (tokens)
+                # and the alerts each may read; every one is checked to answer 200 first.
+                lines = request_lines(path, auth, big)
+                requests = [(server.base + p, {h: v}) for p, h, v in lines]
+                requests_file = workdir / f"requests-{name}.tsv"
+                requests_file.write_text("".join(f"{p}\t{h}: {v}\n" for p, h, v in lines))
+            else:
+                requests = [(server.base + path, headers_for(auth, big))]
+            url, headers = requests[0]
+            checked = [check_page(u, h) for u, h in requests]
+            status, size = checked[0]
+            wrong = [(u, st) for (u, _h), (st, _size) in zip(requests, checked) if st != 200]
+            if wrong:
+                log(f"{name}: {wrong[0][0]} answers {wrong[0][1]}, not 200; not loaded")
+                results["load"][name] = {"error": f"HTTP {wrong[0][1]}"}
                 continue
+            size = sorted(size for _st, size in checked)[len(checked) // 2]  # the median
             log(
-                f"{name}: {path} ({size} bytes): {args.warmup} warm-up requests, {args.duration} s load"
+                f"{name}: {path} ({size} bytes, {len(requests)} member/page pairs): "
+                f"{args.warmup} warm-up requests, {args.duration} s load"
             )
-            for _ in range(args.warmup):  # sequential: nothing left queued in the server
-                check_page(url, headers)
+            for i in range(args.warmup):  # sequential: nothing left queued in the server
+                check_page(*requests[i % len(requests)])
             # Service time: one client, one request at a time; 20 clients wait about 20 times this.
             alone = []
-            for _ in range(SEQUENTIAL):
+            for i in range(SEQUENTIAL):
                 started = time.monotonic()
-                check_page(url, headers)
+                check_page(*requests[(i * 7) % len(requests)])
                 alone.append((time.monotonic() - started) * 1000)
             cpu_before, load_before = server.cpu_seconds(), os.getloadavg()[0]
             r = wrk(
@@ -542,6 +637,7 @@ def main(argv: list[str] | None = None) -> int:
                 threads=args.threads,
                 connections=args.connections,
                 seconds=args.duration,
+                requests_file=requests_file,
             )
             # wrk stops with requests still queued in the server; let them finish before the next page.
             drained = time.monotonic()
@@ -552,7 +648,12 @@ def main(argv: list[str] | None = None) -> int:
             r["server_cpu_ms"] = (server.cpu_seconds() - cpu_before) * 1000 / max(1, r["requests"])
             r["wrk_cpu_ms"] = r["wrk_cpu_seconds"] * 1000 / max(1, r["requests"])
             r["load_average"] = [load_before, os.getloadavg()[0]]
-            r.update(check_status=status, check_bytes=size, alone_ms=sorted(alone)[len(alone) // 2])
+            r.update(
+                check_status=status,
+                check_bytes=size,
+                alone_ms=sorted(alone)[len(alone) // 2],
+                pairs=len(requests),
+            )
             results["load"][name] = r
             log(
                 f"  alone {r['alone_ms']:.0f} ms; under load p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
@@ -564,34 +665,11 @@ def main(argv: list[str] | None = None) -> int:
         if server is not None:
             server.stop()
 
-    loaded = [r for r in results["load"].values() if "error" not in r]
-    over = [
-        n
-        for n, r in results["load"].items()
-        if "error" in r or not r["requests"] or r["p95_ms"] >= P95_BUDGET_MS
-    ]
-    failed = [
-        n for n, r in results["load"].items() if "error" not in r and sum(r["errors"].values())
-    ]
-    growing = []
-    for kind in ("queries", "queries_cached"):
-        for name, _p, _a in pages:
-            counts = {results["queries"][n].get(name, {}).get(kind) for n in results["queries"]}
-            if counts and (None in counts or len(counts) != 1) and name not in growing:
-                growing.append(name)
-    if loaded and not over and not failed and not growing:
-        results["verdict"] = (
-            f"met — p95 below {P95_BUDGET_MS:.0f} ms on every page, queries per page constant."
-        )
-    else:
-        parts = []
-        if over:
-            parts.append("p95 at or above the budget (or page not loaded): " + ", ".join(over))
-        if failed:
-            parts.append("errors or non-2xx answers: " + ", ".join(failed))
-        if growing:
-            parts.append("query count not constant (or page failed): " + ", ".join(growing))
-        results["verdict"] = "not met — " + "; ".join(parts) + "."
+    directory_pages = [p[0] for p in pages if p[0] not in ALERT_PAGES]
+    alert_pages = [p[0] for p in pages if p[0] in ALERT_PAGES]
+    results["verdict"] = verdict(results, directory_pages)
+    results["alerts_verdict"] = verdict(results, alert_pages)
+    log("alert pages: " + results["alerts_verdict"])
     log(results["verdict"])
 
     if args.json:
@@ -600,12 +678,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.pages or args.no_queries:
             log("not writing the docs: --pages/--no-queries make a partial run")
         else:
-            write_docs(render(results))
+            write_docs(results)
     if args.keep:
         log(f"data kept in {workdir}")
     else:
         shutil.rmtree(workdir, ignore_errors=True)
-    return 0 if results["verdict"].startswith("met") else 1
+    return 0 if all(results[v].startswith("met") for v in ("verdict", "alerts_verdict")) else 1
 
 
 if __name__ == "__main__":

@@ -135,7 +135,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     status = 200
     page = None
     try:
-        rows = services.search(person, services.Filters(**values)).prefetch_related("affected")
+        rows = services.search(person, services.Filters(**values))
     except DirectoryError as exc:
         errors = _messages_of(exc, FILTERS)
         status = exc.status
