@@ -46,6 +46,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 LUA = BENCH / "wrk_report.lua"
 P95_BUDGET_MS = 100.0
+IDS_HINT = "eight to ten"  # seed.py: IDS_PER_CLIENT community alerts + up to RED_PER_CLIENT RED
 SEQUENTIAL = 5  # requests timed one at a time before the load
 WRK_TIMEOUT = "30s"  # slower answers count as timeouts and leave wrk's latency statistics
 START = "<!-- directory-load:start (written by bench/load_directory.py) -->"
@@ -350,11 +351,46 @@ def versions() -> dict[str, str]:
 # --- Report ----------------------------------------------------------------------------------------
 
 LABELS = {
+    "alerts": "Alert list `/alerts/` (member sessions; first page of 50)",
+    "alerts_filtered": "Alert list `/alerts/?tld=fr&status=open` (member sessions)",
+    "alert": "An alert `/alerts/<id>/` (member sessions; alerts each may read)",
+    "api_alerts": "API `/api/v1/alerts` (tokens; default page of 100)",
+    "api_alert": "API `/api/v1/alerts/{id}` (tokens; alerts each may read)",
     "coverage": "Coverage page `/` (public)",
     "directory": "Directory page `/directory/` (member session)",
     "api_contacts": "API `/api/v1/directory/contacts` (token; default page of 100)",
     "api_contacts_all": "API `/api/v1/directory/contacts?limit=1000` (token; all 1,000)",
 }
+
+
+def load_rows(results: dict, names: list[str]) -> list[str]:
+    """The rows of the load table, one for each page of ``names``."""
+    cfg = results["config"]
+    lines = []
+    for name, r in ((n, results["load"][n]) for n in names):
+        if "error" in r:
+            lines.append(f"| {LABELS.get(name, name)} | {r['error']} | | | | | | | | | | | |")
+            continue
+        errors = sum(r["errors"].values())
+        if not r["requests"]:
+            lines.append(
+                f"| {LABELS.get(name, name)} | {r['check_status']}, {r['check_bytes'] / 1024:.0f} KiB "
+                f"| {r['alone_ms']:.0f} | no answer within {cfg['seconds']} s | | | | 0 | 0 "
+                f"| {errors} | | | |"
+            )
+            continue
+        cpu = (
+            f" {r['server_cpu_ms']:.1f} | {r['wrk_cpu_ms']:.2f} "
+            f"| {r['load_average'][0]:.1f} → {r['load_average'][1]:.1f} |"
+            if "server_cpu_ms" in r
+            else " | | |"
+        )
+        lines.append(
+            f"| {LABELS.get(name, name)} | {r['check_status']}, {r['check_bytes'] / 1024:.0f} KiB "
+            f"| {r['alone_ms']:.0f} | {r['p50_ms']:.1f} | **{r['p95_ms']:.1f}** | {r['p99_ms']:.1f} | {r['max_ms']:.0f} "
+            f"| {r['rps']:.0f} | {r['requests']} | {errors} |{cpu}"
+        )
+    return lines
 
 
 def render(results: dict) -> str:
@@ -402,29 +438,7 @@ def render(results: dict) -> str:
         "| non-2xx/errors | CPU ms/req | wrk CPU ms/req | load |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for name, r in results["load"].items():
-        if "error" in r:
-            lines.append(f"| {LABELS.get(name, name)} | {r['error']} | | | | | | | | | | | |")
-            continue
-        errors = sum(r["errors"].values())
-        if not r["requests"]:
-            lines.append(
-                f"| {LABELS.get(name, name)} | {r['check_status']}, {r['check_bytes'] / 1024:.0f} KiB "
-                f"| {r['alone_ms']:.0f} | no answer within {cfg['seconds']} s | | | | 0 | 0 "
-                f"| {errors} | | | |"
-            )
-            continue
-        cpu = (
-            f" {r['server_cpu_ms']:.1f} | {r['wrk_cpu_ms']:.2f} "
-            f"| {r['load_average'][0]:.1f} → {r['load_average'][1]:.1f} |"
-            if "server_cpu_ms" in r
-            else " | | |"
-        )
-        lines.append(
-            f"| {LABELS.get(name, name)} | {r['check_status']}, {r['check_bytes'] / 1024:.0f} KiB "
-            f"| {r['alone_ms']:.0f} | {r['p50_ms']:.1f} | **{r['p95_ms']:.1f}** | {r['p99_ms']:.1f} | {r['max_ms']:.0f} "
-            f"| {r['rps']:.0f} | {r['requests']} | {errors} |{cpu}"
-        )
+    lines += load_rows(results, [n for n in results["load"] if n not in ALERT_PAGES])
     sizes = sorted(results["queries"], key=int)
     lines += [
         "",
@@ -440,7 +454,7 @@ def render(results: dict) -> str:
         + " | constant |",
         "|---|" + "---:|" * (2 * len(sizes)) + "---|",
     ]
-    for name, _path, _auth in PAGES:
+    for name, _path, _auth in [p for p in PAGES if p[0] not in ALERT_PAGES]:
         cells, constant = [], True
         for kind in ("queries", "queries_cached"):
             counts = [results["queries"][n].get(name, {}).get(kind) for n in sizes]
@@ -456,6 +470,82 @@ def render(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_alerts(results: dict) -> str:
+    """The section of the alert pages (issue 10)."""
+    cfg, seed_ = results["config"], results["seed"]
+    names = [n for n in results["load"] if n in ALERT_PAGES]
+    clients = seed_.get("clients", [])
+    lines = [
+        "## Alert pages under load",
+        "",
+        f"**Requirement** (issue 10): the alert list and detail pages with 10,000 alerts and "
+        f"1,000 members, {cfg['connections']} concurrent clients, p95 below "
+        f"{P95_BUDGET_MS:.0f} ms.",
+        "",
+        f"**Result: {results['alerts_verdict']}**",
+        "",
+        f"Measured {results['date']} in the same run as the directory above (same machine: "
+        f"{results['machine']['cpus']} CPUs, {results['machine']['cpu']}; same server, "
+        f"`{cfg['server_cmd']}`, SQLite in WAL mode; load average before the run "
+        + ", ".join(f"{x:.2f}" for x in results["load_average"])
+        + ").",
+        "",
+        f"Data (`bench/seed.py --alerts`): {seed_.get('alerts', 0):,} alerts raised through "
+        f"`alerts.services.raise_alert` by the {seed_['members']:,} members, "
+        f"{seed_.get('red_alerts', 0)} of them TLP:RED naming one to four members, the rest "
+        "CLEAR, GREEN, AMBER and AMBER+STRICT; every category and severity, one to four "
+        "affected ccTLDs (.fr in one alert in eight), indicators on a third; dates over the "
+        f"past year, a third monitoring or resolved; {seed_.get('reactions', 0):,} reactions.",
+        "",
+        f"Clients: {len(clients)} different members, each signed in (a session for the pages, "
+        "an API token for the API). wrk's requests go through the members in turn (consecutive "
+        "and concurrent requests are different members'), each with its own cookie or token; "
+        "the detail pages with "
+        f"{IDS_HINT} alerts each member may read (chosen with `alerts.access.visible_to`, "
+        "the RED ones that named them included). Every member/page pair is checked to answer "
+        "200 before the load. Columns as in the directory's table; *pairs* is the number of "
+        "different member/page requests the load goes through.",
+        "",
+        "| Page | Answer | pairs | alone ms | p50 ms | p95 ms | p99 ms | max ms | req/s | "
+        "requests | non-2xx/errors | CPU ms/req | wrk CPU ms/req | load |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, row in zip(names, load_rows(results, names), strict=True):
+        pairs = results["load"][name].get("pairs", "")
+        head, sep, rest = row.partition(" | ")  # the page's label, then the answer ...
+        answer, sep2, rest = rest.partition(" | ")
+        lines.append(f"{head} | {answer} | {pairs} | {rest}" if sep and sep2 else row)
+    sizes = sorted(results["queries"], key=int)
+    lines += [
+        "",
+        "SQL queries per request (`bench/queries.py`, in-process; the alert pages are never "
+        "cached, so each request is *built*), with 10 alerts a member in both data sets:",
+        "",
+        "| Page | "
+        + " | ".join(
+            f"{n} members, {int(n) * results['config'].get('alerts_per_member', 10):,} alerts"
+            for n in sizes
+        )
+        + " | constant |",
+        "|---|" + "---:|" * len(sizes) + "---|",
+    ]
+    for name in [p[0] for p in PAGES if p[0] in ALERT_PAGES]:
+        counts = [results["queries"][n].get(name, {}).get("queries") for n in sizes]
+        constant = None not in counts and len(set(counts)) == 1
+        cells = [str(c) if c is not None else "error" for c in counts]
+        lines.append(
+            f"| {LABELS.get(name, name)} | "
+            + " | ".join(cells)
+            + f" | {'yes' if constant else '**no**'} |"
+        )
+    lines += [
+        "",
+        "Reproduce: `.venv/bin/python bench/load_directory.py` (both sections; see "
+        "`bench/README.md`).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def write_docs(results: dict) -> None:
     """The directory's section, and the alert pages' one when this run loaded them."""
     report.write_section(START, END, render(results))
@@ -465,7 +555,7 @@ def write_docs(results: dict) -> None:
 
 
 def verdict(results: dict, names: list[str]) -> str:
-    """"met — …" when every page of ``names`` answered, with p95 below the budget, no error and
+    """ "met — …" when every page of ``names`` answered, with p95 below the budget, no error and
     the same number of queries in both data sets; "not met — " and why otherwise."""
     load = {n: r for n, r in results["load"].items() if n in names}
     loaded = [r for r in load.values() if "error" not in r]
@@ -597,6 +687,7 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": args.duration,
             "warmup": args.warmup,
             "server_cmd": args.server_cmd,
+            "alerts_per_member": args.alerts_per_member,
         }
         for name, path, auth in pages:
             requests_file = None
@@ -612,7 +703,9 @@ def main(argv: list[str] | None = None) -> int:
             url, headers = requests[0]
             checked = [check_page(u, h) for u, h in requests]
             status, size = checked[0]
-            wrong = [(u, st) for (u, _h), (st, _size) in zip(requests, checked) if st != 200]
+            wrong = [
+                (u, st) for (u, _h), (st, _size) in zip(requests, checked, strict=True) if st != 200
+            ]
             if wrong:
                 log(f"{name}: {wrong[0][0]} answers {wrong[0][1]}, not 200; not loaded")
                 results["load"][name] = {"error": f"HTTP {wrong[0][1]}"}

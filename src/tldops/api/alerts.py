@@ -79,7 +79,7 @@ def _alert(a: Alert) -> dict[str, Any]:
         "title": a.title,
         "author": a.author.name,
         "author_tld": a.author_tld.alabel if a.author_tld else None,
-        "affected": [t.alabel for t in a.affected.all()],
+        "affected": services.affected_alabels(a),
         "public": a.public,
         "created_at": a.created_at,
         "status_changed_at": a.status_changed_at,

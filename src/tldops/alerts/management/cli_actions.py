@@ -128,7 +128,7 @@ def _row(a: Alert) -> dict[str, Any]:
         "severity": a.severity,
         "status": a.status,
         "title": a.title,
-        "affected": " ".join(t.alabel for t in a.affected.all()),
+        "affected": " ".join(services.affected_alabels(a)),
         "created": f"{a.created_at:%Y-%m-%d %H:%M}",
     }
 

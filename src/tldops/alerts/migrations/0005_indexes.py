@@ -14,4 +14,8 @@ class Migration(migrations.Migration):
             model_name='alert',
             index=models.Index(fields=['-created_at', '-id'], name='alert_newest'),
         ),
+        migrations.AddIndex(
+            model_name='alert',
+            index=models.Index(fields=['tlp', 'author'], name='alert_tlp_author'),
+        ),
     ]
