@@ -355,7 +355,10 @@ def _raise_many(world: World, count: int, start: int = 0) -> None:
         named = {"recipients": ["jan@nic.nl", "sec@tldops.example"]} if label == "RED" else {}
         alert = raise_as(author, label, title=f"Bulk alert {i}", affected=["fr", "nl"], **named)
         services.react(
-            world.jan, alert.pk, services.ReactionInput(kind="seen"), actor=Actor.of(world.jan, "web")
+            world.jan,
+            alert.pk,
+            services.ReactionInput(kind="seen"),
+            actor=Actor.of(world.jan, "web"),
         )
 
 
