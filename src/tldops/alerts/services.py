@@ -289,10 +289,13 @@ class Filters:
     text: str = ""
 
 
-def search(reader: Person | None, filters: Filters | None = None) -> QuerySet[Alert]:
+def search(
+    reader: Person | None, filters: Filters | None = None, *, with_author: bool = False
+) -> QuerySet[Alert]:
     """The alerts ``reader`` may read, newest first, narrowed by ``filters`` (bad values refused,
     every one at once): the rows of a list, with the columns of :data:`LIST_FIELDS`, the author's
-    name and ccTLD, and the affected ccTLDs in ``affected_tlds`` (:func:`affected_alabels`)."""
+    name and ccTLD with ``with_author``, and the affected ccTLDs in ``affected_tlds``
+    (:func:`affected_alabels`)."""
     f = filters or Filters()
     qs = access.visible_to(reader)
     checks = Checks()
@@ -319,16 +322,18 @@ def search(reader: Person | None, filters: Filters | None = None) -> QuerySet[Al
     # reading (and dates converted one by one on SQLite) was much of the list's time.
     # :func:`get` reads a whole alert. The affected ccTLDs come as a list, ``affected_tlds``
     # (one query for the page), not through ``alert.affected.all()``, which makes a manager and
-    # a query set for every row. (The author's name as an annotation instead of a join read by
-    # select_related would make the count join every alert to its author: slower.)
-    return (
-        qs.select_related("author", "author_tld")
-        .only(*LIST_FIELDS, "author__name", "author_tld__alabel")
-        .prefetch_related(
-            Prefetch("affected", queryset=Tld.objects.only("alabel"), to_attr="affected_tlds")
+    # a query set for every row. The author only when the door shows it (the API): the page's
+    # list does not. (The author's name as an annotation instead of select_related would make
+    # the count join every alert to its author: slower.)
+    if with_author:
+        qs = qs.select_related("author", "author_tld").only(
+            *LIST_FIELDS, "author__name", "author_tld__alabel"
         )
-        .order_by("-created_at", "-id")
-    )
+    else:
+        qs = qs.only(*LIST_FIELDS)
+    return qs.prefetch_related(
+        Prefetch("affected", queryset=Tld.objects.only("alabel"), to_attr="affected_tlds")
+    ).order_by("-created_at", "-id")
 
 
 def affected_alabels(alert: Alert) -> list[str]:

@@ -118,7 +118,7 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> Shaped:
     """The alerts you may read, newest first, `{"items", "count"}`: every CLEAR, GREEN, AMBER and
     AMBER+STRICT alert, and the RED ones that named you. Members and staff."""
     person = require_member(request)
-    rows = services.search(person, services.Filters(**filters.dict()))
+    rows = services.search(person, services.Filters(**filters.dict()), with_author=True)
     return Shaped(rows, _alert)
 
 
