@@ -523,7 +523,7 @@ def render_alerts(results: dict) -> str:
         "",
         "| Page | "
         + " | ".join(
-            f"{n} members, {int(n) * results['config'].get('alerts_per_member', 10):,} alerts"
+            f"{int(n):,} members, {int(n) * results['config'].get('alerts_per_member', 10):,} alerts"
             for n in sizes
         )
         + " | constant |",
