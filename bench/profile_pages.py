@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cookie", required=True, help="session cookie, name=value, from seed.py")
     parser.add_argument("--token", required=True, help="API token from seed.py")
     parser.add_argument("--page", choices=[p[0] for p in PAGES], action="append", help="only these")
+    parser.add_argument("--alert", type=int, help="an alert id the member may read (its pages)")
     parser.add_argument("--runs", type=int, default=5, help="timed requests per page")
     parser.add_argument("--top", type=int, default=25, help="profile lines to show")
     args = parser.parse_args(argv)
@@ -44,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     for page, path, auth in PAGES:
         if args.page and page not in args.page:
             continue
+        if "{alert}" in path:
+            if args.alert is None:
+                continue
+            path = path.format(alert=args.alert)
         client = Client()
         headers = {"Authorization": f"Bearer {args.token}"} if auth == "token" else {}
         if auth == "session":

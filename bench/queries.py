@@ -28,10 +28,20 @@ PAGES = [
     ("directory", "/directory/", "session"),
     ("api_contacts", "/api/v1/directory/contacts", "token"),
     ("api_contacts_all", "/api/v1/directory/contacts?limit=1000", "token"),
+    # The alert pages (issue 10): none is cached (a TLP:RED alert is for the people it names).
+    # {alert} is an alert the member may read; the load gives each of its clients its own member
+    # and alerts (ALERT_PAGES).
+    ("alerts", "/alerts/", "session"),
+    ("alerts_filtered", "/alerts/?tld=fr&status=open", "session"),
+    ("alert", "/alerts/{alert}/", "session"),
+    ("api_alerts", "/api/v1/alerts", "token"),
+    ("api_alert", "/api/v1/alerts/{alert}", "token"),
 ]
+#: The pages bench/load_directory.py loads with many members (one per client) instead of one.
+ALERT_PAGES = {"alerts", "alerts_filtered", "alert", "api_alerts", "api_alert"}
 
 
-def count(cookie: str, token: str) -> dict[str, dict[str, object]]:
+def count(cookie: str, token: str, alert: int | None = None) -> dict[str, dict[str, object]]:
     from django.core.cache import cache
     from django.db import connection, reset_queries
     from django.test import Client
@@ -40,6 +50,10 @@ def count(cookie: str, token: str) -> dict[str, dict[str, object]]:
     name, _sep, value = cookie.partition("=")
     results: dict[str, dict[str, object]] = {}
     for page, path, auth in PAGES:
+        if "{alert}" in path:
+            if alert is None:
+                continue
+            path = path.format(alert=alert)
         client = Client()
         headers: dict[str, str] = {}
         if auth == "session":
@@ -85,12 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cookie", required=True, help="session cookie, name=value, from seed.py")
     parser.add_argument("--token", required=True, help="API token from seed.py")
+    parser.add_argument("--alert", type=int, help="an alert id the member may read (its pages)")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tldops.settings")
     import django
 
     django.setup()
-    print(json.dumps(count(args.cookie, args.token), ensure_ascii=False))
+    print(json.dumps(count(args.cookie, args.token, args.alert), ensure_ascii=False))
     return 0
 
 

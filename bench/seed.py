@@ -16,7 +16,17 @@ Shortcuts that change nothing the benchmark reads:
 - the queued invitation/confirmation mails are marked sent, so the outbox worker of ``tldops run``
   does not write 2,000 files into the mail sink while the benchmark runs.
 
-Prints one JSON object: the session cookie and API token of one member, and counts.
+With ``--alerts N`` (issue 10) it also raises N alerts, authored by the seeded members, through
+``alerts.services.raise_alert`` as every door does: mixed TLP labels (about 5 % RED, each naming
+one to four members), categories, severities, one to four affected ccTLDs (.fr in about one in
+eight), indicators on about a third. Then, as rows (the pages only read them): the alerts' dates
+spread over the past year, a third moved on to "monitoring" or "resolved" with their status
+history, and reactions of members to about half of them. With ``--clients K`` it signs in K
+different members (a session and an API token each) and lists, for each, alert ids that member
+may read (``alerts.access.visible_to``): the load benchmark's clients.
+
+Prints one JSON object: the session cookie and API token of one member (and of ``--clients``
+members, with the alerts each may read), and counts.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ import io
 import json
 import math
 import os
+import random
 import sys
 import time
 
@@ -134,17 +145,173 @@ def vet(tlds: list, per_tld: dict[int, list[int]]) -> None:
         )
 
 
-def seed(members: int) -> dict[str, object]:
+#: TLP labels of the seeded alerts and their shares: RED about 5 %.
+TLP_MIX = [("CLEAR", 15), ("GREEN", 30), ("AMBER", 35), ("AMBER+STRICT", 15), ("RED", 5)]
+CATEGORIES = ["ddos", "phishing", "malware", "hijack", "vulnerability", "outage", "other"]
+SEVERITIES = ["low", "medium", "high", "critical"]
+REACTION_KINDS = ["seen", "not-seen", "false-positive", "mitigated"]
+#: Alert ids listed per client for the detail pages: this many the community reads, plus up to
+#: RED_PER_CLIENT RED ones that named the client.
+IDS_PER_CLIENT = 8
+RED_PER_CLIENT = 2
+
+
+def seed_alerts(count: int, rng: random.Random) -> dict[str, int]:
+    """``count`` alerts by the active members, through the real ``raise_alert``; their dates,
+    statuses and reactions as rows afterwards (see the module's docstring)."""
+    import datetime as dt
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from tldops.alerts import services
+    from tldops.alerts.models import Alert, Reaction, StatusChange
+    from tldops.catalog.models import Tld
+    from tldops.directory.audit import Actor
+    from tldops.directory.models import Membership
+
+    memberships = list(
+        Membership.objects.filter(status=Membership.Status.ACTIVE)
+        .select_related("person", "tld")
+        .order_by("person_id")
+    )
+    people = [m.person for m in memberships]
+    tld_of = {m.person_id: m.tld_id for m in memberships}
+    alabels = list(Tld.objects.delegated().order_by("alabel").values_list("alabel", flat=True))
+    labels = [label for label, share in TLP_MIX for _ in range(share)]
+    started = time.monotonic()
+    with transaction.atomic():
+        for i in range(count):
+            author = people[rng.randrange(len(people))]
+            tlp = labels[rng.randrange(len(labels))]
+            affected = rng.sample(alabels, rng.randint(1, 4))
+            if i % 8 == 0 and "fr" not in affected:
+                affected[0] = "fr"
+            recipients = []
+            if tlp == "RED":
+                named = rng.sample(people, rng.randint(1, 4))
+                recipients = [p.email for p in named if p.pk != author.pk] or [
+                    people[(people.index(author) + 1) % len(people)].email
+                ]
+            found = []
+            if rng.random() < 0.33:
+                found = [f"bad{i}-{k}.{affected[0]}" for k in range(rng.randint(1, 5))]
+                found.append(f"198.51.100.{i % 250 + 1}")
+            services.raise_alert(
+                author,
+                services.AlertInput(
+                    title=f"Alert {i}: {CATEGORIES[i % len(CATEGORIES)]} seen under .{affected[0]}",
+                    category=CATEGORIES[rng.randrange(len(CATEGORIES))],
+                    tlp=tlp,
+                    severity=SEVERITIES[rng.randrange(len(SEVERITIES))],
+                    body=f"Seen since yesterday under **.{affected[0]}**.\n\n- one\n- two\n",
+                    affected=affected,
+                    public=tlp == "CLEAR" and rng.random() < 0.5,
+                    recipients=recipients,
+                    indicators=found,
+                ),
+                actor=Actor.of(author, "web"),
+            )
+        raised = time.monotonic() - started
+
+        # Dates over the past year (the newest first in the list), statuses, status history.
+        now = timezone.now()
+        alerts = list(Alert.objects.order_by("pk"))
+        history, reactions = [], []
+        for n, alert in enumerate(alerts):
+            alert.created_at = now - dt.timedelta(minutes=(len(alerts) - n) * 50)
+            roll = rng.random()
+            if roll < 0.34:
+                alert.status = "monitoring" if roll < 0.17 else "resolved"
+                alert.status_changed_at = alert.created_at + dt.timedelta(hours=6)
+                history.append(
+                    StatusChange(
+                        alert=alert, before="open", after=alert.status, by_id=alert.author_id
+                    )
+                )
+            if alert.tlp != "RED" and rng.random() < 0.5:
+                for person in rng.sample(people, rng.randint(1, 6)):
+                    kind = REACTION_KINDS[rng.randrange(len(REACTION_KINDS))]
+                    reactions.append(
+                        Reaction(
+                            alert=alert,
+                            person=person,
+                            tld_id=tld_of[person.pk],
+                            kind=kind,
+                            count=rng.randint(1, 500) if kind == "seen" else None,
+                        )
+                    )
+        Alert.objects.bulk_update(
+            alerts, ["created_at", "status", "status_changed_at"], batch_size=500
+        )
+        StatusChange.objects.bulk_create(history, batch_size=1000)
+        Reaction.objects.bulk_create(reactions, batch_size=1000, ignore_conflicts=True)
+    return {
+        "alerts": len(alerts),
+        "red_alerts": sum(a.tlp == "RED" for a in alerts),
+        "reactions": Reaction.objects.count(),
+        "raise_seconds": round(raised, 1),
+    }
+
+
+def sign_in(person: object) -> tuple[str, str]:
+    """A session cookie (``name=value``) and an API token of ``person``."""
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.test import Client
+
+    from tldops.directory import tokens
+    from tldops.directory.audit import Actor
+
+    _token, api_token = tokens.create_token(
+        person, "bench", actor=Actor.of(person, "cli"), second_factor_proved=False
+    )
+    client = Client()
+    client.force_login(
+        get_user_model().objects.get(pk=person.user_id),
+        backend="django.contrib.auth.backends.ModelBackend",
+    )
+    cookie_name = settings.SESSION_COOKIE_NAME
+    return f"{cookie_name}={client.cookies[cookie_name].value}", api_token
+
+
+def clients(count: int, rng: random.Random) -> list[dict[str, object]]:
+    """``count`` different active members, spread over the directory, each signed in, with the
+    ids of alerts each may read: community alerts and the RED ones that named them."""
+    from tldops.alerts import access
+    from tldops.directory.models import Person
+
+    people = list(Person.objects.filter(memberships__status="active").order_by("pk"))
+    chosen = [people[i * len(people) // count] for i in range(min(count, len(people)))]
+    out = []
+    for person in chosen:
+        readable = access.visible_to(person)
+        community = list(readable.exclude(tlp="RED").values_list("pk", flat=True))
+        red = list(readable.filter(tlp="RED").values_list("pk", flat=True))
+        ids = rng.sample(community, min(IDS_PER_CLIENT, len(community)))
+        ids += rng.sample(red, min(RED_PER_CLIENT, len(red)))
+        cookie, token = sign_in(person)
+        out.append(
+            {
+                "email": person.email,
+                "session_cookie": cookie,
+                "api_token": token,
+                "alert_ids": ids,
+                "red_readable": len(red),
+            }
+        )
+    return out
+
+
+def seed(members: int, alerts: int = 0, client_count: int = 0) -> dict[str, object]:
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.utils import timezone
 
     from tldops.catalog.baseline import load_baseline
     from tldops.catalog.models import Region, Tld
-    from tldops.directory import tokens
-    from tldops.directory.audit import Actor
     from tldops.directory.models import Membership, Person
+    from tldops.mail.models import Delivery
 
     started = time.monotonic()
     call_command("migrate", verbosity=0, interactive=False)
@@ -187,21 +354,22 @@ def seed(members: int) -> dict[str, object]:
 
     active = Membership.objects.filter(status=Membership.Status.ACTIVE).count()
     member = Person.objects.filter(memberships__status="active").order_by("pk").first()
-    _token, api_token = tokens.create_token(member, "bench", actor=Actor.of(member, "cli"))
-    client = Client()
-    client.force_login(
-        get_user_model().objects.get(pk=member.user_id),
-        backend="django.contrib.auth.backends.ModelBackend",
-    )
-    cookie_name = settings.SESSION_COOKIE_NAME
+    session_cookie, api_token = sign_in(member)
+    rng = random.Random(10)  # the same data set every run
+    alert_counts = seed_alerts(alerts, rng) if alerts else {}
+    Delivery.objects.filter(status=Delivery.Status.PENDING).update(
+        status=Delivery.Status.SENT, sent_at=timezone.now()
+    )  # mail the alerts queued, if any: marked sent, like the vetting mails
     return {
         "members": active,
         "cctlds": len(tlds),
         "covered_cctlds": len(per_tld),
         "max_contacts_per_cctld": limit,
         "member_email": member.email,
-        "session_cookie": f"{cookie_name}={client.cookies[cookie_name].value}",
+        "session_cookie": session_cookie,
         "api_token": api_token,
+        **alert_counts,
+        "clients": clients(client_count, rng) if client_count else [],
         "database": str(settings.DATABASES["default"].get("NAME", "")),
         "seconds": round(time.monotonic() - started, 1),
     }
@@ -210,13 +378,17 @@ def seed(members: int) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=1000, help="active members to create")
+    parser.add_argument("--alerts", type=int, default=0, help="alerts to raise (issue 10)")
+    parser.add_argument(
+        "--clients", type=int, default=0, help="members to sign in, with alerts each may read"
+    )
     args = parser.parse_args(argv)
     if args.members < 1:
         parser.error("--members must be at least 1")
     setup_django(args.members)
     # Keep stdout for the one JSON object: anything the services print goes to stderr.
     with contextlib.redirect_stdout(io.StringIO()) as noise:
-        result = seed(args.members)
+        result = seed(args.members, args.alerts, args.clients)
     sys.stderr.write(noise.getvalue())
     print(json.dumps(result, ensure_ascii=False))
     return 0

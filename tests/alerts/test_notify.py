@@ -150,12 +150,17 @@ def test_digest_matrix(community, label):
     assert not AlertDigestItem.objects.exists()
 
 
-def test_red_text_is_in_no_mail_at_all(community):
+def test_red_text_is_in_no_notification_nor_digest(community):
+    """The RED alert's own mail carries its text to its readers (tldops.alerts.mailing); the
+    notifications and digests never repeat it."""
     _everyone_filters(community, "immediate")
     AlertFilter.objects.create(person=community.marc, mode="digest")
     _raise(community, "RED")
     notify.run_due(MORNING)
-    for _r, msg in outbox_messages():
+    for recipient, msg in outbox_messages():
+        if SECRET in body_of(msg):
+            assert recipient in {"ana@nic.fr", "marc@nic.fr"}  # the author and the one named
+    for _r, msg in outbox_messages(NOTE) + outbox_messages(DIGEST):
         assert SECRET not in msg.as_string()
 
 

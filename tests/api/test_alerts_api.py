@@ -162,3 +162,50 @@ def test_alert_filters_through_the_api(community, clients):
     assert jan.call("DELETE", f"/alerts/filters/{made.data['id']}").status_code == 200
     assert jan.get("/alerts/filters").data["count"] == 0
     assert clients["pending"].get("/alerts/filters").status_code == 403
+
+
+def test_the_list_makes_as_many_queries_with_60_alerts_as_with_5(community, clients):
+    """No query per alert (N+1) in /api/v1/alerts; and a RED alert naming several people is
+    listed once (who may read it is a subquery, not a join that repeats the alert)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tldops.alerts import services
+    from tldops.directory.audit import Actor
+
+    def raise_many(count: int, start: int) -> None:
+        labels = ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
+        for i in range(start, start + count):
+            label = labels[i % len(labels)]
+            named = (
+                {"recipients": ["jan@nic.nl", "marc@nic.fr", "sec@tldops.example"]}
+                if label == "RED"
+                else {}
+            )
+            alert = raise_as(
+                community.ana, label, title=f"Bulk {i}", affected=["fr", "nl", "br"], **named
+            )
+            services.react(
+                community.jan,
+                alert.pk,
+                services.ReactionInput(kind="seen", count=3),
+                actor=Actor.of(community.jan, "api"),
+            )
+
+    jan = clients["member"]
+    raise_many(5, 0)
+    jan.get("/api/v1/alerts?limit=100")  # per-process caches warmed
+    with CaptureQueriesContext(connection) as few:
+        small = jan.get("/api/v1/alerts?limit=100")
+    raise_many(55, 5)
+    with CaptureQueriesContext(connection) as many:
+        large = jan.get("/api/v1/alerts?limit=100")
+    assert small.status_code == large.status_code == 200
+    assert small.json()["count"] == 5 and len(small.json()["items"]) == 5
+    assert large.json()["count"] == 60
+    ids = [item["id"] for item in large.json()["items"]]
+    assert len(ids) == len(set(ids)) == 60
+    assert {tuple(item["affected"]) for item in large.json()["items"]} == {("br", "fr", "nl")}
+    assert len(many.captured_queries) == len(few.captured_queries), [
+        q["sql"] for q in many.captured_queries
+    ]

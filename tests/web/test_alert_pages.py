@@ -377,3 +377,46 @@ def test_alert_filters_page(world):
     strict.force_login(world.jan.user)
     assert strict.post("/alerts/filters/", {"mode": "digest"}).status_code == 403
     assert not AlertFilter.objects.exists()
+
+
+def _raise_many(world: World, count: int, start: int = 0) -> None:
+    """``count`` alerts by Ana and Marc, every label (RED naming two people), two affected
+    ccTLDs each, answered by Jan: what a list row reads."""
+    from tldops.alerts import services
+    from tldops.directory.audit import Actor
+
+    labels = ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
+    for i in range(start, start + count):
+        label = labels[i % len(labels)]
+        author = world.ana if i % 2 else world.marc
+        named = {"recipients": ["jan@nic.nl", "sec@tldops.example"]} if label == "RED" else {}
+        alert = raise_as(author, label, title=f"Bulk alert {i}", affected=["fr", "nl"], **named)
+        services.react(
+            world.jan,
+            alert.pk,
+            services.ReactionInput(kind="seen"),
+            actor=Actor.of(world.jan, "web"),
+        )
+
+
+@pytest.mark.parametrize("path", ["/alerts/", "/alerts/?tld=fr&status=open"])
+def test_the_list_makes_as_many_queries_with_60_alerts_as_with_5(world, path):
+    """No query per alert (N+1): the page of 50 is read in a fixed number of queries, however
+    many alerts there are (bench/load_directory.py measures it with 10,000)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(world.jan)
+    _raise_many(world, 5)
+    client.get(path)  # per-process caches (content types, translations) warmed
+    with CaptureQueriesContext(connection) as few:
+        small = client.get(path)
+    _raise_many(world, 55, start=5)
+    with CaptureQueriesContext(connection) as many:
+        large = client.get(path)
+    assert small.status_code == large.status_code == 200
+    assert small.content.count(b"Bulk alert ") == 5  # every one Jan may read: RED named him
+    assert large.content.count(b"Bulk alert ") == 50  # the first page
+    assert len(many.captured_queries) == len(few.captured_queries), [
+        q["sql"] for q in many.captured_queries
+    ]

@@ -67,7 +67,16 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["tlp", "-created_at"])]
+        indexes = [
+            models.Index(fields=["tlp", "-created_at"]),
+            # The list's order (newest first): its first page is read from this index and stops
+            # after 50 rows, instead of sorting every alert the reader may read
+            # (bench/load_directory.py, 10,000 alerts: 67 → 20 ms of SQL for the first page).
+            models.Index(fields=["-created_at", "-id"], name="alert_newest"),
+            # Counting what a reader may read (every list's "N alerts") needs only these two
+            # columns: counted from this index, not from the rows (10,000 alerts: 2.6 → 0.8 ms).
+            models.Index(fields=["tlp", "author"], name="alert_tlp_author"),
+        ]
 
     def __str__(self) -> str:
         return f"alert {self.pk} [{Tlp(self.tlp).tag}]"

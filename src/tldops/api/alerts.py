@@ -110,7 +110,7 @@ def _alert(a: Alert) -> dict[str, Any]:
         "title": a.title,
         "author": a.author.name,
         "author_tld": a.author_tld.alabel if a.author_tld else None,
-        "affected": [t.alabel for t in a.affected.all()],
+        "affected": services.affected_alabels(a),
         "public": a.public,
         "created_at": a.created_at,
         "status_changed_at": a.status_changed_at,
@@ -160,7 +160,7 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilters]) -> Shaped:
     """The alerts you may read, newest first, `{"items", "count"}`: every CLEAR, GREEN, AMBER and
     AMBER+STRICT alert, and the RED ones that named you. Members and staff."""
     person = require_member(request)
-    rows = services.search(person, services.Filters(**filters.dict())).prefetch_related("affected")
+    rows = services.search(person, services.Filters(**filters.dict()), with_author=True)
     return Shaped(rows, _alert)
 
 

@@ -160,7 +160,7 @@ def _row(a: Alert) -> dict[str, Any]:
         "severity": a.severity,
         "status": a.status,
         "title": a.title,
-        "affected": " ".join(t.alabel for t in a.affected.all()),
+        "affected": " ".join(services.affected_alabels(a)),
         "created": f"{a.created_at:%Y-%m-%d %H:%M}",
     }
 
@@ -208,7 +208,7 @@ def _list(command: BaseCommand, options: dict[str, Any]) -> None:
     filters = services.Filters(
         **{k: options[k] for k in ("category", "tld", "tlp", "status", "text")}
     )
-    rows = [_row(a) for a in services.search(reader, filters).prefetch_related("affected")[:1000]]
+    rows = [_row(a) for a in services.search(reader, filters)[:1000]]
     if not rows and no_rows(command, options["format"], _("No alert matches.")):
         return
     write_rows(command, rows, LIST_COLUMNS, options["format"], title=_("Alerts"))
