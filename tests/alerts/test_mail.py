@@ -378,3 +378,126 @@ def test_a_moderator_approving_a_post_with_an_unknown_label_does_not_send_it(com
     assert decided.status == Post.Status.REJECTED
     assert not OutboundMessage.objects.filter(purpose="list-post").exists()
     assert "A TLP label is required" in told("guest@elsewhere.example")
+
+
+# --- Senders, labels and staff pages (review of issue 10) -------------------------------------------
+
+
+def test_a_reply_labelled_red_in_a_thread_that_is_not_is_refused(community):
+    alert = raise_as(community.ana, "AMBER", title="DDoS on .fr")
+    OutboundMessage.objects.all().delete()
+    p = post(
+        message(
+            sender="jan@nic.nl",
+            subject="Re: [TLD-OPS][TLP:RED] DDoS on .fr",
+            body="Our registrar's keys leaked.",
+            headers={"In-Reply-To": alert.message_id},
+        )
+    )
+    assert p.status == Post.Status.REJECTED
+    assert not OutboundMessage.objects.filter(purpose="list-post").exists()
+    assert alert.thread.count() == 1
+
+
+def test_a_reply_labelled_stricter_than_its_thread_keeps_its_own_label(community):
+    alert = raise_as(community.ana, "GREEN", title="Outage")
+    OutboundMessage.objects.all().delete()
+    post(
+        message(
+            sender="jan@nic.nl",
+            subject="Re: [TLD-OPS][TLP:AMBER+STRICT] Outage",
+            body="Our upstream's name, for your eyes only.",
+            headers={"In-Reply-To": alert.message_id},
+        )
+    )
+    msg = list_message()
+    assert msg["Subject"] == "Re: [TLD-OPS][TLP:AMBER+STRICT] Outage"
+    assert text_of(msg).startswith("TLP:AMBER+STRICT — ")
+
+
+def test_a_red_post_is_withheld_from_every_moderation_door(community):
+    from tests.web.test_alert_pages import client_for  # noqa: PLC0415
+    from tldops.kernel.errors import NotFound  # noqa: PLC0415
+    from tldops.lists import moderation  # noqa: PLC0415
+
+    p = post(message(subject="[TLP:RED] Key compromise", body="To: jan@nic.nl\n\nzqwithheldzq"))
+    assert p.status == Post.Status.DIVERTED
+    assert b"zqwithheldzq" not in bytes(p.inbound.__class__.objects.get(pk=p.inbound_id).raw)
+    with pytest.raises(NotFound):
+        moderation.get_post(p.pk)
+    page = client_for(community.sec).get(f"/moderation/{p.pk}/")
+    assert page.status_code == 404
+    assert "zqwithheldzq" not in page.content.decode()
+    # The readers have it, and the alert's thread keeps it.
+    assert "zqwithheldzq" in text_of(red_copies()["jan@nic.nl"])
+    assert "zqwithheldzq" in Alert.objects.get().thread.get().text
+
+
+def test_no_outbox_page_shows_a_red_title(community):
+    from tldops.alerts import notify  # noqa: PLC0415
+
+    notify.save_filter(community.marc, notify.FilterInput(), actor=_actor(community.marc))
+    raise_as(
+        community.ana,
+        "RED",
+        title="zqredtitlezq",
+        recipients=["marc@nic.fr"],
+        indicators=["evil.fr", "evil.nl"],
+    )
+    from tldops.alerts import slices  # noqa: PLC0415
+
+    slices.run_due()
+    outbound = OutboundMessage.objects.filter(purpose__startswith="alert-")
+    assert {o.purpose for o in outbound} >= {"alert-red", "alert-notification", "alert-slice"}
+    for o in outbound:
+        assert "zqredtitlezq" not in o.subject, o.purpose
+        assert o.subject.startswith("[TLP:RED] alert ")
+
+
+def _actor(person):
+    from tldops.directory.audit import Actor  # noqa: PLC0415
+
+    return Actor.of(person, "web")
+
+
+def test_a_post_whose_sender_is_not_verified_raises_nothing(community):
+    """The watcher acts in a sender's name only on an authentic post: a moderator who lets an
+    unverified one through gets an ordinary post (or, for RED, a refusal)."""
+    from tldops.alerts import mail_door  # noqa: PLC0415
+    from tldops.mail.community import Action, ListPost  # noqa: PLC0415
+
+    def seen(subject: str, body: str, **headers: str):
+        msg = message(subject=subject, body=body, headers=headers)
+        return mail_door.take(
+            ListPost(
+                msg=msg,
+                sender="ana@nic.fr",
+                person=community.ana,
+                message_id=str(msg["Message-ID"]),
+                authentic=False,
+            )
+        )
+
+    assert seen("[TLP:AMBER] DGA", "Category: malware\n\ntext") is None
+    red = seen("[TLP:RED] Keys", "To: jan@nic.nl\n\ntext")
+    assert red.action == Action.REFUSE
+    assert "could not be verified" in red.reason
+    alert = raise_as(community.ana, "GREEN", title="Outage")
+    assert seen("Re: Outage", "false positive", **{"In-Reply-To": alert.message_id}) is None
+    assert not Reaction.objects.exists()
+    assert Alert.objects.count() == 1
+    assert alert.thread.count() == 1
+
+
+def test_a_held_post_a_moderator_approves_raises_an_alert_only_from_a_verified_sender(community):
+    from tldops.directory.audit import Actor  # noqa: PLC0415
+    from tldops.lists import moderation  # noqa: PLC0415
+
+    held = post(message(sender="guest@elsewhere.example", subject="[TLP:AMBER] x", body="x"))
+    assert held.status == Post.Status.HELD
+    held.person = community.ana  # as if Ana's forged post had been held for its sender check
+    held.sender_authentic = False
+    held.save()
+    moderation.approve(held, actor=Actor.of(community.sec, "web"))
+    assert not Alert.objects.exists()
+    assert list_message()["Subject"] == "[TLD-OPS] [TLP:AMBER] x"

@@ -33,7 +33,7 @@ from tldops.alerts import notify, slices
 from tldops.directory.audit import Actor
 from tldops.lists import archive
 from tldops.lists.models import ArchivedMessage
-from tldops.mail.models import Delivery
+from tldops.mail.models import Delivery, OutboundMessage
 from tldops.repository import editions
 
 pytestmark = pytest.mark.django_db
@@ -183,6 +183,9 @@ def test_every_mail_goes_only_to_readers_of_its_label(community, world):
         for label in LABELS:
             if secret(label) in text:
                 seen[label].add(delivery.message.purpose)
+    # The outbox's own pages and commands (staff read them) show no title staff may not read.
+    for out in OutboundMessage.objects.all():
+        assert leaks(out.subject, "secretariat") == [], (out.purpose, out.subject)
     # The mail that was meant to go did go: list copies, RED copies, notifications, digests and
     # slices (so the assertions above looked at something).
     assert {"list-post", "alert-notification", "alert-digest", "alert-slice"} <= seen["AMBER"]

@@ -31,6 +31,25 @@ def in_community(person: Person | None) -> bool:
     return person.memberships.filter(status=Membership.Status.ACTIVE).exists()
 
 
+def community_among(people: list[Person]) -> set[int]:
+    """The ids of those of ``people`` who are :func:`in_community`, in one query (the same
+    rule, for the many people one alert's notifications go to)."""
+    staff = {p.pk for p in people if role_of(p) in (Role.SECRETARIAT, Role.COMMITTEE)}
+    others = [p.pk for p in people if p.pk not in staff]
+    active = Membership.objects.filter(person_id__in=others, status=Membership.Status.ACTIVE)
+    return staff | set(active.values_list("person_id", flat=True))
+
+
+def readers_among(people: list[Person], alert: Alert) -> list[Person]:
+    """Those of ``people`` in the community who may read ``alert`` (:func:`in_community` and
+    :func:`can_read` for each, in two queries at most): whom mail about it may reach."""
+    members = community_among(people)
+    if alert.label is Tlp.RED:
+        named = set(alert.recipients.values_list("pk", flat=True)) | {alert.author_id}
+        members &= named
+    return [p for p in people if p.pk in members]
+
+
 #: The public alerts: TLP:CLEAR and made public by their author. Nothing else is ever public.
 PUBLIC = Q(tlp=Tlp.CLEAR.value, public=True)
 

@@ -65,12 +65,21 @@ REACTION_LINE = re.compile(
 )
 #: Attachments read as indicator lists.
 INDICATOR_TYPES = {"text/plain", "text/csv"}
-#: The references of a reply looked at (the most recent ones).
+#: The references of a reply looked at (the most recent ones), In-Reply-To's and References' alike.
 MAX_REFERENCES = 30
+#: Indicator lists read from one mail's attachments; more are named in the receipt, not read.
+MAX_INDICATOR_ATTACHMENTS = 10
 RECEIPT_PURPOSE = "alert-receipt"
 RECEIPTS_PER_HOUR = 30
 YES = {"yes", "y", "true", "1", "oui", "ja", "sí", "si"}
 
+#: The labels from the widest audience to the narrowest.
+STRICTNESS = [Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER, Tlp.AMBER_STRICT, Tlp.RED]
+MEMBERS_ONLY_RED = gettext_lazy("Only members may raise a TLP:RED alert by mail.")
+UNVERIFIED_RED = gettext_lazy(
+    "A TLP:RED alert is raised by mail only from an address whose mail passes its domain's "
+    "checks (SPF, DKIM, DMARC): yours could not be verified. Raise it in the portal."
+)
 RED_NEVER_HELD = gettext_lazy(
     "A TLP:RED message is never held for the moderators, who are not among the people it names, "
     "and it never goes to the list. Send it from your own address, as a "
@@ -115,9 +124,9 @@ def _label_or_none(raw: str | None) -> Tlp | None:
 def thread_of(msg: EmailMessage) -> ThreadMessage | None:
     """The message of an alert's thread that ``msg`` replies to (In-Reply-To, then References,
     the most recent first), or None."""
-    ids = headers.message_ids(str(msg.get("In-Reply-To", "")))
+    ids = headers.message_ids(str(msg.get("In-Reply-To", "")))[:MAX_REFERENCES]
     ids += list(reversed(headers.message_ids(str(msg.get("References", "")))))[:MAX_REFERENCES]
-    ids = list(dict.fromkeys(ids))
+    ids = list(dict.fromkeys(ids))[:MAX_REFERENCES]
     if not ids:
         return None
     found = {
@@ -132,7 +141,7 @@ class Template:
     """What the post's template says, before the service checks it."""
 
     data: services.AlertInput
-    attachments: list[tuple[str, bytes]] = field(default_factory=list)
+    attachments: list[EmailMessage] = field(default_factory=list)
 
 
 def read_template(msg: EmailMessage, label: str) -> Template:
@@ -167,9 +176,7 @@ def read_template(msg: EmailMessage, label: str) -> Template:
     listed = [v for v in re.split(r"[\s,;]+", fields.get("affected", "")) if v]
     to = [v for v in re.split(r"[\s,;]+", fields.get("to", "")) if v]
     attachments = [
-        (part.get_filename() or "", part.get_payload(decode=True) or b"")
-        for part in msg.iter_attachments()
-        if part.get_content_type() in INDICATOR_TYPES
+        part for part in msg.iter_attachments() if part.get_content_type() in INDICATOR_TYPES
     ]
     return Template(
         data=services.AlertInput(
@@ -279,10 +286,13 @@ def _other_label(msg: EmailMessage, where: str) -> str | None:
 
 def _new_alert(post: ListPost, label: Tlp | None) -> Verdict | None:
     person = post.person
-    if person is None or not access.in_community(person):
+    if person is None or not access.in_community(person) or not post.authentic:
         if label is Tlp.RED:
-            return _refused([_("Only members may raise a TLP:RED alert by mail.")])
-        return None  # a guest's post a moderator let through: an ordinary post
+            member = person is not None and access.in_community(person)
+            return _refused([str(UNVERIFIED_RED if member else MEMBERS_ONLY_RED)])
+        # A guest's post, or one whose sender is not verified, that a moderator let through (or
+        # a pinned sender's): an ordinary post; nobody raises an alert in another's name.
+        return None
     template = read_template(post.msg, label.value if label else "")
     actor = Actor.of(person, "email")
     try:
@@ -290,7 +300,17 @@ def _new_alert(post: ListPost, label: Tlp | None) -> Verdict | None:
     except DirectoryError as exc:
         return _refused([e.message for e in exc.errors])
     refused = [_("line %(n)d: %(m)s") % {"n": n, "m": m} for n, m in alert.indicator_errors]
-    for name, payload in template.attachments:
+    for number, part in enumerate(template.attachments):
+        name = headers.one_line(part.get_filename() or "", 100) or _("attachment %(n)d") % {
+            "n": number + 1
+        }
+        if number >= MAX_INDICATOR_ATTACHMENTS:
+            refused.append(
+                _("%(name)s: not read (at most %(n)d lists a mail; upload the others).")
+                % {"name": name, "n": MAX_INDICATOR_ATTACHMENTS}
+            )
+            continue
+        payload = part.get_payload(decode=True) or b""
         try:
             result = services.add_indicators(person, alert.pk, io.BytesIO(payload), actor=actor)
         except DirectoryError as exc:
@@ -337,6 +357,7 @@ def _receipt(post: ListPost, alert: Alert, refused: list[str]) -> None:
         },
         purpose=RECEIPT_PURPOSE,
         limit=RECEIPTS_PER_HOUR,
+        shown_subject=mailing.shown_subject(alert),
     )
 
 
@@ -344,11 +365,16 @@ def _reply(parent: ThreadMessage, post: ListPost) -> Verdict | None:
     alert = parent.alert
     person = post.person
     red = alert.label is Tlp.RED
-    if person is None or not access.can_read(person, alert):
+    msg = post.msg
+    written = _label_or_none(written_label(msg)[0])
+    if written is Tlp.RED and not red:
+        # Labelled RED in a thread that is not: it would reach the whole list. Refused; a RED
+        # alert is raised on its own, naming its readers.
+        return _refused([str(RED_NEVER_HELD)])
+    if person is None or not access.can_read(person, alert) or not post.authentic:
         if red:
             return _refused([str(RED_NEVER_HELD)])
-        return None  # not theirs to answer; an ordinary post
-    msg = post.msg
+        return None  # not theirs to answer (or not proven theirs): an ordinary post
     text = body_text(msg)
     mailing.keep(alert, post.message_id, person, post.sender, str(msg.get("Subject", "")), text)
     answer = reaction_of(msg)
@@ -363,6 +389,15 @@ def _reply(parent: ThreadMessage, post: ListPost) -> Verdict | None:
             Action.DIVERT,
             reason=f"reply to alert {alert.pk} (TLP:RED): {copies} reader(s) only",
             confidential=True,
+        )
+    if written is not None and STRICTNESS.index(written) > STRICTNESS.index(alert.label):
+        # The reply is labelled stricter than its thread (AMBER+STRICT in a GREEN thread): it
+        # goes out with its own label, not the thread's weaker one.
+        return Verdict(
+            Action.DISTRIBUTE,
+            reason=f"reply to alert {alert.pk}, labelled {written.tag}",
+            label=f"[{written.tag}]",
+            banner=f"{written.tag} — {written.sharing}",
         )
     return Verdict(
         Action.DISTRIBUTE,

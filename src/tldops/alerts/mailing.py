@@ -40,6 +40,12 @@ def alert_url(alert: Alert) -> str:
     return f"{settings.BASE_URL}/alerts/{alert.pk}/"
 
 
+def shown_subject(alert: Alert) -> str | None:
+    """What the outbox's pages and commands (read by staff) show for mail about ``alert``: for a
+    RED alert its number, never its title; ``None`` (the subject itself) otherwise."""
+    return f"[{Tlp.RED.tag}] alert {alert.pk}" if alert.label is Tlp.RED else None
+
+
 def subject_label(alert: Alert) -> str:
     """``[TLP:AMBER]``: what follows the list's tag in the subject."""
     return f"[{Tlp(alert.tlp).tag}]"
@@ -148,7 +154,9 @@ def _to_readers(alert: Alert, msg: EmailMessage, *, exclude: Person | None) -> i
             continue
         del msg["To"]
         msg["To"] = formataddr((person.name, person.email))
-        outbox.enqueue(msg, purpose=RED_PURPOSE, recipients=[person.email])
+        outbox.enqueue(
+            msg, purpose=RED_PURPOSE, recipients=[person.email], shown_subject=shown_subject(alert)
+        )
         sent += 1
     return sent
 

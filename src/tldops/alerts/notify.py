@@ -49,10 +49,11 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tldops.alerts import access
+from tldops.alerts import access, mailing
 from tldops.alerts.models import (
     MAX_FILTERS_PER_PERSON,
     Alert,
@@ -234,13 +235,13 @@ def on_raised(alert: Alert) -> None:
     modes = _matching(alert)
     if not modes:
         return
-    people = Person.objects.filter(pk__in=modes).order_by("pk")
+    people = access.readers_among(list(Person.objects.filter(pk__in=modes).order_by("pk")), alert)
     items = []
+    body = ""
     for person in people:
-        if not may_receive(person, alert):
-            continue
         if AlertFilter.Mode.IMMEDIATE in modes[person.pk]:
-            _notify(person, alert)
+            body = body or _notification_body(alert)  # the same for everyone: made once
+            _notify(person, alert, body)
         else:
             items.append(AlertDigestItem(person=person, alert=alert))
     AlertDigestItem.objects.bulk_create(items, ignore_conflicts=True)
@@ -260,11 +261,12 @@ def alert_url(alert: Alert) -> str:
 
 
 @outbox.mail_language()
-def _notify(person: Person, alert: Alert) -> None:
+def _notification_body(alert: Alert) -> str:
     label = alert.label
-    outbox.send_template(
+    return render_to_string(
         "alerts/email/notification.txt",
         {
+            "base_url": settings.BASE_URL,
             "tag": label.tag,
             "alert": alert,
             "red": label is Tlp.RED,
@@ -273,11 +275,19 @@ def _notify(person: Person, alert: Alert) -> None:
             "url": alert_url(alert),
             "filters_url": f"{settings.BASE_URL}/alerts/filters/",
         },
-        subject=_subject(label.tag, alert.title),
-        to=[person.email],  # never alt_emails
-        purpose=NOTIFICATION_PURPOSE,
-        headers={"X-TLP": label.tag},
     )
+
+
+def _notify(person: Person, alert: Alert, body: str) -> None:
+    """One personal notification (written once for all by :func:`_notification_body`)."""
+    tag = alert.label.tag
+    msg = outbox.build_message(
+        subject=_subject(tag, alert.title),
+        body=body,
+        to=[person.email],  # never alt_emails
+        headers={"X-TLP": tag},
+    )
+    outbox.enqueue(msg, purpose=NOTIFICATION_PURPOSE, shown_subject=mailing.shown_subject(alert))
 
 
 # --- The daily digest --------------------------------------------------------------------------

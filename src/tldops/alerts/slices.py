@@ -49,9 +49,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from tldops.alerts import access, split
+from tldops.alerts import access, mailing, split
 from tldops.alerts.indicators import Kind
 from tldops.alerts.models import Alert, AlertSlice, Indicator, SliceJob
+from tldops.alerts.tlp import Tlp
 from tldops.catalog.models import Tld
 from tldops.directory.audit import Actor, record
 from tldops.directory.models import Membership, Person, Role
@@ -285,11 +286,7 @@ def _member_mail(alert: Alert, tld: Tld, count: int, path: Path, readers: list[P
         _("You receive this as a contact of %(tld)s. Share it only as %(tag)s allows.")
         % {"tld": where, "tag": tag},
     ]
-    msg = outbox.build_message(
-        subject=subject, body="\n".join(lines) + "\n", to=[p.email for p in readers]
-    )
-    _attach(msg, path, tld.alabel)
-    outbox.enqueue(msg, purpose=PURPOSE)
+    _queue(alert, subject, lines, readers, [(tld.alabel, path)], PURPOSE)
 
 
 def _outreach_mail(
@@ -342,12 +339,29 @@ def _outreach_mail(
         "",
         _("The alert: %(link)s") % {"link": _link(alert)},
     ]
-    msg = outbox.build_message(
-        subject=subject, body="\n".join(lines) + "\n", to=[p.email for p in staff]
-    )
-    for tld, _count, _row in outreach:
-        _attach(msg, files[tld.alabel], tld.alabel)
-    outbox.enqueue(msg, purpose=OUTREACH_PURPOSE)
+    attached = [(tld.alabel, files[tld.alabel]) for tld, _count, _row in outreach]
+    _queue(alert, subject, lines, staff, attached, OUTREACH_PURPOSE)
+
+
+def _queue(
+    alert: Alert,
+    subject: str,
+    lines: list[str],
+    people: list[Person],
+    files: list[tuple[str, Path]],
+    purpose: str,
+) -> None:
+    """Queue one mail with the CSV files attached: to all of ``people`` at once, or, for a
+    TLP:RED alert, a copy to each with only their own address in ``To:`` (nobody learns who
+    else was named), its title never shown on the outbox's pages (staff read them)."""
+    groups = [[p] for p in people] if alert.label is Tlp.RED else [people]
+    for group in groups:
+        msg = outbox.build_message(
+            subject=subject, body="\n".join(lines) + "\n", to=[p.email for p in group]
+        )
+        for alabel, path in files:
+            _attach(msg, path, alabel)
+        outbox.enqueue(msg, purpose=purpose, shown_subject=mailing.shown_subject(alert))
 
 
 # --- What the doors show -------------------------------------------------------------------------

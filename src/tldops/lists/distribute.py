@@ -93,22 +93,20 @@ def accept(
                 sender=post.sender,
                 person=post.person,
                 message_id=post.message_id,
-                proven=True,
+                authentic=post.sender_authentic,
                 post_id=post.pk,
             )
         )
     if verdict is not None and verdict.action != Action.DISTRIBUTE:
         status = Post.Status.DIVERTED if verdict.action == Action.DIVERT else Post.Status.REJECTED
         post.status = status
-        post.reasons = [
-            *post.reasons,
-            {"rule": "watcher", "action": str(verdict.action), "reason": verdict.reason[:1000]},
-        ]
-        fields = ["status", "reasons"]
-        if verdict.confidential:  # what it is about is kept from the list's own pages
-            post.subject = ""
-            fields.append("subject")
-        post.save(update_fields=fields)
+        hit = {"rule": "watcher", "action": str(verdict.action), "reason": verdict.reason[:1000]}
+        if verdict.confidential:
+            hit["confidential"] = True
+        post.reasons = [*post.reasons, hit]
+        post.save(update_fields=["status", "reasons"])
+        if verdict.confidential:
+            withhold(post)
         return Accepted(None, verdict)
     if verdict is not None and verdict.subject is not None:
         del msg["Subject"]
@@ -128,6 +126,29 @@ def accept(
     post.outbound = out
     archive.archive_post(post, prepared)
     return Accepted(out, verdict)
+
+
+#: What a confidential post's stored message becomes (:func:`withhold`).
+WITHHELD = (
+    b"X-Tldops-Withheld: confidential; this message is kept only where its readers may read it\r\n"
+    b"\r\n"
+)
+
+
+def withhold(post: Post) -> None:
+    """Keep a confidential post (TLP:RED: an alert, a reply to one, a refused post labelled so)
+    out of every page and command of the list: the moderation queue, the post's page and
+    ``tldops moderate show`` read the stored message, and staff, who read them, are not among
+    the people it names. Its subject is blanked and the stored bytes replaced by a note; what it
+    said lives only where its readers may read it (the alert's thread, their mailboxes).
+    :func:`tldops.lists.moderation.get_post` no longer finds it."""
+    post.subject = ""
+    Post.objects.filter(pk=post.pk).update(subject="")
+    InboundMessage.objects.filter(pk=post.inbound_id).update(raw=WITHHELD)
+
+
+def is_withheld(post: Post) -> bool:
+    return any(hit.get("confidential") for hit in post.reasons or [])
 
 
 def post_from_app(msg: EmailMessage, *, sender: str, person: Any, verdict: Verdict) -> str:
@@ -158,6 +179,7 @@ def post_from_app(msg: EmailMessage, *, sender: str, person: Any, verdict: Verdi
         subject=headers.one_line(str(msg.get("Subject", "")), 998),
         size=len(raw),
         status=Post.Status.HELD,  # accept() makes it accepted
+        sender_authentic=True,  # the door that called authenticated the person
     )
     accept(post, msg, verdict=verdict, watch=False)
     return message_id

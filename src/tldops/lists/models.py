@@ -44,6 +44,9 @@ class Post(models.Model):
     subject = models.CharField(max_length=998, blank=True)
     size = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, db_index=True)
+    # The From address was verified (mail.senderauth: authentic) when the post came in; another
+    # app's watcher acts in the sender's name only then, also when a moderator approves it later.
+    sender_authentic = models.BooleanField(default=False)
     reasons = models.JSONField(default=list, blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     moderation_nonce = models.CharField(max_length=32, blank=True)

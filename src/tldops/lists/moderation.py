@@ -32,7 +32,7 @@ from tldops.directory.models import Person, Role
 from tldops.directory.validation import clean_text
 from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound
 from tldops.lists.archive import body_text, iter_attachments
-from tldops.lists.distribute import accept
+from tldops.lists.distribute import accept, is_withheld
 from tldops.lists.models import Post
 from tldops.mail import outbox
 from tldops.mail.headers import storable
@@ -101,10 +101,15 @@ def listing(posts: QuerySet[Post]) -> QuerySet[Post]:
 
 
 def get_post(pk: int | str) -> Post:
+    """Post ``pk``, for the moderation doors; a withheld (confidential) post is not found, the same
+    answer as for a number that does not exist (:func:`tldops.lists.distribute.withhold`)."""
     try:
-        return Post.objects.select_related("inbound", "person").get(pk=int(pk))
+        post = Post.objects.select_related("inbound", "person").get(pk=int(pk))
     except (Post.DoesNotExist, ValueError):
-        raise NotFound(_("There is no post number %(pk)s.") % {"pk": pk}, field="post") from None
+        post = None
+    if post is None or is_withheld(post):
+        raise NotFound(_("There is no post number %(pk)s.") % {"pk": pk}, field="post")
+    return post
 
 
 def original_message(post: Post) -> EmailMessage:

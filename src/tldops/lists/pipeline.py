@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from tldops.directory.queries import member_by_address
 from tldops.lists import chains, moderation
-from tldops.lists.distribute import accept
+from tldops.lists.distribute import accept, withhold
 from tldops.lists.models import Post
 from tldops.lists.rules import RuleContext
 from tldops.mail import community, headers, intake, outbox, senderauth
@@ -113,7 +113,8 @@ def handle_post(inbound: InboundMessage) -> Outcome:
     post.reasons = [
         {**h.as_json(), "reason": headers.one_line(h.reason, REASON_CHARS)} for h in decision.hits
     ]
-    post.save(update_fields=["reasons"])
+    post.sender_authentic = sender_check.authentic
+    post.save(update_fields=["reasons", "sender_authentic"])
     rules = ", ".join(h.rule for h in decision.hits) or "no rule fired"
 
     if decision.action == chains.ACCEPT:
@@ -131,12 +132,17 @@ def handle_post(inbound: InboundMessage) -> Outcome:
         # Never held: the moderators are not among the people it names.
         post.reasons = [
             *post.reasons,
-            {"rule": "confidential", "action": "reject", "reason": secret},
+            {"rule": "confidential", "action": "reject", "reason": secret, "confidential": True},
         ]
         post.status = Post.Status.REJECTED
-        post.subject = ""
-        post.save(update_fields=["reasons", "status", "subject"])
-        told = tell_sender_rejected(post, msg, inbound.mail_from, [*decision.reasons, secret])
+        post.save(update_fields=["reasons", "status"])
+        withhold(post)
+        # Told only at a verified address: a forged From must not make tldops write to anyone.
+        told = (
+            tell_sender_rejected(post, msg, inbound.mail_from, [*decision.reasons, secret])
+            if sender_check.authentic
+            else "sender not told: the From address is not verified"
+        )
         return Outcome.rejected(f"post {post.pk}: refused, confidential ({rules}; {told})")
     if decision.action == chains.HOLD:
         # Forged posts in a member's name count against that address's limit; they must not

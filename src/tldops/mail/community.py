@@ -41,13 +41,17 @@ class Action(StrEnum):
 
 @dataclass(frozen=True)
 class ListPost:
-    """A post as a watcher sees it: the message, who sent it, and whether that was proven."""
+    """A post as a watcher sees it: the message, who sent it, and whether the From address is
+    authentic (:attr:`tldops.mail.senderauth.SenderCheck.authentic`: verified, or believed
+    because the operator switched verification off). A post let through because a moderator
+    pinned its unverifiable sender, or approved it, is not: a watcher must not act in the
+    sender's name on it."""
 
     msg: EmailMessage
     sender: str
     person: Any  # the directory's Person, or None (the mail core does not know the directory)
     message_id: str
-    proven: bool
+    authentic: bool
     post_id: int | None = None
 
 

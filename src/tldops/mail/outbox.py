@@ -113,10 +113,13 @@ def enqueue(
     purpose: str,
     recipients: Iterable[str] | None = None,
     verp: bool = False,
+    shown_subject: str | None = None,
 ) -> OutboundMessage:
     """Store ``msg`` with one pending delivery per recipient (default: the addresses of its To
     and Cc fields, parsed as addresses: a quoted local part with commas stays one). ``verp``:
-    each copy gets its own envelope sender, so a bounce names who could not be reached."""
+    each copy gets its own envelope sender, so a bounce names who could not be reached.
+    ``shown_subject``: what the outbox's own pages and commands show instead of the subject
+    (staff read them; a TLP:RED alert's title is not theirs to read)."""
     if recipients is None:
         recipients = [
             a.addr_spec for h in ("To", "Cc") for v in msg.get_all(h, []) for a in v.addresses
@@ -125,7 +128,7 @@ def enqueue(
     now = timezone.now()
     out = OutboundMessage.objects.create(
         purpose=purpose,
-        subject=str(msg["Subject"] or "")[:300],
+        subject=(shown_subject if shown_subject is not None else str(msg["Subject"] or ""))[:300],
         envelope_from=parseaddr(str(msg["From"]))[1],
         raw=msg.as_bytes(),
         verp=verp,
@@ -146,13 +149,15 @@ def send_template(
     reply_to: str | None = None,
     purpose: str,
     headers: dict[str, str] | None = None,
+    shown_subject: str | None = None,
 ) -> OutboundMessage:
-    """Render ``template`` (a plain-text template) and enqueue it."""
+    """Render ``template`` (a plain-text template) and enqueue it (``shown_subject``:
+    :func:`enqueue`)."""
     body = render_to_string(template, {"base_url": settings.BASE_URL, **context})
     msg = build_message(
         subject=subject, body=body, to=to, cc=cc, reply_to=reply_to, headers=headers
     )
-    return enqueue(msg, purpose=purpose)
+    return enqueue(msg, purpose=purpose, shown_subject=shown_subject)
 
 
 def answer(
@@ -166,6 +171,7 @@ def answer(
     default_subject: str = "TLD-OPS",
     cc: Sequence[str] = (),
     reply_to: str | None = None,
+    shown_subject: str | None = None,
 ) -> str:
     """Answer a mail a door received: ``Re:`` its subject, thread it (In-Reply-To, References),
     queue ``template`` to ``to`` in the site language. Returns a note for the inbound message's
@@ -208,6 +214,7 @@ def answer(
             reply_to=reply_to,
             purpose=purpose,
             headers=headers,
+            shown_subject=shown_subject,
         )
     return f"replied to {address}"
 

@@ -132,14 +132,16 @@ def _with_labels(alerts: Any) -> list[Alert]:
         )
     }
     rows = list(alerts)
+    # One reverse() for the page: the rows' addresses differ only by the number.
+    before, _zero, after = reverse("web:alert", args=[0]).rpartition("0")
     for a in rows:
         for field, labels in names.items():
             value = getattr(a, field)
             setattr(a, f"{field}_label", labels.get(value, value))
         a.row_tag = a.label.tag
         a.row_tlp_class = tlp_class(a.tlp)
-        a.row_url = reverse("web:alert", args=[a.pk])
-        a.row_affected = ", ".join(f".{t.alabel}" for t in a.affected_tlds) or "—"
+        a.row_url = f"{before}{a.pk}{after}"
+        a.row_affected = ", ".join(f".{t}" for t in services.affected_alabels(a)) or "—"
         a.row_date = timezone.localtime(a.created_at).strftime("%Y-%m-%d %H:%M")
     return rows
 
@@ -190,6 +192,9 @@ def _detail(
     reaction: dict[str, str] | None = None,
 ) -> HttpResponse:
     person = _person(request)
+    # The first page of indicators, and their number only when there are more (a query saved).
+    shown = list(alert.indicators.all()[: INDICATORS_SHOWN + 1])
+    count = len(shown) if len(shown) <= INDICATORS_SHOWN else alert.indicators.count()
     return render(
         request,
         "web/alerts/detail.html",
@@ -198,8 +203,8 @@ def _detail(
             "body": render_markdown(alert.body),
             "tlp_help": TLP_HELP[alert.label],
             "affected": list(alert.affected.order_by("alabel")),
-            "indicator_count": alert.indicators.count(),
-            "indicators": list(alert.indicators.all()[:INDICATORS_SHOWN]),
+            "indicator_count": count,
+            "indicators": shown[:INDICATORS_SHOWN],
             "indicators_shown": INDICATORS_SHOWN,
             "reactions": [
                 (tld, [counts.get(column, 0) for column in REACTION_COLUMNS])

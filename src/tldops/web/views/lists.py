@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from tldops.directory import permissions
 from tldops.directory.audit import Actor
-from tldops.kernel.errors import DirectoryError, InvalidInput
+from tldops.kernel.errors import DirectoryError, InvalidInput, NotFound
 from tldops.lists import archive, moderation
 from tldops.lists.models import ArchivedMessage, Attachment, Post
 from tldops.web.access import member_required, staff_required
@@ -248,7 +248,10 @@ def moderation_post(request: HttpRequest, pk: int) -> HttpResponse:
 
     The one moderation page that parses a message: this one, once.
     """
-    post = get_object_or_404(Post.objects.select_related("inbound"), pk=pk)
+    try:
+        post = moderation.get_post(pk)  # a withheld (TLP:RED) post is not found: not staff's
+    except NotFound:
+        raise Http404 from None
     item = _held_item(post, request, {})
     item.update(moderation.details(post))
     return render(request, "web/moderation_post.html", {"item": item, "post": post})
