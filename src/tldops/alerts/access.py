@@ -19,16 +19,14 @@ from django.db.models import Q, QuerySet
 from tldops.alerts.models import Alert
 from tldops.alerts.tlp import Tlp
 from tldops.directory.models import Membership, Person, Role
-from tldops.directory.permissions import role_of
+from tldops.directory.permissions import person_is_member, role_of
 
 
 def in_community(person: Person | None) -> bool:
-    """An active contact of some ccTLD, or staff (the role the request acts with)."""
-    if person is None:
-        return False
-    if role_of(person) in (Role.SECRETARIAT, Role.COMMITTEE):
-        return True
-    return person.memberships.filter(status=Membership.Status.ACTIVE).exists()
+    """An active contact of some ccTLD, or staff (the role the request acts with): the
+    directory's rule (:func:`tldops.directory.permissions.person_is_member`), the same for the
+    portal's menus and the alerts."""
+    return person_is_member(person)
 
 
 def community_among(people: list[Person]) -> set[int]:

@@ -127,6 +127,7 @@ def keep(
     alert: Alert, message_id: str, person: Person | None, sender: str, subject: str, text: str
 ) -> ThreadMessage:
     """Add one message to the alert's thread."""
+    Alert.touch(alert.pk)
     return ThreadMessage.objects.create(
         alert=alert,
         message_id=message_id[:998],

@@ -4,6 +4,7 @@ recipients (TLP:RED) and status history. Who may read one is :mod:`tldops.alerts
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tldops.alerts.tlp import Tlp
@@ -84,6 +85,13 @@ class Alert(models.Model):
     @property
     def label(self) -> Tlp:
         return Tlp(self.tlp)
+
+    @classmethod
+    def touch(cls, pk: int) -> None:
+        """Mark alert ``pk`` changed (``updated_at``) when something its page shows changes
+        without a save of the alert: an answer, a reply, indicators, slices. The portal keeps
+        each reader's copy of the page under this time (tldops.web.views.alerts)."""
+        cls.objects.filter(pk=pk).update(updated_at=timezone.now())
 
 
 class StatusChange(models.Model):

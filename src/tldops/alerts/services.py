@@ -263,6 +263,7 @@ def add_indicators(
     with transaction.atomic():
         slices.queue(alert)  # first: its row lock orders uploads and the worker (slices.py)
         result = _store_indicators(alert, stream)
+        Alert.touch(alert.pk)
         record(
             actor,
             "alert-indicators",
@@ -453,6 +454,7 @@ def react(reader: Person, pk: int, data: ReactionInput, *, actor: Actor) -> Reac
                 "note": note or "",
             },
         )
+        Alert.touch(alert.pk)
     return reaction
 
 

@@ -246,6 +246,7 @@ def _send(job: SliceJob, result: split.SplitResult, run_from: int) -> int:
                 for _tld, _count, row in outreach:
                     row.note = code
     AlertSlice.objects.bulk_create(rows)
+    Alert.touch(alert.pk)  # its page shows the slices
     return mails
 
 

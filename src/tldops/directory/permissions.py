@@ -82,20 +82,26 @@ def is_member(user: Any) -> bool:
     if cached is not None:
         return cached
     person = person_of(user)
-    if person is None:
-        result = False
-    elif role_of(person) in (Role.SECRETARIAT, Role.COMMITTEE):
-        result = True
-    elif hasattr(person, "tldops_active"):  # fetched with the person (person_of)
-        result = bool(person.tldops_active)
-    else:  # the person came with an API token: the same test, alone
-        active, status = _active_sql()
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {active.format('%s')}", [person.pk, status])  # noqa: S608
-            result = bool(cursor.fetchone()[0])
+    result = person_is_member(person)
     if person is not None:
         user._tldops_is_member = result
     return result
+
+
+def person_is_member(person: Person | None) -> bool:
+    """:func:`is_member` for a person: staff (the role they act with), or an active contact of
+    some ccTLD — read from the person when :func:`person_of` fetched it with the answer, by one
+    query otherwise (a person that came with an API token, or from a service)."""
+    if person is None:
+        return False
+    if role_of(person) in (Role.SECRETARIAT, Role.COMMITTEE):
+        return True
+    if hasattr(person, "tldops_active"):  # fetched with the person (person_of)
+        return bool(person.tldops_active)
+    active, status = _active_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {active.format('%s')}", [person.pk, status])  # noqa: S608
+        return bool(cursor.fetchone()[0])
 
 
 def needs_second_factor(person: Person | None) -> bool:

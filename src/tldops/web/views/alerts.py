@@ -21,8 +21,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
@@ -35,8 +37,10 @@ from tldops.alerts.tlp import MEANING, Tlp
 from tldops.directory import permissions
 from tldops.directory.audit import Actor
 from tldops.directory.models import Person
+from tldops.directory.permissions import role_of
 from tldops.kernel.errors import DirectoryError, NotFound
 from tldops.web.access import member_required
+from tldops.web.fragments import cached_page
 from tldops.web.templatetags.web_tags import tlp_class
 
 ALERTS_PER_PAGE = 50
@@ -113,15 +117,24 @@ FILTERS = ("category", "tld", "tlp", "status", "text")
 FILTER_MAX = 200
 
 
-def _with_labels(alerts: Any) -> list[Alert]:
-    """The page's alerts, each with what its row shows made here once, in plain Python: the
-    category, severity and status labels (``*_label``), translated once for the page, the TLP
-    badge, the address, the affected ccTLDs and the date as text (``row_*``).
+#: A list row; every value is escaped by :func:`format_html_join` (the title is the author's).
+ROW_HTML = (
+    '<tr><td><span class="tlp {}">{}</span></td><td><a href="{}">{}</a></td><td>{}</td>'
+    '<td>{}</td><td>{}</td><td>{}</td><td class="nowrap">{}</td></tr>\n'
+)
 
-    The template did this with ``get_category_display`` (which translates every label of the
-    field's choices at each call: about 900 translations for 50 rows), ``{% url %}``, a loop and
-    the ``date`` filter in every row: most of the list's time (bench/load_directory.py, with
-    10,000 alerts and 20 clients).
+
+def _rows_html(alerts: Any) -> SafeString:
+    """The page's table rows, built here in plain Python, values escaped.
+
+    Measured with 10,000 alerts and 20 signed-in clients (bench/load_directory.py): the rows
+    were most of the list's time. The template did ``get_category_display`` (which translates
+    every label of the field's choices at each call: about 900 translations for 50 rows),
+    ``{% url %}``, a loop and the ``date`` filter in every row; then, with the values made here,
+    its variable lookups and auto-escaping still cost about 3 ms of the page's 8 ms of CPU. One
+    ``format_html_join`` over 50 rows costs a tenth of that. The labels are translated once for
+    the page, the address made by one ``reverse()``, the affected ccTLDs read from the row
+    (:func:`services.affected_alabels`).
     """
     names = {
         field: {value: str(label) for value, label in choices.choices}
@@ -131,52 +144,84 @@ def _with_labels(alerts: Any) -> list[Alert]:
             ("status", Alert.Status),
         )
     }
-    rows = list(alerts)
     # One reverse() for the page: the rows' addresses differ only by the number.
     before, _zero, after = reverse("web:alert", args=[0]).rpartition("0")
-    for a in rows:
-        for field, labels in names.items():
-            value = getattr(a, field)
-            setattr(a, f"{field}_label", labels.get(value, value))
-        a.row_tag = a.label.tag
-        a.row_tlp_class = tlp_class(a.tlp)
-        a.row_url = f"{before}{a.pk}{after}"
-        a.row_affected = ", ".join(f".{t}" for t in services.affected_alabels(a)) or "—"
-        a.row_date = timezone.localtime(a.created_at).strftime("%Y-%m-%d %H:%M")
-    return rows
+    return format_html_join(
+        "",
+        ROW_HTML,
+        (
+            (
+                tlp_class(a.tlp),
+                Tlp(a.tlp).tag,
+                f"{before}{a.pk}{after}",
+                a.title,
+                names["category"].get(a.category, a.category),
+                names["severity"].get(a.severity, a.severity),
+                names["status"].get(a.status, a.status),
+                ", ".join(f".{t}" for t in services.affected_alabels(a)) or "—",
+                timezone.localtime(a.created_at).strftime("%Y-%m-%d %H:%M"),
+            )
+            for a in alerts
+        ),
+    )
 
 
 @member_required
 @private
 def alert_list(request: HttpRequest) -> HttpResponse:
-    """The alerts the signed-in person may read, newest first, with filters."""
+    """The alerts the signed-in person may read, newest first, with filters.
+
+    Kept whole in the page cache (:func:`tldops.web.fragments.cached_page`: the CSRF token and the
+    page's address filled in per request) under a key of **this person's own** — their id and
+    the role they act with, the filters, the page — and the directory version, which every
+    audited change bumps: raising an alert, changing its status, a membership or a role
+    changing (``tldops.directory.cache``). Only the person it was made for is ever served an
+    entry, so nothing of one reader's alerts can reach another (TLP: a RED alert's readers,
+    AMBER's community); a person who reads the list again before anything changes gets it for
+    the price of the access check and a cache look-up. Bad filters are refused (400) and never
+    cached. Measured by bench/load_directory.py (docs/benchmarks.md, "Alert pages under load").
+    """
     person = _person(request)
     values = {name: request.GET.get(name, "").strip()[:FILTER_MAX] for name in FILTERS}
-    errors: dict[str, str] = {}
-    status = 200
-    page = None
+    page_number = request.GET.get("page", "")[:20]
     try:
-        rows = services.search(person, services.Filters(**values))
+        return cached_page(
+            request,
+            "web/alerts/list.html",
+            lambda: _list_context(person, values, page_number),
+            name="alert-list",
+            parts=(person.pk, role_of(person), tuple(values.values()), page_number),
+        )
     except DirectoryError as exc:
-        errors = _messages_of(exc, FILTERS)
-        status = exc.status
-    else:
-        page = Paginator(rows, ALERTS_PER_PAGE).get_page(request.GET.get("page"))
-        page.object_list = _with_labels(page.object_list)
-    return render(
-        request,
-        "web/alerts/list.html",
-        {
-            "values": values,
-            "errors": errors,
-            "page": page,
-            "pager_params": values,
-            "categories": Alert.Category.choices,
-            "statuses": Alert.Status.choices,
-            "labels": list(Tlp),
-        },
-        status=status,
-    )
+        return render(
+            request,
+            "web/alerts/list.html",
+            {**_list_context(None, values, ""), "errors": _messages_of(exc, FILTERS)},
+            status=exc.status,
+        )
+
+
+def _list_context(
+    person: Person | None, values: dict[str, str], page_number: str
+) -> dict[str, Any]:
+    """The list page's context; its results (count, rows, pager) when ``person`` is given
+    (:class:`DirectoryError` for filters the services refuse)."""
+    results = SafeString("")
+    if person is not None:
+        rows = services.search(person, services.Filters(**values))
+        page = Paginator(rows, ALERTS_PER_PAGE).get_page(page_number)
+        results = render_to_string(
+            "web/alerts/list_results.html",
+            {"page": page, "rows_html": _rows_html(page.object_list), "pager_params": values},
+        )
+    return {
+        "values": values,
+        "errors": {},
+        "results_html": results,
+        "categories": Alert.Category.choices,
+        "statuses": Alert.Status.choices,
+        "labels": list(Tlp),
+    }
 
 
 # --- One alert ---------------------------------------------------------------------------------
@@ -191,45 +236,71 @@ def _detail(
     upload: Any = None,
     reaction: dict[str, str] | None = None,
 ) -> HttpResponse:
+    return render(
+        request,
+        "web/alerts/detail.html",
+        _detail_context(request, alert, errors=errors, upload=upload, reaction=reaction),
+        status=status,
+    )
+
+
+def _detail_context(
+    request: HttpRequest,
+    alert: Alert,
+    *,
+    errors: dict[str, str] | None = None,
+    upload: Any = None,
+    reaction: dict[str, str] | None = None,
+) -> dict[str, Any]:
     person = _person(request)
     # The first page of indicators, and their number only when there are more (a query saved).
     shown = list(alert.indicators.all()[: INDICATORS_SHOWN + 1])
     count = len(shown) if len(shown) <= INDICATORS_SHOWN else alert.indicators.count()
-    return render(
-        request,
-        "web/alerts/detail.html",
-        {
-            "alert": alert,
-            "body": render_markdown(alert.body),
-            "tlp_help": TLP_HELP[alert.label],
-            "affected": list(alert.affected.order_by("alabel")),
-            "indicator_count": count,
-            "indicators": shown[:INDICATORS_SHOWN],
-            "indicators_shown": INDICATORS_SHOWN,
-            "reactions": [
-                (tld, [counts.get(column, 0) for column in REACTION_COLUMNS])
-                for tld, counts in services.reactions_by_tld(alert).items()
-            ],
-            "reaction_kinds": Reaction.Kind.choices,
-            "history": list(alert.status_changes.select_related("by")),
-            "thread": services.thread(alert),
-            "slices": slices.summary(alert),
-            "statuses": Alert.Status.choices,
-            "is_author": alert.author_id == person.pk,
-            "errors": errors or {},
-            "upload": upload,
-            "reaction": reaction or {},
-            "upload_limit": filesizeformat(settings.ALERT_UPLOAD_MAX_BYTES),
-        },
-        status=status,
-    )
+    return {
+        "alert": alert,
+        "body": render_markdown(alert.body),
+        "tlp_help": TLP_HELP[alert.label],
+        "affected": list(alert.affected.order_by("alabel")),
+        "indicator_count": count,
+        "indicators": shown[:INDICATORS_SHOWN],
+        "indicators_shown": INDICATORS_SHOWN,
+        "reactions": [
+            (tld, [counts.get(column, 0) for column in REACTION_COLUMNS])
+            for tld, counts in services.reactions_by_tld(alert).items()
+        ],
+        "reaction_kinds": Reaction.Kind.choices,
+        "history": list(alert.status_changes.select_related("by")),
+        "thread": services.thread(alert),
+        "slices": slices.summary(alert),
+        "statuses": Alert.Status.choices,
+        "is_author": alert.author_id == person.pk,
+        "errors": errors or {},
+        "upload": upload,
+        "reaction": reaction or {},
+        "upload_limit": filesizeformat(settings.ALERT_UPLOAD_MAX_BYTES),
+    }
 
 
 @member_required
 @private
 def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """An alert: its TLP banner, text, indicators, reactions per ccTLD and status history."""
-    return _detail(request, _get(_person(request), pk))
+    """An alert: its TLP banner, text, indicators, reactions per ccTLD and status history.
+
+    Kept whole in the page cache (:func:`tldops.web.fragments.cached_page`: the CSRF token filled
+    in per request) under a key of **this reader's own** — their id and role, the alert and the
+    time it last changed (``Alert.updated_at``, which every answer, reply, status, indicator or
+    slice touches) — and the directory version: read again before anything changes, it costs
+    the access check and a cache look-up. Only the person it was made for is ever served an
+    entry (TLP). A page with errors or messages is never cached."""
+    person = _person(request)
+    alert = _get(person, pk)
+    return cached_page(
+        request,
+        "web/alerts/detail.html",
+        lambda: _detail_context(request, alert),
+        name="alert",
+        parts=(person.pk, role_of(person), alert.pk, alert.updated_at.isoformat()),
+    )
 
 
 @member_required
