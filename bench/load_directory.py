@@ -122,7 +122,7 @@ def count_queries(data_dir: Path, members: int, seeded: dict) -> dict:
     if seeded.get("clients"):  # the detail pages: an alert the first client may read
         first = seeded["clients"][0]
         cmd = [*cmd[:2], "--cookie", first["session_cookie"], "--token", first["api_token"]]
-        cmd += ["--alert", str(first["alert_ids"][0])]
+        cmd += ["--alert", str(first.get("plain_alert") or first["alert_ids"][0])]
     return run_json(cmd, env, timeout=600)
 
 

@@ -28,7 +28,8 @@ PAGES = [
     ("directory", "/directory/", "session"),
     ("api_contacts", "/api/v1/directory/contacts", "token"),
     ("api_contacts_all", "/api/v1/directory/contacts?limit=1000", "token"),
-    # The alert pages (issue 10): none is cached (a TLP:RED alert is for the people it names).
+    # The alert pages (issue 10): cached per reader only (a TLP:RED alert is for the people it
+    # names), so the load gives each client its own entries.
     # {alert} is an alert the member may read; the load gives each of its clients its own member
     # and alerts (ALERT_PAGES).
     ("alerts", "/alerts/", "session"),

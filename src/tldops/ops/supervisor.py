@@ -93,6 +93,11 @@ def bind(address: tuple[str, int], *, what: str, setting: str) -> socket.socket:
         )[0]
         sock = socket.socket(family, kind, proto)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # No Nagle: an answer written in two pieces (headers, then the body) would otherwise wait
+        # for the client's delayed acknowledgement, 40 ms on Linux, before its last piece leaves.
+        # Gunicorn sets this on the sockets it binds; we bind our own (accepted connections
+        # inherit it). Measured: bench/load_directory.py, docs/benchmarks.md.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind(sockaddr)
         sock.listen(BACKLOG)
         sock.setblocking(False)
