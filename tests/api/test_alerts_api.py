@@ -194,13 +194,20 @@ def test_the_list_makes_as_many_queries_with_60_alerts_as_with_5(community, clie
 
     jan = clients["member"]
     raise_many(5, 0)
+    from django.core.cache import cache
+
     jan.get("/api/v1/alerts?limit=100")  # per-process caches warmed
+    cache.clear()  # built, not taken from the reader's own entry
     with CaptureQueriesContext(connection) as few:
         small = jan.get("/api/v1/alerts?limit=100")
+    with CaptureQueriesContext(connection) as again:
+        jan.get("/api/v1/alerts?limit=100")  # the reader's own entry: no alert query
     raise_many(55, 5)
+    cache.clear()
     with CaptureQueriesContext(connection) as many:
         large = jan.get("/api/v1/alerts?limit=100")
     assert small.status_code == large.status_code == 200
+    assert not any("alerts_alert" in q["sql"] for q in again.captured_queries)
     assert small.json()["count"] == 5 and len(small.json()["items"]) == 5
     assert large.json()["count"] == 60
     ids = [item["id"] for item in large.json()["items"]]
@@ -209,3 +216,18 @@ def test_the_list_makes_as_many_queries_with_60_alerts_as_with_5(community, clie
     assert len(many.captured_queries) == len(few.captured_queries), [
         q["sql"] for q in many.captured_queries
     ]
+
+
+def test_answers_kept_for_one_reader_are_never_another_readers(community, clients):
+    """The list and an alert are kept per reader: the named reader's RED alert, loaded first,
+    never reaches a colleague through the cache; a new alert or answer shows at once."""
+    red = raise_as(community.ana, "RED", title="Kept for Jan only", recipients=["jan@nic.nl"])
+    jan, marc = clients["member"], clients["colleague"]
+    assert "Kept for Jan only" in jan.get("/alerts").content.decode()
+    assert jan.get(f"/alerts/{red.pk}").status_code == 200
+    assert "Kept for Jan only" not in marc.get("/alerts").content.decode()
+    assert marc.get(f"/alerts/{red.pk}").status_code == 404
+    green = raise_as(community.ana, "GREEN", title="Arrives later")
+    assert "Arrives later" in jan.get("/alerts").content.decode()
+    jan.post(f"/alerts/{green.pk}/reactions", {"kind": "seen", "count": 7})
+    assert marc.get(f"/alerts/{green.pk}").data["reactions"]["nl"]["sightings"] == 7
