@@ -42,6 +42,17 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test ends in the site's language. A request in French leaves French active in the
+    thread (Django's LocaleMiddleware activates, nothing resets), and a later test's command or
+    mail door would answer in it: tests/alerts/test_cli.py failed after tests/web/test_i18n.py."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def make_tld(db) -> Callable[..., Tld]:
     def make(alabel: str, **fields: object) -> Tld:
