@@ -255,7 +255,7 @@ def test_no_footer_when_the_setting_is_empty(settings):
     ],
 )
 def test_a_label_follows_the_list_tag_once(subject, expected):
-    from tldops.lists.handlers.subject_prefix import tagged  # noqa: PLC0415
+    from tldops.mail.community import tagged  # noqa: PLC0415
 
     assert tagged(subject, "[TLD-OPS]", "[TLP:AMBER]") == expected
 

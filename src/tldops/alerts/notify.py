@@ -65,10 +65,10 @@ from tldops.alerts.tlp import Tlp
 from tldops.catalog.lookup import resolve_tld
 from tldops.catalog.models import Tld
 from tldops.directory.models import Person
-from tldops.directory.validation import Checks
+from tldops.directory.validation import Checks, clean_choice
 from tldops.kernel.audit import Actor, record
-from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound, shown
-from tldops.mail import outbox
+from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound
+from tldops.mail import community, outbox
 from tldops.mail.headers import one_line
 from tldops.mail.models import OutboundMessage
 
@@ -102,25 +102,13 @@ def list_filters(person: Person) -> QuerySet[AlertFilter]:
     return AlertFilter.objects.filter(person=person).prefetch_related("tlds").order_by("id")
 
 
-def _choice(value: str, choices: type, name: str) -> str:
-    allowed = [c.value for c in choices]
-    text = (value or "").strip().lower()
-    if text not in allowed:
-        raise InvalidInput(
-            _("“%(v)s” is not a %(name)s; use one of: %(allowed)s.")
-            % {"v": shown(value or ""), "name": name, "allowed": ", ".join(allowed)},
-            field=name,
-        )
-    return text
-
-
 def _categories(values: list[str]) -> list[str]:
     if len(values) > len(Alert.Category.values):
         raise InvalidInput(
             _("At most %(n)d categories.") % {"n": len(Alert.Category.values)}, field="categories"
         )
     checks = Checks()
-    chosen = [checks.run(_choice, v, Alert.Category, "category") for v in values]
+    chosen = [checks.run(clean_choice, v, Alert.Category, "category") for v in values]
     for error in checks.errors:
         error.field = "categories"
     checks.done()
@@ -150,8 +138,8 @@ def save_filter(person: Person, data: FilterInput, *, actor: Actor) -> AlertFilt
     checks = Checks()
     categories = checks.run(_categories, [c for c in data.categories if (c or "").strip()])
     tlds = checks.run(_tlds, [t for t in data.tlds if (t or "").strip()])
-    severity = checks.run(_choice, data.min_severity, Alert.Severity, "min_severity")
-    mode = checks.run(_choice, data.mode, AlertFilter.Mode, "mode")
+    severity = checks.run(clean_choice, data.min_severity, Alert.Severity, "min_severity")
+    mode = checks.run(clean_choice, data.mode, AlertFilter.Mode, "mode")
     if AlertFilter.objects.filter(person=person).count() >= MAX_FILTERS_PER_PERSON:
         checks.errors.append(
             InvalidInput(
@@ -252,12 +240,7 @@ def _affected(alert: Alert) -> str:
 
 
 def _subject(tag: str, text: str) -> str:
-    prefix = settings.SUBJECT_TAG.strip()
-    return one_line(f"{prefix}[{tag}] {text}", outbox.SUBJECT_LIMIT)
-
-
-def alert_url(alert: Alert) -> str:
-    return f"{settings.BASE_URL}/alerts/{alert.pk}/"
+    return one_line(community.subject(text, f"[{tag}]"), outbox.SUBJECT_LIMIT)
 
 
 @outbox.mail_language()
@@ -272,7 +255,7 @@ def _notification_body(alert: Alert) -> str:
             "red": label is Tlp.RED,
             "strict": label is Tlp.AMBER_STRICT,
             "affected": _affected(alert),
-            "url": alert_url(alert),
+            "url": mailing.alert_url(alert),
             "filters_url": f"{settings.BASE_URL}/alerts/filters/",
         },
     )
@@ -306,7 +289,7 @@ def _send_digest(person: Person, day: dt.date, alerts: list[Alert]) -> OutboundM
     groups = []
     for label in RESTRICTIVE_FIRST:
         rows = [
-            {"alert": a, "affected": _affected(a), "url": alert_url(a)}
+            {"alert": a, "affected": _affected(a), "url": mailing.alert_url(a)}
             for a in alerts
             if a.label is label
         ]

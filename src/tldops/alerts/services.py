@@ -35,9 +35,9 @@ from tldops.catalog.lookup import resolve_tld
 from tldops.catalog.models import Tld
 from tldops.directory.models import Membership, Person, Role
 from tldops.directory.permissions import role_of
-from tldops.directory.validation import Checks, clean_email
+from tldops.directory.validation import Checks, clean_choice, clean_email
 from tldops.kernel.audit import Actor, record
-from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound, shown
+from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound
 
 #: At most this many ccTLDs named as affected, and people named as RED recipients.
 MAX_AFFECTED = 400
@@ -64,18 +64,6 @@ class AlertInput:
     # Indicators as typed, one per item (``value`` or ``kind,value``); a bad one is reported with
     # its position and the others are kept (:attr:`Alert.indicator_errors` after raising).
     indicators: list[str] = field(default_factory=list)
-
-
-def _choice(value: str, choices: type, name: str) -> str:
-    allowed = [c.value for c in choices]
-    text = (value or "").strip().lower()
-    if text not in allowed:
-        raise InvalidInput(
-            _("“%(v)s” is not a %(name)s; use one of: %(allowed)s.")
-            % {"v": shown(value or ""), "name": name, "allowed": ", ".join(allowed)},
-            field=name,
-        )
-    return text
 
 
 def _text(value: str, limit: int, name: str, *, required: bool) -> str:
@@ -169,9 +157,9 @@ def raise_alert(author: Person, data: AlertInput, *, actor: Actor, publish: bool
     label = checks.run(parse, data.tlp)
     title = checks.run(_text, data.title, TITLE_MAX_LENGTH, "title", required=True)
     body = checks.run(_text, data.body, BODY_MAX_LENGTH, "body", required=False)
-    kind = checks.run(_choice, data.kind, Alert.Kind, "kind")
-    category = checks.run(_choice, data.category, Alert.Category, "category")
-    severity = checks.run(_choice, data.severity, Alert.Severity, "severity")
+    kind = checks.run(clean_choice, data.kind, Alert.Kind, "kind")
+    category = checks.run(clean_choice, data.category, Alert.Category, "category")
+    severity = checks.run(clean_choice, data.severity, Alert.Severity, "severity")
     tlds = checks.run(_affected, list(data.affected)) or []
     readers: list[Person] = []
     if label is Tlp.RED:
@@ -312,9 +300,9 @@ def search(
     qs = access.visible_to(reader)
     checks = Checks()
     if f.category:
-        qs = qs.filter(category=checks.run(_choice, f.category, Alert.Category, "category"))
+        qs = qs.filter(category=checks.run(clean_choice, f.category, Alert.Category, "category"))
     if f.status:
-        qs = qs.filter(status=checks.run(_choice, f.status, Alert.Status, "status"))
+        qs = qs.filter(status=checks.run(clean_choice, f.status, Alert.Status, "status"))
     if f.tlp:
         label = checks.run(parse, f.tlp)
         qs = qs.filter(tlp=label.value if label else "")
@@ -430,7 +418,7 @@ def react(reader: Person, pk: int, data: ReactionInput, *, actor: Actor) -> Reac
     if not access.in_community(reader) and alert.author_id != reader.pk:
         raise NotAuthorised(_("Only members may answer alerts."))
     checks = Checks()
-    kind = checks.run(_choice, data.kind, Reaction.Kind, "kind")
+    kind = checks.run(clean_choice, data.kind, Reaction.Kind, "kind")
     note = checks.run(_text, data.note, NOTE_MAX_LENGTH, "note", required=False)
     if data.count is not None and not 0 <= data.count <= 10**9:
         checks.errors.append(InvalidInput(_("The count must be between 0 and 10⁹."), field="count"))
@@ -474,7 +462,7 @@ def change_status(reader: Person, pk: int, status: str, *, actor: Actor) -> Aler
     """Move alert ``pk`` to ``status`` (open, monitoring, resolved): its author, or staff who may
     read it. Each change is kept with who and when."""
     alert = get(reader, pk)
-    new = _choice(status, Alert.Status, "status")
+    new = clean_choice(status, Alert.Status, "status")
     if alert.author_id != reader.pk and role_of(reader) not in (Role.SECRETARIAT, Role.COMMITTEE):
         raise NotAuthorised(_("Only the alert's author and the secretariat may change its status."))
     if new == alert.status:

@@ -42,7 +42,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
@@ -56,7 +55,7 @@ from tldops.alerts.tlp import Tlp
 from tldops.catalog.models import Tld
 from tldops.directory.audit import Actor, record
 from tldops.directory.models import Membership, Person, Role
-from tldops.mail import outbox
+from tldops.mail import community, outbox
 
 log = logging.getLogger(__name__)
 
@@ -250,10 +249,6 @@ def _send(job: SliceJob, result: split.SplitResult, run_from: int) -> int:
     return mails
 
 
-def _link(alert: Alert) -> str:
-    return f"{settings.BASE_URL}/alerts/{alert.pk}/"
-
-
 def _attach(msg: Any, path: Path, alabel: str) -> None:
     msg.add_attachment(path.read_bytes(), maintype="text", subtype="csv", filename=f"{alabel}.csv")
 
@@ -262,11 +257,12 @@ def _member_mail(alert: Alert, tld: Tld, count: int, path: Path, readers: list[P
     """One mail to a member ccTLD's contacts who may read the alert, its slice attached."""
     tag = alert.label.tag
     where = tld.display
-    subject = f"[TLD-OPS][{tag}] " + _("Names under %(tld)s in alert %(pk)d: %(title)s") % {
+    text = _("Names under %(tld)s in alert %(pk)d: %(title)s") % {
         "tld": where,
         "pk": alert.pk,
         "title": alert.title,
     }
+    subject = community.subject(text, f"[{tag}]")
     lines = [
         tag,
         "",
@@ -282,7 +278,7 @@ def _member_mail(alert: Alert, tld: Tld, count: int, path: Path, readers: list[P
         )
         % {"file": f"{tld.alabel}.csv", "tag": tag},
         "",
-        _("The alert: %(link)s") % {"link": _link(alert)},
+        _("The alert: %(link)s") % {"link": mailing.alert_url(alert)},
         "",
         _("You receive this as a contact of %(tld)s. Share it only as %(tag)s allows.")
         % {"tld": where, "tag": tag},
@@ -299,9 +295,11 @@ def _outreach_mail(
     """One mail to the secretariat members who may read the alert: the affected ccTLDs without
     an active member, with their counts and IANA administrative contacts, one CSV each."""
     tag = alert.label.tag
-    subject = f"[TLD-OPS][{tag}] " + _(
-        "Names under ccTLDs without members in alert %(pk)d: %(title)s"
-    ) % {"pk": alert.pk, "title": alert.title}
+    text = _("Names under ccTLDs without members in alert %(pk)d: %(title)s") % {
+        "pk": alert.pk,
+        "title": alert.title,
+    }
+    subject = community.subject(text, f"[{tag}]")
     lines = [
         tag,
         "",
@@ -338,7 +336,7 @@ def _outreach_mail(
         )
         % {"tag": tag},
         "",
-        _("The alert: %(link)s") % {"link": _link(alert)},
+        _("The alert: %(link)s") % {"link": mailing.alert_url(alert)},
     ]
     attached = [(tld.alabel, files[tld.alabel]) for tld, _count, _row in outreach]
     _queue(alert, subject, lines, staff, attached, OUTREACH_PURPOSE)

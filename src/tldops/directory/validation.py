@@ -136,6 +136,20 @@ def clean_text(
     return text
 
 
+def clean_choice(raw: str | None, choices: type, field_name: str) -> str:
+    """One of the values of ``choices`` (a Django ``TextChoices``), as people type it (any case,
+    white space around): "“x” is not a <field>; use one of: …" otherwise."""
+    allowed = [c.value for c in choices]
+    text = (raw or "").strip().lower()
+    if text not in allowed:
+        raise InvalidInput(
+            _("“%(v)s” is not a %(name)s; use one of: %(allowed)s.")
+            % {"v": shown(raw or ""), "name": field_name, "allowed": ", ".join(allowed)},
+            field=field_name,
+        )
+    return text
+
+
 def clean_email(raw: str, *, field_name: str = "email") -> str:
     """A syntactically valid address, domain lower-cased and IDNA-encoded."""
     value = (raw or "").strip()

@@ -16,7 +16,10 @@ the intake's routing table is (:func:`tldops.mail.intake.add_route`):
   the post, what becomes of it: distributed with a label and a banner, diverted (the watcher
   delivered it itself, to fewer people), or refused (nobody gets it; the sender is told why).
 - **help topics** — ``help alert`` to the ``-request`` address sends the alerts app's template
-  (:func:`add_help_topic`, :func:`help_topic`).
+  (:func:`add_help_topic`, :func:`help_topic`);
+- **the subject** of the community's mail (:func:`subject`): the list's tag, then a label
+  (``[TLD-OPS][TLP:AMBER] …``), written the same by the list's handler and by an app that writes
+  to fewer people than the list (a TLP:RED alert's copies, personal notifications, slices).
 
 The registries hold dotted paths or functions; the mail core imports none of the apps.
 """
@@ -28,6 +31,9 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from enum import StrEnum
 from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
 
 
 class Action(StrEnum):
@@ -137,3 +143,31 @@ def help_topic(topic: str) -> str:
 
 def help_topics() -> list[str]:
     return sorted(_help)
+
+
+def tagged(subject: str, tag: str, label: str = "") -> str:
+    """``subject`` with ``tag`` (and ``label`` right after it) in front, unless it already
+    carries them (``Re: [TLD-OPS] x``); a reply that lost the label gets it back after the tag
+    (``Re: [TLD-OPS][TLP:AMBER] x``), and neither is ever written twice."""
+    subject = " ".join(subject.split())
+    if label and label.lower() not in subject.lower():
+        at = subject.lower().find(tag.lower()) if tag else -1
+        if at >= 0:  # "Re: [TLD-OPS] x" → "Re: [TLD-OPS][TLP:AMBER] x"
+            end = at + len(tag)
+            return f"{subject[:end]}{label} {subject[end:].lstrip()}".rstrip()
+        return f"{tag}{label} {subject or _('(no subject)')}"
+    if not tag:
+        return subject
+    if tag.lower() in subject.lower():
+        return subject
+    if label and subject.lower().startswith(
+        label.lower()
+    ):  # "[TLP:AMBER] x" → "[TLD-OPS][TLP:AMBER] x"
+        return f"{tag}{subject}"
+    return f"{tag} {subject or _('(no subject)')}"
+
+
+def subject(text: str, label: str = "") -> str:
+    """The subject of community mail that is not a list post: the list's tag
+    (``TLDOPS_SUBJECT_TAG``) and ``label`` in front of ``text``, as :func:`tagged` writes them."""
+    return tagged(text, settings.SUBJECT_TAG, label)

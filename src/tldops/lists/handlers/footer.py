@@ -10,6 +10,7 @@ changing a byte would break the signature.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email.message import EmailMessage
 
 from tldops.lists.handlers.context import HandlerContext
@@ -24,6 +25,20 @@ def footer_text(ctx: HandlerContext) -> str:
 def process(msg: EmailMessage, ctx: HandlerContext) -> None:
     if not ctx.footer.strip():
         return
+    add_text(
+        msg,
+        lambda text: (text if text.endswith("\n") else text + "\n") + footer_text(ctx),
+        footer_text(ctx),
+        first=False,
+    )
+
+
+def add_text(msg: EmailMessage, join: Callable[[str], str], part_text: str, *, first: bool) -> None:
+    """Add a text of the list's to ``msg`` (the footer at the end, another app's banner at the
+    top): a plain-text message becomes ``join(its text)``; a multipart one gets ``part_text`` as
+    a ``text/plain`` part, ``first`` or last, in a ``mixed`` (an ``alternative``, ``related`` or
+    HTML-only message is wrapped in one first). Signed or encrypted messages, and other
+    multipart kinds (reports, digests), are left as they are."""
     ctype = msg.get_content_type()
     if ctype in UNTOUCHABLE:
         return
@@ -33,10 +48,8 @@ def process(msg: EmailMessage, ctx: HandlerContext) -> None:
         except (LookupError, KeyError):  # an unknown charset: add a part instead
             text = None
         if text is not None:
-            if not text.endswith("\n"):
-                text += "\n"
             params = {"format": "flowed"} if msg.get_param("format") == "flowed" else {}
-            msg.set_content(text + footer_text(ctx), charset="utf-8", params=params)
+            msg.set_content(join(text), charset="utf-8", params=params)
             return
     if not msg.is_multipart() or ctype != "multipart/mixed":
         if ctype in ("multipart/related", "multipart/alternative") or not msg.is_multipart():
@@ -44,5 +57,7 @@ def process(msg: EmailMessage, ctx: HandlerContext) -> None:
         else:
             return  # another multipart kind (report, digest…): leave it as it is
     part = EmailMessage()
-    part.set_content(footer_text(ctx), charset="utf-8", disposition="inline")
-    msg.attach(part)
+    part.set_content(part_text, charset="utf-8", disposition="inline")
+    payload = msg.get_payload()
+    assert isinstance(payload, list)  # noqa: S101 - a multipart/mixed here
+    payload.insert(0 if first else len(payload), part)

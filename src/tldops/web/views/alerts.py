@@ -331,9 +331,8 @@ def alert_react(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.react(person, pk, data, actor=_actor(person))
     except DirectoryError as exc:
-        message = " ".join(e.message for e in exc.errors)
         return _detail(
-            request, alert, status=exc.status, errors={"reaction": message}, reaction=typed
+            request, alert, status=exc.status, errors={"reaction": exc.message}, reaction=typed
         )
     messages.success(request, _("Your answer is recorded for your ccTLD."))
     return redirect("web:alert", pk=pk)
@@ -352,8 +351,7 @@ def alert_status(request: HttpRequest, pk: int) -> HttpResponse:
             person, pk, request.POST.get("status", "")[:20], actor=_actor(person)
         )
     except DirectoryError as exc:
-        message = " ".join(e.message for e in exc.errors)
-        return _detail(request, alert, status=exc.status, errors={"status": message})
+        return _detail(request, alert, status=exc.status, errors={"status": exc.message})
     messages.success(request, _("The status is changed."))
     return redirect("web:alert", pk=pk)
 
@@ -378,8 +376,7 @@ def alert_indicators(request: HttpRequest, pk: int) -> HttpResponse:
     try:  # binary: a line that is not UTF-8 is refused on its own line
         result = services.add_indicators(person, pk, upload, actor=_actor(person))
     except DirectoryError as exc:
-        message = " ".join(e.message for e in exc.errors)
-        return _detail(request, alert, status=exc.status, errors={"upload": message})
+        return _detail(request, alert, status=exc.status, errors={"upload": exc.message})
     summary = {
         "added": len(result.indicators),
         "refused": result.error_count,
