@@ -58,6 +58,15 @@ class Source:
                 f"tldops: {PREFIX}{name} must be a whole number, not {value!r}"
             ) from exc
 
+    def float(self, name: str, default: float) -> float:
+        value = self.get(name)
+        if value in (None, ""):
+            return default
+        try:
+            return float(value)
+        except ValueError as exc:
+            raise SystemExit(f"tldops: {PREFIX}{name} must be a number, not {value!r}") from exc
+
     def bool(self, name: str, default: bool) -> bool:
         value = self.get(name)
         if value in (None, ""):

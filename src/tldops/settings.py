@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "tldops.lists",
     "tldops.repository",
     "tldops.alerts",
+    "tldops.monitor",
     "tldops.web",
     "tldops.ops",
 ]
@@ -187,6 +188,24 @@ ALERT_UPLOAD_MAX_BYTES = SOURCE.int("ALERT_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
 ALERT_MAX_INDICATORS = SOURCE.int("ALERT_MAX_INDICATORS", 1_000_000)
 # Personal alert digests (alerts.notify): sent once a day, at or after this hour (UTC, 0-23).
 ALERT_DIGEST_HOUR = SOURCE.int("ALERT_DIGEST_HOUR", 7)
+
+# The monitor (monitor app, docs/monitor.md). A sweep every MONITOR_INTERVAL seconds from the hub;
+# a problem is confirmed when MONITOR_AGREEMENT vantage points see it within MONITOR_WINDOW seconds.
+MONITOR_INTERVAL = SOURCE.int("MONITOR_INTERVAL", 300)
+MONITOR_AGREEMENT = SOURCE.int("MONITOR_AGREEMENT", 2)
+MONITOR_WINDOW = SOURCE.int("MONITOR_WINDOW", 900)
+MONITOR_TIMEOUT = SOURCE.float("MONITOR_TIMEOUT", 2.0)
+MONITOR_TRIES = SOURCE.int("MONITOR_TRIES", 2)
+MONITOR_PORT = SOURCE.int("MONITOR_PORT", 53)  # tests and benchmarks serve their world elsewhere
+# Files in the root hints and trust-anchor formats (docs/monitor.md); "": the ones shipped.
+MONITOR_ROOT_HINTS = SOURCE.get("MONITOR_ROOT_HINTS", "")
+MONITOR_TRUST_ANCHOR = SOURCE.get("MONITOR_TRUST_ANCHOR", "")
+MONITOR_IPV4_ONLY = SOURCE.bool("MONITOR_IPV4_ONLY", False)
+# Raw observations are kept this many days, hourly rollups MONITOR_HOURLY_DAYS, daily ones for ever.
+MONITOR_RAW_DAYS = SOURCE.int("MONITOR_RAW_DAYS", 2)
+MONITOR_HOURLY_DAYS = SOURCE.int("MONITOR_HOURLY_DAYS", 90)
+# A confirmed incident's draft alert is raised at once (True) or after a member confirms it.
+MONITOR_AUTO_ALERT = SOURCE.bool("MONITOR_AUTO_ALERT", False)
 
 # The mailing list (lists app). Its members are exactly the directory's active members.
 LIST_NAME = SOURCE.get("LIST_NAME", "TLD-OPS")
