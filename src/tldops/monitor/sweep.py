@@ -27,3 +27,18 @@ class Options:
 
 def sweep(tlds: Iterable[str], options: Options) -> SweepResult:
     raise NotImplementedError
+
+
+def options_from(
+    *,
+    root_hints: object = None,
+    trust_anchor: object = None,
+    ipv4_only: bool = False,
+    ipv6_only: bool = False,
+    timeout: float | None = None,
+    tries: int | None = None,
+    port: int | None = None,
+) -> Options:
+    """Options from the settings, overridden by what a door was given (files are read here and
+    refused with :class:`~tldops.kernel.errors.InvalidInput` when malformed)."""
+    raise NotImplementedError

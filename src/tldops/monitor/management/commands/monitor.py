@@ -1,0 +1,133 @@
+"""``tldops monitor``: the health of every ccTLD's name servers.
+
+``sweep`` runs one sweep now and prints its findings (:mod:`tldops.monitor.sweep`). The other
+subcommands (the scheduled process, incidents) are added beside it, one ``do_<action>`` each.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from tldops.catalog.models import Tld
+from tldops.cli import EXIT_ERROR, emit, fail, subcommand
+from tldops.kernel.errors import InvalidInput
+from tldops.monitor import sweep as sweeping
+from tldops.monitor.codes import Severity
+
+SWEEP_EPILOG = """examples:
+  tldops monitor sweep                         every ccTLD of the catalog
+  tldops monitor sweep --tld fr --tld xn--p1ai --format json
+  tldops monitor sweep --root-hints named.root --trust-anchor root-ds.txt --ipv4-only
+"""
+
+
+class Command(BaseCommand):
+    help = "Watch the name servers of every ccTLD: one sweep now, or the scheduled monitor."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+        p = subcommand(sub, "sweep", "Run one sweep now and print the findings.", SWEEP_EPILOG)
+        p.add_argument(
+            "--tld",
+            action="append",
+            default=[],
+            metavar="TLD",
+            help="A ccTLD to sweep (repeat for several); default: every ccTLD of the catalog.",
+        )
+        p.add_argument(
+            "--root-hints",
+            type=Path,
+            metavar="FILE",
+            help="Root servers in the root hints format (named.root); default: the shipped ones.",
+        )
+        p.add_argument(
+            "--trust-anchor",
+            type=Path,
+            metavar="FILE",
+            help="The root's DNSKEY or DS records in zone-file format; default: IANA's, shipped.",
+        )
+        family = p.add_mutually_exclusive_group()
+        family.add_argument("--ipv4-only", action="store_true", help="Ask IPv4 addresses only.")
+        family.add_argument("--ipv6-only", action="store_true", help="Ask IPv6 addresses only.")
+        p.add_argument(
+            "--timeout",
+            type=float,
+            default=None,
+            metavar="S",
+            help=f"Seconds to wait for each answer (default {settings.MONITOR_TIMEOUT}).",
+        )
+        p.add_argument(
+            "--tries",
+            type=int,
+            default=None,
+            metavar="N",
+            help=f"Tries per question over UDP (default {settings.MONITOR_TRIES}).",
+        )
+        p.add_argument(
+            "--port",
+            type=int,
+            default=None,
+            metavar="PORT",
+            help=f"Port to ask every server on (default {settings.MONITOR_PORT}; tests use another).",
+        )
+        p.add_argument(
+            "--min-severity",
+            default="INFO",
+            metavar="LEVEL",
+            help="Print findings of this severity and above (INFO NOTICE WARNING ERROR CRITICAL).",
+        )
+        p.add_argument("--format", choices=["table", "json"], default="table")
+
+    def handle(self, *args: object, **options: Any) -> None:
+        getattr(self, "do_" + str(options["action"]))(options)
+
+    def do_sweep(self, options: dict[str, Any]) -> None:
+        try:
+            opts = sweeping.options_from(
+                root_hints=options["root_hints"],
+                trust_anchor=options["trust_anchor"],
+                ipv4_only=options["ipv4_only"],
+                ipv6_only=options["ipv6_only"],
+                timeout=options["timeout"],
+                tries=options["tries"],
+                port=options["port"],
+            )
+            minimum = Severity.parse(options["min_severity"])
+        except KeyError as exc:
+            raise fail(f"Unknown severity {options['min_severity']!r}.") from exc
+        except InvalidInput as exc:
+            raise fail(exc.message) from exc
+        tlds = [t.strip().strip(".").lower() for t in options["tld"]]
+        if tlds:
+            known = set(Tld.objects.filter(alabel__in=tlds).values_list("alabel", flat=True))
+            unknown = sorted(set(tlds) - known)
+            if unknown:
+                raise fail("Not a ccTLD of the catalog: " + ", ".join(unknown), EXIT_ERROR)
+        else:
+            tlds = list(
+                Tld.objects.filter(delegated=True)
+                .order_by("alabel")
+                .values_list("alabel", flat=True)
+            )
+        result = sweeping.sweep(tlds, opts)
+        findings = [f for f in sorted(result.findings) if f.severity >= minimum]
+        if options["format"] == "json":
+            data = result.to_json(samples=False)
+            data["findings"] = [f.as_dict() for f in findings]
+            self.stdout.write(json.dumps(data, indent=2))
+            return
+        emit(
+            [f.as_dict() for f in findings],
+            ["tld", "server", "address", "severity", "code", "detail"],
+            "table",
+            title=(
+                f"{result.stats.zones} ccTLDs, {result.stats.servers} name servers, "
+                f"{result.stats.queries} queries in {result.stats.wall_s:.1f} s"
+            ),
+            out=self.stdout,
+        )
