@@ -66,7 +66,19 @@ A, AAAA, NS, SOA, DS, DNSKEY, RRSIG, CNAME = (
     dns.rdatatype.RRSIG,
     dns.rdatatype.CNAME,
 )
-TC, AA, RA = dns.flags.TC, dns.flags.AA, dns.flags.RA
+TC, AA = dns.flags.TC, dns.flags.AA
+#: DNSSEC findings about one address; gathered into one for the ccTLD when every address has it.
+DNSSEC_CODES = frozenset(
+    {
+        "DNSKEY_MISSING",
+        "DS_NO_MATCHING_DNSKEY",
+        "RRSIG_MISSING",
+        "RRSIG_INVALID",
+        "RRSIG_EXPIRED",
+        "RRSIG_EXPIRES_IMMINENT",
+        "RRSIG_EXPIRES_SOON",
+    }
+)
 
 
 @dataclass
@@ -528,6 +540,7 @@ class _Sweep:
         replies: list[Any],
         per: int,
     ) -> None:
+        mark = len(self.findings)  # this ccTLD's findings are added after it, in one go
         serials: list[tuple[_Target, int]] = []
         child_ns: set[dns.name.Name] = set()
         child_addr: dict[dns.name.Name, set[str]] = defaultdict(set)
@@ -588,6 +601,7 @@ class _Sweep:
         if not answered:
             self.add(tld, "", "", "ALL_SERVERS_DOWN", f"{len(targets)} addresses asked")
             return
+        self.gather_dnssec(tld, mark, answered)
         if serials:
             newest = serials[0][1]
             for _, s in serials[1:]:
@@ -621,6 +635,19 @@ class _Sweep:
                     "GLUE_MISMATCH",
                     f"parent {', '.join(sorted(glue))}; zone {', '.join(sorted(child)) or 'none'}",
                 )
+
+    def gather_dnssec(self, tld: str, mark: int, answered: int) -> None:
+        """A DNSSEC problem every answering address shows is the zone's: one finding for the
+        ccTLD (server "") instead of one per address. One server's own stays its own."""
+        mine = [f for f in self.findings[mark:] if f.code in DNSSEC_CODES and f.address]
+        by_code: dict[str, list[Finding]] = defaultdict(list)
+        for f in mine:
+            by_code[f.code].append(f)
+        for code, found in by_code.items():
+            if len({f.address for f in found}) == answered:
+                gone = set(found)
+                self.findings = [f for f in self.findings if f not in gone]
+                self.add(tld, "", "", code, found[0].detail)
 
     def dnssec(
         self,
