@@ -128,7 +128,7 @@ def parse_root_hints(text: str) -> list[tuple[str, str]]:
     if not hosts:
         raise InvalidInput('The root hints file has no NS record for the root (".").')
     hints = [
-        (r.name.to_text(), rd.address)
+        (r.name.to_text(omit_final_dot=True), rd.address)
         for host in hosts
         for r in rrsets
         if r.name == host and r.rdtype in (A, AAAA)
@@ -497,12 +497,12 @@ class _Sweep:
         for host in ref.ns:
             glue = sorted(ref.glue.get(host, ()))
             if not glue and host.is_subdomain(name):
-                self.add(tld, host.to_text(), "", "GLUE_MISSING")
+                self.add(tld, host.to_text(omit_final_dot=True), "", "GLUE_MISSING")
             elif not glue:
                 glue = sorted((yield from self.resolve(host)))
             usable = [a for a in glue if self._family_ok(a)]
             if not glue and not host.is_subdomain(name):
-                self.add(tld, host.to_text(), "", "NS_NO_ADDRESS")
+                self.add(tld, host.to_text(omit_final_dot=True), "", "NS_NO_ADDRESS")
             addresses[host] = usable
         targets = [_Target(h, a) for h in ref.ns for a in addresses[h]]
         if not targets:
@@ -546,7 +546,7 @@ class _Sweep:
         child_addr: dict[dns.name.Name, set[str]] = defaultdict(set)
         answered = 0
         for i, t in enumerate(targets):
-            host = t.host.to_text()
+            host = t.host.to_text(omit_final_dot=True)
             soa_reply, ns_reply, tcp_replies = replies[i * per : i * per + 3]
             self.recursion_users.append((tld, host, t.address))
             tcp_soa, tcp_axfr = tcp_replies
@@ -611,7 +611,7 @@ class _Sweep:
                 if _serial_behind(s, newest):
                     self.add(
                         tld,
-                        t.host.to_text(),
+                        t.host.to_text(omit_final_dot=True),
                         t.address,
                         "SERIAL_BEHIND",
                         f"serial {s}, newest {newest}",
@@ -619,9 +619,9 @@ class _Sweep:
         if child_ns:
             parent = set(ref.ns)
             for host in sorted(parent - child_ns):
-                self.add(tld, host.to_text(), "", "NS_MISSING_AT_CHILD")
+                self.add(tld, host.to_text(omit_final_dot=True), "", "NS_MISSING_AT_CHILD")
             for host in sorted(child_ns - parent):
-                self.add(tld, host.to_text(), "", "NS_EXTRA_AT_CHILD")
+                self.add(tld, host.to_text(omit_final_dot=True), "", "NS_EXTRA_AT_CHILD")
         for host in ref.ns:
             glue = {a for a in ref.glue.get(host, ()) if self._family_ok(a)}
             if not glue or not host.is_subdomain(name) or host not in child_addr:
@@ -630,7 +630,7 @@ class _Sweep:
             if glue != child:
                 self.add(
                     tld,
-                    host.to_text(),
+                    host.to_text(omit_final_dot=True),
                     "",
                     "GLUE_MISMATCH",
                     f"parent {', '.join(sorted(glue))}; zone {', '.join(sorted(child)) or 'none'}",
