@@ -49,10 +49,6 @@ def with_fault(world: World, fault: str):
     return next(s for s in world.specs if s.fault == fault)
 
 
-def healthy(world: World, address: str) -> list:
-    return [s for s in world.specs if s.fault is None]
-
-
 def rrset(section, name: str, rdtype: str):
     wanted = dns.name.from_text(name)
     kind = dns.rdatatype.from_text(rdtype)
@@ -279,6 +275,13 @@ def test_the_child_omits_a_delegated_server(dns_world):
     assert spec.fault_server.host + "." not in child
     assert child == {s.host + "." for s in spec.servers if s is not spec.fault_server}
     assert serial(dns_world, spec.fault_server.addresses[0], spec.name) > 0
+
+
+def test_the_servers_count_the_queries_they_get(dns_world):
+    before = dns_world.queries()
+    for _ in range(3):
+        ask(dns_world, root(dns_world), "nl.", "SOA")
+    assert dns_world.queries() - before == 3
 
 
 def test_world_tlds_are_catalog_rows(world_tlds, dns_world):

@@ -39,6 +39,7 @@ import dns.query
 import dns.rcode
 
 NSD = shutil.which("nsd") or "/usr/sbin/nsd"
+NSD_CONTROL = shutil.which("nsd-control") or "/usr/sbin/nsd-control"
 UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
 KEYGEN = shutil.which("ldns-keygen") or "/usr/bin/ldns-keygen"
 SIGNZONE = shutil.which("ldns-signzone") or "/usr/bin/ldns-signzone"
@@ -131,27 +132,33 @@ class Addresses:
                 return f"127.{(n >> 16) & 0xFF}.{(n >> 8) & 0xFF}.{n & 0xFF}"
 
 
+def _bindable(port: int) -> bool:
+    """Whether ``port`` is free on every address, UDP and TCP, IPv4 and IPv6 (a wildcard bind
+    fails when any address has it)."""
+    try:
+        for family, kind, host in (
+            (socket.AF_INET, socket.SOCK_STREAM, "0.0.0.0"),
+            (socket.AF_INET, socket.SOCK_DGRAM, "0.0.0.0"),
+            (socket.AF_INET6, socket.SOCK_STREAM, "::"),
+            (socket.AF_INET6, socket.SOCK_DGRAM, "::"),
+        ):
+            with socket.socket(family, kind) as s:
+                if family == socket.AF_INET6:
+                    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                s.bind((host, port))
+    except OSError:
+        return False
+    return True
+
+
 def free_port() -> int:
-    """A high port nothing uses on any address, UDP and TCP, IPv4 and IPv6 (the wildcard binds
-    fail when any address has it)."""
+    """A high port nothing uses on any address."""
     for _ in range(100):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             probe.bind(("0.0.0.0", 0))
             port = probe.getsockname()[1]
-        try:
-            for family, kind, host in (
-                (socket.AF_INET, socket.SOCK_STREAM, "0.0.0.0"),
-                (socket.AF_INET, socket.SOCK_DGRAM, "0.0.0.0"),
-                (socket.AF_INET6, socket.SOCK_STREAM, "::"),
-                (socket.AF_INET6, socket.SOCK_DGRAM, "::"),
-            ):
-                with socket.socket(family, kind) as s:
-                    if family == socket.AF_INET6:
-                        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-                    s.bind((host, port))
-        except OSError:
-            continue
-        return port
+        if _bindable(port):
+            return port
     raise RuntimeError("no free port")
 
 
@@ -183,6 +190,7 @@ class Process:
         self.dir = directory
         self.args = args
         self.proc: subprocess.Popen[bytes] | None = None
+        self.conf: Path | None = None  # NSD's, for nsd-control
         self._log = None
 
     def start(self) -> None:
@@ -227,6 +235,7 @@ class Dropper:
         self._thread: threading.Thread | None = None
         self._socks: list[socket.socket] = []
         self._conns: list[socket.socket] = []
+        self.received = 0  # UDP messages and TCP connections swallowed
 
     def start(self) -> None:
         for address in self.addresses:
@@ -252,8 +261,10 @@ class Dropper:
                 with contextlib.suppress(OSError):
                     if key.data == "udp":
                         sock.recvfrom(65535)
+                        self.received += 1
                     elif key.data == "listen":
                         conn, _ = sock.accept()
+                        self.received += 1
                         conn.setblocking(False)
                         self._conns.append(conn)
                         self._sel.register(conn, selectors.EVENT_READ, "conn")
@@ -369,6 +380,8 @@ class World:
         """Write and sign every zone, start every server, wait until each answers."""
         began = time.monotonic()
         try:
+            if self.port and not _bindable(self.port):
+                raise RuntimeError(f"port {self.port} is in use on some address: stop that first")
             self.port = self.port or free_port()
             for sub in ("keys", "zones", "root", "main", "aux", "unbound"):
                 (self.dir / sub).mkdir(parents=True, exist_ok=True)
@@ -538,10 +551,12 @@ class World:
             + f'  xfrdir: "{d}/xfr"\n  pidfile: "{d}/nsd.pid"\n  logfile: "{d}/nsd.log"\n'
             + "  server-count: 1\n  verbosity: 1\n  refuse-any: yes\n"
             + "  tcp-count: 256\n  reuseport: no\n"
-            + "remote-control:\n  control-enable: no\n"
+            + f'remote-control:\n  control-enable: yes\n  control-interface: "{d}/ctl.sock"\n'
             + "".join(blocks)
         )
-        return Process(name, d, [NSD, "-d", "-c", str(d / "nsd.conf")])
+        process = Process(name, d, [NSD, "-d", "-c", str(d / "nsd.conf")])
+        process.conf = d / "nsd.conf"
+        return process
 
     def _unbound(self, specs: list[TldSpec]) -> Process:
         d = self.dir / "unbound"
@@ -659,6 +674,20 @@ class World:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{process.name} not answering on {address}:\n{process.log()}")
             time.sleep(0.05)
+
+    def queries(self) -> int:
+        """The queries every NSD of the world (root and ccTLDs) has received so far, from
+        ``nsd-control stats_noreset``: what a tool swept against the world cost, counted by the
+        servers and not by the tool (plus the packets the dropping address swallowed)."""
+        total = self.dropper.received if self.dropper is not None else 0
+        for process in self.processes:
+            if process.conf is None:
+                continue
+            out = _run([NSD_CONTROL, "-c", str(process.conf), "stats_noreset"], process.dir)
+            for line in out.splitlines():
+                if line.startswith("num.queries="):
+                    total += int(line.split("=", 1)[1])
+        return total
 
     def stop(self) -> None:
         """Stop every process and thread we started (safe to call twice)."""
