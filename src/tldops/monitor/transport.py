@@ -141,7 +141,7 @@ class Network:
         port: int = 53,
         timeout: float = 2.0,
         tries: int = 2,
-        tcp_limit: int = 400,
+        tcp_limit: int = 128,
     ) -> None:
         self.port = port
         self.timeout = timeout
