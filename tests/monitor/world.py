@@ -549,7 +549,7 @@ class World:
             + f'  zonesdir: "{d}"\n  database: ""\n'
             + f'  zonelistfile: "{d}/zone.list"\n  xfrdfile: "{d}/xfrd.state"\n'
             + f'  xfrdir: "{d}/xfr"\n  pidfile: "{d}/nsd.pid"\n  logfile: "{d}/nsd.log"\n'
-            + "  server-count: 1\n  verbosity: 1\n  refuse-any: yes\n"
+            + "  server-count: 1\n  verbosity: 1\n  refuse-any: yes\n  rrl-ratelimit: 0\n"
             + "  tcp-count: 256\n  reuseport: no\n"
             + f'remote-control:\n  control-enable: yes\n  control-interface: "{d}/ctl.sock"\n'
             + "".join(blocks)

@@ -142,11 +142,14 @@ class Network:
         timeout: float = 2.0,
         tries: int = 2,
         tcp_limit: int = 128,
+        udp_limit: int = 256,
     ) -> None:
         self.port = port
         self.timeout = timeout
         self.tries = max(1, tries)
         self.tcp_limit = tcp_limit
+        self.udp_limit = udp_limit
+        self._udp_waiting: deque[_UdpPending] = deque()
         self.queries = 0
         self._selector = selectors.DefaultSelector()
         self._udp: dict[int, socket.socket] = {}
@@ -170,7 +173,7 @@ class Network:
                 while self._ready:
                     task, value = self._ready.popleft()
                     self._step(task, value)
-                if not self._pending and not self._tcp_open and not self._tcp_waiting:
+                if not (self._pending or self._udp_waiting or self._tcp_open or self._tcp_waiting):
                     self._timers.clear()  # only timers of questions already answered are left
                     return
                 self._poll()
@@ -203,7 +206,11 @@ class Network:
 
     def _start(self, request: Udp | Tcp, waiter: _Waiter, index: int) -> None:
         if isinstance(request, Udp):
-            self._udp_send(_UdpPending(request, waiter, index, self.tries))
+            pending = _UdpPending(request, waiter, index, self.tries)
+            if len(self._pending) < self.udp_limit:
+                self._udp_send(pending)
+            else:
+                self._udp_waiting.append(pending)
         else:
             conn = _TcpConn(request, waiter, index)
             if self._tcp_open < self.tcp_limit:
@@ -267,6 +274,7 @@ class Network:
             else:
                 pending.done = True
                 self._finish(pending.waiter, pending.index, Reply(Outcome.ERROR, detail=str(exc)))
+                self._udp_pump()
                 return
         self.queries += 1
         self._pending[(address, ident)] = pending
@@ -279,6 +287,14 @@ class Network:
         else:
             pending.done = True
             self._finish(pending.waiter, pending.index, Reply(Outcome.TIMEOUT))
+            self._udp_pump()
+
+    def _udp_pump(self) -> None:
+        """Send waiting questions while fewer than ``udp_limit`` are in flight: a burst of
+        thousands of datagrams overflows socket buffers (ours or the servers'), and each lost
+        one costs a whole timeout before it is sent again."""
+        while self._udp_waiting and len(self._pending) < self.udp_limit:
+            self._udp_send(self._udp_waiting.popleft())
 
     def _udp_read(self, sock: socket.socket) -> None:
         while True:
@@ -303,6 +319,7 @@ class Network:
             pending.done = True
             rtt = (time.monotonic() - pending.sent_at) * 1000.0
             self._finish(pending.waiter, pending.index, Reply(Outcome.OK, wire, rtt))
+            self._udp_pump()
 
     # -- TCP --------------------------------------------------------------------------------
 
