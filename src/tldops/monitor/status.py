@@ -19,12 +19,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import idna
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tldops.catalog.models import NameServer, Region, Tld
+from tldops.kernel.errors import NotFound
 from tldops.monitor.codes import CODES, Severity
 from tldops.monitor.models import (
     Finding,
@@ -252,6 +255,20 @@ def version(now: datetime | None = None) -> tuple[object, ...]:
 def regions() -> list[tuple[str, str]]:
     """Every region as (code, name), for the overview's groups."""
     return list(Region.objects.values_list("code", "name"))
+
+
+def find_tld(label: str) -> Tld:
+    """The ccTLD of the catalog named ``label`` (A-label or U-label, any case, a dot or not),
+    retired ones included (their history stays readable); :class:`NotFound` otherwise."""
+    text = (label or "").strip().strip(".")[:253]
+    try:
+        alabel = idna.encode(text, uts46=True).decode("ascii").lower() if text else ""
+    except idna.IDNAError:
+        alabel = ""
+    tld = Tld.objects.filter(alabel=alabel).first() if alabel else None
+    if tld is None:
+        raise NotFound(_("No such ccTLD."), field="tld")
+    return tld
 
 
 # --- One ccTLD -------------------------------------------------------------------------------------------

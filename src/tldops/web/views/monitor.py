@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import idna
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tldops.catalog.models import Tld
+from tldops.kernel.errors import NotFound
 from tldops.monitor import status
 from tldops.web.access import member_required
 from tldops.web.fragments import cached_page
@@ -275,15 +275,10 @@ def latency_chart(
 
 
 def _find(alabel: str) -> Tld:
-    text = alabel.strip().strip(".")[:253]
     try:
-        key = idna.encode(text, uts46=True).decode("ascii").lower()
-    except idna.IDNAError:
-        raise Http404(_("No such ccTLD.")) from None
-    tld = Tld.objects.filter(alabel=key).first()
-    if tld is None:
-        raise Http404(_("No such ccTLD."))
-    return tld
+        return status.find_tld(alabel)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
 
 
 def _tld_context(tld: Tld, range_name: str) -> dict[str, Any]:
