@@ -159,6 +159,15 @@ _CODES = [
     ),
     # DNSSEC.
     Code(
+        "TRUST_ANCHOR_MISMATCH",
+        Severity.CRITICAL,
+        _(
+            "The root's DNSKEY set does not validate from the trust anchor: the parent's DS "
+            "records cannot be checked."
+        ),
+        "RFC 4035 §5, RFC 7958",
+    ),
+    Code(
         "UNSIGNED",
         Severity.INFO,
         _("The ccTLD has no DS record at the parent: it is not signed, or not linked to the root."),

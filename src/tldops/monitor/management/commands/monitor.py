@@ -115,7 +115,10 @@ class Command(BaseCommand):
                 .values_list("alabel", flat=True)
             )
         result = sweeping.sweep(tlds, opts)
-        findings = [f for f in sorted(result.findings) if f.severity >= minimum]
+        findings = sorted(
+            (f for f in result.findings if f.severity >= minimum),
+            key=lambda f: (-f.severity, f.tld, f.server, f.address, f.code),
+        )
         if options["format"] == "json":
             data = result.to_json(samples=False)
             data["findings"] = [f.as_dict() for f in findings]
