@@ -204,7 +204,7 @@ def latency_chart(
 ) -> Chart:
     """One server address: a line per probe of the mean UDP round trip, broken where nothing
     answered, with a mark at the bottom for each step that had unanswered questions."""
-    left, right, top, bottom = 56, 8, 10, 28
+    left, right, top, bottom = 56, 24, 10, 28
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [p.udp_ms for s in series for p in s.points if p.udp_ms is not None]
     ceiling = _nice(max(values, default=1.0) * 1.1)
