@@ -84,6 +84,10 @@ LOWEST_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/alerts/feed/hashes.csv"): MEMBER,
     ("GET", "/alerts/feed/{event_uuid}.json"): MEMBER,
     ("GET", "/alerts/filters"): MEMBER,  # one's own
+    ("GET", "/monitor/overview"): MEMBER,
+    ("GET", "/monitor/tlds/{alabel}"): MEMBER,
+    ("GET", "/monitor/tlds/{alabel}/latency"): MEMBER,
+    ("GET", "/monitor/codes"): MEMBER,
     ("POST", "/alerts/filters"): MEMBER,
     ("DELETE", "/alerts/filters/{filter_id}"): MEMBER,  # one's own only: 404 otherwise
     # Staff: the secretariat and the standing committee.

@@ -268,6 +268,10 @@ EXPECTED: dict[tuple[str, str], Case] = {
         members(200),
     ),
     ("GET", "/alerts/feed/manifest.json"): ({}, None, members(200)),
+    ("GET", "/monitor/overview"): ({}, None, members(200)),
+    ("GET", "/monitor/tlds/{alabel}"): ({"alabel": "fr"}, None, members(200)),
+    ("GET", "/monitor/tlds/{alabel}/latency"): ({"alabel": "fr"}, {"range": "7d"}, members(200)),
+    ("GET", "/monitor/codes"): ({}, None, members(200)),
     ("GET", "/alerts/feed/hashes.csv"): ({}, None, members(200)),
     ("GET", "/alerts/feed/{event_uuid}.json"): ({"event_uuid": _event_uuid}, None, members(200)),
     ("POST", "/alerts/import/{fmt}"): (

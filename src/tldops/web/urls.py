@@ -8,6 +8,7 @@ from tldops.web.views import alert_filters as alert_filter_views
 from tldops.web.views import alerts as alert_views
 from tldops.web.views import catalog_editor as catalog_views
 from tldops.web.views import lists as list_views
+from tldops.web.views import monitor as monitor_views
 from tldops.web.views import own_settings
 from tldops.web.views import public_alerts as public_alert_views
 from tldops.web.views import reachability as reach_views
@@ -101,4 +102,8 @@ urlpatterns = [
         repository_views.repository_edition,
         name="repository_edition",
     ),
+    # The monitor (tldops.web.views.monitor): keep /monitor/<alabel>/ LAST, after every other
+    # /monitor/… page (incidents, probes), which it would otherwise catch.
+    path("monitor/", monitor_views.overview, name="monitor"),
+    path("monitor/<str:alabel>/", monitor_views.tld_page, name="monitor_tld"),
 ]
