@@ -447,7 +447,9 @@ class World:
                     window = (now - dt.timedelta(days=6), now + dt.timedelta(days=1))
                 else:
                     window = (now - dt.timedelta(hours=1), now + dt.timedelta(days=30))
-                zone.text, zone.ds = self._sign(spec.name, zone.text, window, csk=spec.csk)
+                zone.text, zone.ds, zone.stale_text = self._sign(
+                    spec.name, zone.text, window, csk=spec.csk, stale=zone.stale_text
+                )
                 if spec.fault == DS_MISMATCH:  # a key the zone never had
                     other = self._keygen(spec.name, ksk=True, tag="other")
                     zone.ds = self._key2ds(other)
@@ -468,22 +470,35 @@ class World:
         return [line for line in out.splitlines() if line.strip()]
 
     def _sign(
-        self, name: str, text: str, window: tuple[dt.datetime, dt.datetime], *, csk: bool
-    ) -> tuple[str, list[str]]:
-        """``text`` signed by ldns-signzone with a CSK or a KSK+ZSK; the DS lines of its KSK."""
+        self,
+        name: str,
+        text: str,
+        window: tuple[dt.datetime, dt.datetime],
+        *,
+        csk: bool,
+        stale: str = "",
+    ) -> tuple[str, list[str], str]:
+        """``text`` signed by ldns-signzone with a CSK or a KSK+ZSK; the DS lines of its KSK;
+        ``stale`` (an older version of the zone) signed with the same keys."""
         ksk = self._keygen(name, ksk=True, tag="ksk")
         keys = [ksk] if csk else [self._keygen(name, ksk=False, tag="zsk"), ksk]
         where = ksk.parent.parent
-        unsigned = where / "zone"
-        unsigned.write_text(text)
-        signed = where / "zone.signed"
-        _run(
-            [SIGNZONE, "-i", _stamp(window[0]), "-e", _stamp(window[1]), "-f", str(signed)]
-            + ["-o", name + ".", str(unsigned)]
-            + [str(k) for k in keys],
-            where,
-        )
-        return signed.read_text(), self._key2ds(ksk)
+        out = []
+        for label, content in (("zone", text), ("stale", stale)):
+            if not content:
+                out.append("")
+                continue
+            unsigned = where / label
+            unsigned.write_text(content)
+            signed = where / f"{label}.signed"
+            _run(
+                [SIGNZONE, "-i", _stamp(window[0]), "-e", _stamp(window[1]), "-f", str(signed)]
+                + ["-o", name + ".", str(unsigned)]
+                + [str(k) for k in keys],
+                where,
+            )
+            out.append(signed.read_text())
+        return out[0], self._key2ds(ksk), out[1]
 
     def _build_root(self) -> None:
         if not self.root_addresses:
@@ -504,7 +519,7 @@ class World:
             for address in self._hosts[host].addresses:
                 lines.append(f"{host}. 172800 IN {'AAAA' if ':' in address else 'A'} {address}")
         now = dt.datetime.now(dt.UTC)
-        text, ds = self._sign(
+        text, ds, _ = self._sign(
             "",
             "\n".join(lines) + "\n",
             (now - dt.timedelta(hours=1), now + dt.timedelta(days=30)),
@@ -551,6 +566,9 @@ class World:
             + f'  xfrdir: "{d}/xfr"\n  pidfile: "{d}/nsd.pid"\n  logfile: "{d}/nsd.log"\n'
             + "  server-count: 1\n  verbosity: 1\n  refuse-any: yes\n"
             + "  tcp-count: 256\n  reuseport: no\n"
+            # Debian builds NSD with response rate limiting: 200 answers/s to a /24, the rest
+            # dropped or truncated. Every client here is 127.0.0.1: a sweep would trip it.
+            + "  rrl-ratelimit: 0\n  rrl-whitelist-ratelimit: 0\n"
             + f'remote-control:\n  control-enable: yes\n  control-interface: "{d}/ctl.sock"\n'
             + "".join(blocks)
         )
@@ -823,7 +841,8 @@ def standard_specs(addresses: Addresses | None = None) -> list[TldSpec]:
     for i, (tld, fault) in enumerate(faulty.items()):
         third = ns_nl if i % 2 else nic_de
         servers = own(tld) + [third]
-        specs.append(TldSpec(tld, servers, fault=fault, faulty=1, signed=fault in SIGNED_FAULTS))
+        signed = fault in SIGNED_FAULTS or fault == STALE  # the stale copy is signed too
+        specs.append(TldSpec(tld, servers, fault=fault, faulty=1, signed=signed))
     return specs
 
 
