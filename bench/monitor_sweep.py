@@ -48,6 +48,7 @@ import re
 import resource
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -219,8 +220,12 @@ def run_zonemaster(world: World, zones: list[str], args: argparse.Namespace) -> 
         messages = [m.groups() for m in map(ZM_LINE.match, text.splitlines()) if m]
         return zone, messages, time.monotonic() - t0
 
-    with Meter(world) as meter, ThreadPoolExecutor(args.zonemaster_parallel) as pool:
-        results = list(pool.map(one, zones))
+    with Meter(world) as meter:
+        pool = ThreadPoolExecutor(args.zonemaster_parallel)
+        try:
+            results = list(pool.map(one, zones))
+        finally:  # interrupted: run no further zone
+            pool.shutdown(wait=True, cancel_futures=True)
     return {
         **meter.row(),
         "zones": len(zones),
@@ -359,7 +364,7 @@ def report(world: World, results: dict, args: argparse.Namespace) -> str:
     if "error" in mon:
         lines += [f"**Result: not measured** — `tldops monitor sweep` {mon['error']}.", ""]
     elif mon:
-        q = mon["own_stats"].get("queries") or mon["queries"]
+        q = mon["queries"] or mon["own_stats"].get("queries", 0)  # counted at the servers
         cpu = mon["own_stats"].get("cpu_s", mon["cpu_s"])
         bound = args.timeout * args.tries + 3
         zm = results.get("zonemaster", {})
@@ -373,11 +378,12 @@ def report(world: World, results: dict, args: argparse.Namespace) -> str:
             and all(v["found"] for v in judged.get("per_fault", {}).values())
             and not judged.get("false_alarms")
         )
+        versus = f"{ratio:.0f}× faster than zonemaster-cli" if zm else "zonemaster-cli not run"
         lines += [
-            f"**Result: {'met' if met else 'NOT met'}** — sweep {mon['own_stats'].get('wall_s', 0):.2f} s "
-            f"wall (bound {bound:.1f} s), {cpu / q * 1000 if q else 0:.3f} ms CPU per query, "
-            f"{ratio:.0f}× faster than zonemaster-cli, faults found {fmt_found(judged)}, "
-            f"false alarms {len(judged.get('false_alarms', []))}.",
+            f"**Result: {'met' if met else 'NOT met'}** — sweep "
+            f"{mon['own_stats'].get('wall_s', 0):.2f} s wall (bound {bound:.1f} s), "
+            f"{cpu / q * 1000 if q else 0:.3f} ms CPU per query, {versus}, faults found "
+            f"{fmt_found(judged)}, false alarms {len(judged.get('false_alarms', []))}.",
             "",
         ]
     lines += [
@@ -430,6 +436,11 @@ def report(world: World, results: dict, args: argparse.Namespace) -> str:
             f"{perf['cpu_s'] / perf['queries'] * 1000 if perf['queries'] else 0:.3f} | "
             f"**{perf['qps']:,.0f} queries/s** |"
         )
+    slowest = ""
+    if zm.get("slowest"):
+        slowest = (
+            f"zonemaster-cli's slowest zone took {zm['slowest'][0]:.1f} s (.{zm['slowest'][1]})."
+        )
     lines += ["", "Per fault (codes or tags each tool gave for the faulty ccTLD):", ""]
     lines += ["| fault | ccTLD | tldops | zonemaster-cli | dnsviz |", "|---|---|---|---|---|"]
     for fault in FAULTS:
@@ -454,15 +465,17 @@ def report(world: World, results: dict, args: argparse.Namespace) -> str:
         "Django; its *own stats* row is what the sweep reports. A peer *finds* a fault when it "
         "reports a message about the faulty server (or zone) of a kind it reports for no "
         "healthy zone; the peers also flag what the loopback world makes true for every zone "
-        "(private addresses, no reverse DNS, no IPv6), which is not counted. "
-        f"zonemaster-cli's slowest zone took {zm.get('slowest', [0, ''])[0]:.1f} s "
-        f"(.{zm.get('slowest', [0, ''])[1]}).",
+        "(private addresses, no reverse DNS, no IPv6), which is not counted. " + slowest,
         "",
         "Reproduce (as root, port 53 of 127.x addresses must be free): "
         "`.venv/bin/python bench/monitor_sweep.py` (`--no-faults`, `--zonemaster-limit N`, "
         "`--skip zonemaster,dnsviz,dnsperf`, `--no-docs`, `--json FILE`); see bench/README.md.",
     ]
     return "\n".join(lines)
+
+
+def interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> None:
@@ -490,6 +503,7 @@ def main() -> None:
     parser.add_argument("--no-docs", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, interrupted)  # stop the world's servers on SIGTERM too
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
 
     ensure_debs(["nsd"] + [n for n in ("zonemaster-cli", "dnsperf") if n.split("-")[0] not in skip])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import random
 import selectors
@@ -395,6 +396,9 @@ class World:
             raise
         self.start_s = time.monotonic() - began
         self.expected = self._expected()
+        (self.dir / "expected.json").write_text(
+            json.dumps({t: sorted(map(list, e)) for t, e in self.expected.items()}, indent=1)
+        )
         return self
 
     def _zone_text(self, spec: TldSpec, serial: int) -> str:
@@ -784,7 +788,10 @@ class World:
             NameServer(f"ns{j}.dns.{names[(j * 7) % n_tlds]}", [alloc()])
             for j in range(shared_hosts)
         ]
-        signed_set = set(rng.sample(names, signed))
+        faults = faults or {}
+        must = {n for n, f in faults.items() if f in SIGNED_FAULTS}
+        rest = [n for n in names if n not in must]
+        signed_set = must | set(rng.sample(rest, max(0, signed - len(must))))
         specs = []
         slot = 0
         for i, name in enumerate(names):
@@ -792,7 +799,7 @@ class World:
             for _ in range(counts[i] - own[i]):
                 servers.append(pool[slot % shared_hosts])
                 slot += 1
-            fault = (faults or {}).get(name)
+            fault = faults.get(name)
             specs.append(
                 TldSpec(
                     name,
