@@ -18,12 +18,14 @@ started here is stopped by :meth:`World.stop`; nothing leaves 127.0.0.0/8 and ::
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
 import json
 import os
 import random
 import selectors
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -183,6 +185,13 @@ def _query(address: str, port: int, name: str, rdtype: str, timeout: float = 0.5
     return dns.query.udp(request, address, port=port, timeout=timeout)
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the process that started it dies, so that a test
+    run killed outright (no finalizers) leaves no server behind (Linux's PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+
+
 class Process:
     """One server process we started (NSD or Unbound), its directory and its log."""
 
@@ -197,7 +206,7 @@ class Process:
     def start(self) -> None:
         self._log = open(self.dir / "stderr.log", "ab")  # noqa: SIM115 — closed in stop()
         self.proc = subprocess.Popen(
-            self.args, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+            self.args, stdout=self._log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
         )
 
     def alive(self) -> bool:
