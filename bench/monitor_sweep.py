@@ -562,11 +562,12 @@ def main() -> None:
             with contextlib.suppress(OSError):
                 shutil.rmtree(work)
     print(body)
-    full = not skip and not args.zonemaster_limit and args.tlds == 309
+    measured = "error" not in results.get("monitor", {})
+    full = measured and not skip and not args.zonemaster_limit and args.tlds == 309
     if not args.no_docs and full:
         write_section(BEGIN, END, body)
     elif not args.no_docs:
-        print("(a partial run: docs/benchmarks.md not written)", file=sys.stderr)
+        print("(a partial or failed run: docs/benchmarks.md not written)", file=sys.stderr)
 
 
 if __name__ == "__main__":
