@@ -203,6 +203,19 @@ def test_the_stale_server_is_behind(dns_world):
     spec = with_fault(dns_world, STALE)
     good = serial(dns_world, spec.servers[0].addresses[0], spec.name)
     assert serial(dns_world, spec.fault_server.addresses[0], spec.name) < good
+    # signed with the same keys: the lag is the only fault
+    origin = dns.name.from_text(spec.name + ".")
+    keys = rrset(
+        ask(dns_world, spec.servers[0].addresses[0], spec.name + ".", "DNSKEY").answer,
+        spec.name + ".",
+        "DNSKEY",
+    )
+    soa = ask(dns_world, spec.fault_server.addresses[0], spec.name + ".", "SOA")
+    dns.dnssec.validate(
+        rrset(soa.answer, spec.name + ".", "SOA"),
+        rrsig(soa.answer, spec.name + ".", "SOA"),
+        {origin: keys},
+    )
 
 
 def test_the_dropping_server_never_answers(dns_world):

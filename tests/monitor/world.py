@@ -18,11 +18,14 @@ started here is stopped by :meth:`World.stop`; nothing leaves 127.0.0.0/8 and ::
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
+import json
 import os
 import random
 import selectors
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -182,6 +185,13 @@ def _query(address: str, port: int, name: str, rdtype: str, timeout: float = 0.5
     return dns.query.udp(request, address, port=port, timeout=timeout)
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the process that started it dies, so that a test
+    run killed outright (no finalizers) leaves no server behind (Linux's PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+
+
 class Process:
     """One server process we started (NSD or Unbound), its directory and its log."""
 
@@ -196,7 +206,7 @@ class Process:
     def start(self) -> None:
         self._log = open(self.dir / "stderr.log", "ab")  # noqa: SIM115 — closed in stop()
         self.proc = subprocess.Popen(
-            self.args, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+            self.args, stdout=self._log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
         )
 
     def alive(self) -> bool:
@@ -395,6 +405,9 @@ class World:
             raise
         self.start_s = time.monotonic() - began
         self.expected = self._expected()
+        (self.dir / "expected.json").write_text(
+            json.dumps({t: sorted(map(list, e)) for t, e in self.expected.items()}, indent=1)
+        )
         return self
 
     def _zone_text(self, spec: TldSpec, serial: int) -> str:
@@ -447,7 +460,9 @@ class World:
                     window = (now - dt.timedelta(days=6), now + dt.timedelta(days=1))
                 else:
                     window = (now - dt.timedelta(hours=1), now + dt.timedelta(days=30))
-                zone.text, zone.ds = self._sign(spec.name, zone.text, window, csk=spec.csk)
+                zone.text, zone.ds, zone.stale_text = self._sign(
+                    spec.name, zone.text, window, csk=spec.csk, stale=zone.stale_text
+                )
                 if spec.fault == DS_MISMATCH:  # a key the zone never had
                     other = self._keygen(spec.name, ksk=True, tag="other")
                     zone.ds = self._key2ds(other)
@@ -468,22 +483,35 @@ class World:
         return [line for line in out.splitlines() if line.strip()]
 
     def _sign(
-        self, name: str, text: str, window: tuple[dt.datetime, dt.datetime], *, csk: bool
-    ) -> tuple[str, list[str]]:
-        """``text`` signed by ldns-signzone with a CSK or a KSK+ZSK; the DS lines of its KSK."""
+        self,
+        name: str,
+        text: str,
+        window: tuple[dt.datetime, dt.datetime],
+        *,
+        csk: bool,
+        stale: str = "",
+    ) -> tuple[str, list[str], str]:
+        """``text`` signed by ldns-signzone with a CSK or a KSK+ZSK; the DS lines of its KSK;
+        ``stale`` (an older version of the zone) signed with the same keys."""
         ksk = self._keygen(name, ksk=True, tag="ksk")
         keys = [ksk] if csk else [self._keygen(name, ksk=False, tag="zsk"), ksk]
         where = ksk.parent.parent
-        unsigned = where / "zone"
-        unsigned.write_text(text)
-        signed = where / "zone.signed"
-        _run(
-            [SIGNZONE, "-i", _stamp(window[0]), "-e", _stamp(window[1]), "-f", str(signed)]
-            + ["-o", name + ".", str(unsigned)]
-            + [str(k) for k in keys],
-            where,
-        )
-        return signed.read_text(), self._key2ds(ksk)
+        out = []
+        for label, content in (("zone", text), ("stale", stale)):
+            if not content:
+                out.append("")
+                continue
+            unsigned = where / label
+            unsigned.write_text(content)
+            signed = where / f"{label}.signed"
+            _run(
+                [SIGNZONE, "-i", _stamp(window[0]), "-e", _stamp(window[1]), "-f", str(signed)]
+                + ["-o", name + ".", str(unsigned)]
+                + [str(k) for k in keys],
+                where,
+            )
+            out.append(signed.read_text())
+        return out[0], self._key2ds(ksk), out[1]
 
     def _build_root(self) -> None:
         if not self.root_addresses:
@@ -504,7 +532,7 @@ class World:
             for address in self._hosts[host].addresses:
                 lines.append(f"{host}. 172800 IN {'AAAA' if ':' in address else 'A'} {address}")
         now = dt.datetime.now(dt.UTC)
-        text, ds = self._sign(
+        text, ds, _ = self._sign(
             "",
             "\n".join(lines) + "\n",
             (now - dt.timedelta(hours=1), now + dt.timedelta(days=30)),
@@ -551,6 +579,9 @@ class World:
             + f'  xfrdir: "{d}/xfr"\n  pidfile: "{d}/nsd.pid"\n  logfile: "{d}/nsd.log"\n'
             + "  server-count: 1\n  verbosity: 1\n  refuse-any: yes\n  rrl-ratelimit: 0\n"
             + "  tcp-count: 256\n  reuseport: no\n"
+            # Debian builds NSD with response rate limiting: 200 answers/s to a /24, the rest
+            # dropped or truncated. Every client here is 127.0.0.1: a sweep would trip it.
+            + "  rrl-ratelimit: 0\n  rrl-whitelist-ratelimit: 0\n"
             + f'remote-control:\n  control-enable: yes\n  control-interface: "{d}/ctl.sock"\n'
             + "".join(blocks)
         )
@@ -766,7 +797,10 @@ class World:
             NameServer(f"ns{j}.dns.{names[(j * 7) % n_tlds]}", [alloc()])
             for j in range(shared_hosts)
         ]
-        signed_set = set(rng.sample(names, signed))
+        faults = faults or {}
+        must = {n for n, f in faults.items() if f in SIGNED_FAULTS}
+        rest = [n for n in names if n not in must]
+        signed_set = must | set(rng.sample(rest, max(0, signed - len(must))))
         specs = []
         slot = 0
         for i, name in enumerate(names):
@@ -774,7 +808,7 @@ class World:
             for _ in range(counts[i] - own[i]):
                 servers.append(pool[slot % shared_hosts])
                 slot += 1
-            fault = (faults or {}).get(name)
+            fault = faults.get(name)
             specs.append(
                 TldSpec(
                     name,
@@ -823,7 +857,8 @@ def standard_specs(addresses: Addresses | None = None) -> list[TldSpec]:
     for i, (tld, fault) in enumerate(faulty.items()):
         third = ns_nl if i % 2 else nic_de
         servers = own(tld) + [third]
-        specs.append(TldSpec(tld, servers, fault=fault, faulty=1, signed=fault in SIGNED_FAULTS))
+        signed = fault in SIGNED_FAULTS or fault == STALE  # the stale copy is signed too
+        specs.append(TldSpec(tld, servers, fault=fault, faulty=1, signed=signed))
     return specs
 
 
