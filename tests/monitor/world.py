@@ -577,7 +577,7 @@ class World:
             + f'  zonesdir: "{d}"\n  database: ""\n'
             + f'  zonelistfile: "{d}/zone.list"\n  xfrdfile: "{d}/xfrd.state"\n'
             + f'  xfrdir: "{d}/xfr"\n  pidfile: "{d}/nsd.pid"\n  logfile: "{d}/nsd.log"\n'
-            + "  server-count: 1\n  verbosity: 1\n  refuse-any: yes\n  rrl-ratelimit: 0\n"
+            + "  server-count: 1\n  verbosity: 1\n  refuse-any: yes\n"
             + "  tcp-count: 256\n  reuseport: no\n"
             # Debian builds NSD with response rate limiting: 200 answers/s to a /24, the rest
             # dropped or truncated. Every client here is 127.0.0.1: a sweep would trip it.
