@@ -12,9 +12,11 @@ import json
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -154,11 +156,20 @@ class Command(BaseCommand):
             self.stderr.write("Stopped.")
 
 
+@dataclass
 class _Run:
     """One probe's state between its cycles."""
 
-    def __init__(self, **fields: Any) -> None:
-        self.__dict__.update(fields)
+    hub: str
+    token: str
+    state: Path
+    key: Ed25519PrivateKey
+    public_key: str
+    tlds: list[str]
+    sweep_options: sweeping.Options
+    http_timeout: float
+    outbox: client.Outbox
+    out: BaseCommand
 
     def _tlds(self) -> list[str]:
         """--tld, or the hub's list (kept in the state directory), or the last one kept."""
