@@ -73,14 +73,24 @@ class Command(BaseCommand):
             metavar="TLD",
             help="A ccTLD to sweep (repeat for several); default: the hub's list.",
         )
-        parser.add_argument("--root-hints", type=Path, metavar="FILE")
-        parser.add_argument("--trust-anchor", type=Path, metavar="FILE")
+        parser.add_argument(
+            "--root-hints", type=Path, metavar="FILE", help="As in tldops monitor sweep."
+        )
+        parser.add_argument(
+            "--trust-anchor", type=Path, metavar="FILE", help="As in tldops monitor sweep."
+        )
         family = parser.add_mutually_exclusive_group()
         family.add_argument("--ipv4-only", action="store_true", help="Ask IPv4 addresses only.")
         family.add_argument("--ipv6-only", action="store_true", help="Ask IPv6 addresses only.")
-        parser.add_argument("--timeout", type=float, default=None, metavar="S")
-        parser.add_argument("--tries", type=int, default=None, metavar="N")
-        parser.add_argument("--port", type=int, default=None, metavar="PORT")
+        parser.add_argument(
+            "--timeout", type=float, default=None, metavar="S", help="Seconds per DNS answer."
+        )
+        parser.add_argument(
+            "--tries", type=int, default=None, metavar="N", help="Tries per question over UDP."
+        )
+        parser.add_argument(
+            "--port", type=int, default=None, metavar="PORT", help="Port to ask servers on."
+        )
         parser.add_argument(
             "--http-timeout",
             type=float,
