@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from tldops.cli import fail
+from tldops.cli import DescriptionHelpFormatter, fail
 from tldops.kernel.errors import InvalidInput
 from tldops.monitor import probe_client as client
 from tldops.monitor import sweep as sweeping
@@ -43,6 +43,7 @@ class Command(BaseCommand):
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.epilog = EPILOG
+        parser.formatter_class = DescriptionHelpFormatter  # the examples as written
         return parser
 
     def add_arguments(self, parser: CommandParser) -> None:
