@@ -455,7 +455,19 @@ def test_openapi_document_and_docs_are_served(client):
     assert schema.status_code == 200
     doc = schema.json()
     assert doc["info"]["title"] == "tldops API"
-    assert set(doc["components"]["securitySchemes"]) == {"BearerToken", "PortalSession"}
+    # ProbeToken: a probe's own token, on the two operations a probe calls (and only there).
+    assert set(doc["components"]["securitySchemes"]) == {
+        "BearerToken",
+        "PortalSession",
+        "ProbeToken",
+    }
+    probe_only = {
+        (method, path)
+        for path, ops in doc["paths"].items()
+        for method, op in ops.items()
+        if {"ProbeToken": []} in op.get("security", [])
+    }
+    assert probe_only == {("post", "/api/v1/monitor/reports"), ("get", "/api/v1/monitor/tlds")}
     # Every operation says what it does and every schema property is described or referenced.
     for path, ops in doc["paths"].items():
         for method, op in ops.items():

@@ -90,6 +90,13 @@ LOWEST_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/monitor/codes"): MEMBER,
     ("POST", "/alerts/filters"): MEMBER,
     ("DELETE", "/alerts/filters/{filter_id}"): MEMBER,  # one's own only: 404 otherwise
+    ("GET", "/monitor/probes"): MEMBER,  # one's own
+    ("POST", "/monitor/probes"): MEMBER,
+    ("DELETE", "/monitor/probes/{probe_id}"): MEMBER,  # one's own (staff: any): 404 otherwise
+    ("POST", "/monitor/probes/{probe_id}/reset-key"): MEMBER,  # one's own (staff: any)
+    # A probe's own calls: its token is the credential; every person's is refused (PROBE_ONLY).
+    ("POST", "/monitor/reports"): PUBLIC,
+    ("GET", "/monitor/tlds"): PUBLIC,
     # Staff: the secretariat and the standing committee.
     ("DELETE", "/directory/contacts/{membership_id}"): STAFF,
     ("GET", "/invitations"): STAFF,
@@ -115,6 +122,10 @@ LOWEST_ROLE: dict[tuple[str, str], str] = {
 
 # Operations that refuse every bearer token, whatever the role: a token cannot create another.
 SESSION_ONLY = {("POST", "/me/tokens")}
+
+# Operations for a probe's token only (tldprobe_…): no person's credential, whatever the role, and
+# no credential at all, gets a 2xx (a probe's token is not one of the roles' tokens).
+PROBE_ONLY = {("POST", "/monitor/reports"), ("GET", "/monitor/tlds")}
 
 # test_roles.py's callers, by the role they stand for.
 TEST_ROLES_CALLERS = {
@@ -149,6 +160,8 @@ def test_expected_statuses_follow_the_matrix(method, path):
         status = expected[caller]
         if not allowed(operation, role):
             assert status in (401, 403), (caller, status, "forbidden by LOWEST_ROLE")
+        elif operation in PROBE_ONLY:
+            assert status == 401, (caller, status, "a probe's token only")
         elif operation not in SESSION_ONLY:
             assert status not in (401, 403), (caller, status, "allowed by LOWEST_ROLE")
 
@@ -224,7 +237,11 @@ def test_no_forbidden_role_gets_a_2xx(case, world):
         response = _call(case, world.tokens.get(role))
         where = f"{role} {case.method} {case.formatted_path}: {response.status_code}"
         assert response.status_code < 500, f"server error for {where}\n{response.text[:500]}"
-        if not allowed(operation, role) or (role != PUBLIC and operation in SESSION_ONLY):
+        if (
+            not allowed(operation, role)
+            or (role != PUBLIC and operation in SESSION_ONLY)
+            or operation in PROBE_ONLY
+        ):
             assert not 200 <= response.status_code < 300, (
                 f"{where}, but LOWEST_ROLE says {LOWEST_ROLE[operation]}\n{response.text[:500]}"
             )

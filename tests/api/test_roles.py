@@ -124,6 +124,15 @@ def _alert_filter(world: Any, role: str) -> int:
     return AlertFilter.objects.create(person=getattr(world, role, None) or world.member).pk
 
 
+def _probe(world: Any, role: str) -> int:
+    """A probe of the caller (the member's for the callers without an account)."""
+    from tldops.kernel.audit import SystemActor
+    from tldops.monitor import probes
+
+    owner = getattr(world, role, None) or world.member
+    return probes.create(owner, f"probe of {role}", actor=SystemActor())[0].pk
+
+
 # (method, path) -> (path parameters, body or query, expected status per role).
 def _alert(world: Any, role: str) -> int:
     """A GREEN alert raised by the caller (the member for the callers without an account): its
@@ -285,6 +294,17 @@ EXPECTED: dict[tuple[str, str], Case] = {
         },
         members(201),
     ),  # fmt: skip
+    ("GET", "/monitor/probes"): ({}, None, members(200)),
+    ("POST", "/monitor/probes"): ({}, {"name": "Paris office"}, members(201)),
+    ("DELETE", "/monitor/probes/{probe_id}"): ({"probe_id": _probe}, None, members(200)),
+    ("POST", "/monitor/probes/{probe_id}/reset-key"): (
+        {"probe_id": _probe},
+        {},
+        members(200),
+    ),
+    # A probe's token only: every person's credential (token or session) is refused.
+    ("POST", "/monitor/reports"): ({}, {"report_id": "x"}, public(401)),
+    ("GET", "/monitor/tlds"): ({}, None, public(401)),
 }
 
 

@@ -42,6 +42,7 @@ api.add_router("", "tldops.api.repository.router")
 api.add_router("", "tldops.api.staff.router")
 api.add_router("", "tldops.api.alerts.router")
 api.add_router("", "tldops.api.monitor_status.router")
+api.add_router("", "tldops.api.monitor_probes.router")
 
 
 def _error(

@@ -1,11 +1,14 @@
 """Personal API tokens: created and revoked by their owner, checked on every API request.
 
-Only a SHA-256 digest is stored; the plaintext is returned once, at creation.
+Only a SHA-256 digest is stored; the plaintext is returned once, at creation. The making and
+hashing of a secret (:func:`new_secret`, :func:`digest`, :func:`digest_matches`) are shared with
+the other bearer secrets of tldops (the monitor's probe tokens), so there is one way to do it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
 from django.db import transaction
@@ -20,8 +23,24 @@ from tldops.kernel.errors import InvalidInput, NotFound
 TOKEN_PREFIX = "tldops_"
 
 
-def _digest(token: str) -> str:
+def new_secret(prefix: str) -> str:
+    """A new bearer secret: ``prefix`` (says what it is for, and lets a leaked one be recognised
+    by secret scanners) and 256 random bits, URL-safe."""
+    return prefix + secrets.token_urlsafe(32)
+
+
+def digest(token: str) -> str:
+    """What is stored of a secret: its SHA-256, hex. The secrets are 256 random bits, so a fast
+    hash is enough (no password stretching needed), and a look-up by digest is one index probe."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def digest_matches(token: str, stored: str) -> bool:
+    """Whether ``token`` hashes to ``stored``, compared in constant time."""
+    return bool(stored) and hmac.compare_digest(digest(token), stored)
+
+
+_digest = digest
 
 
 def token_scope(person: Person, *, second_factor_proved: bool) -> str:
@@ -44,7 +63,7 @@ def create_token(
     label = (name or "").strip()
     if not label or len(label) > 100:
         raise InvalidInput(_("Give the token a name of 1 to 100 characters."), field="name")
-    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    plaintext = new_secret(TOKEN_PREFIX)
     with transaction.atomic():
         token = ApiToken.objects.create(
             person=person,

@@ -9,6 +9,7 @@ from tldops.web.views import alerts as alert_views
 from tldops.web.views import catalog_editor as catalog_views
 from tldops.web.views import lists as list_views
 from tldops.web.views import monitor as monitor_views
+from tldops.web.views import monitor_probes as probe_views
 from tldops.web.views import own_settings
 from tldops.web.views import public_alerts as public_alert_views
 from tldops.web.views import reachability as reach_views
@@ -90,6 +91,14 @@ urlpatterns = [
     # Reachability checks (tldops.web.views.reachability).
     path("reachable/<str:token>/", reach_views.answer, name="reachable"),
     path("reachability/", reach_views.report, name="reachability"),
+    # A member's probes (tldops.web.views.monitor_probes), under the monitor's pages.
+    path("monitor/probes/", probe_views.probe_list, name="monitor_probes"),
+    path("monitor/probes/<int:pk>/revoke/", probe_views.probe_revoke, name="monitor_probe_revoke"),
+    path(
+        "monitor/probes/<int:pk>/reset-key/",
+        probe_views.probe_reset_key,
+        name="monitor_probe_reset_key",
+    ),
     # The monthly contact repository (tldops.web.views.repository).
     path("repository/", repository_views.repository, name="repository"),
     path(
