@@ -86,6 +86,13 @@ LOWEST_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/alerts/filters"): MEMBER,  # one's own
     ("POST", "/alerts/filters"): MEMBER,
     ("DELETE", "/alerts/filters/{filter_id}"): MEMBER,  # one's own only: 404 otherwise
+    ("GET", "/monitor/incidents"): MEMBER,
+    ("GET", "/monitor/incidents/{incident_id}"): MEMBER,
+    # The contacts of the incident's ccTLD only (staff too only if they are): 403 otherwise.
+    ("POST", "/monitor/incidents/{incident_id}/acknowledge"): MEMBER,
+    ("POST", "/monitor/incidents/{incident_id}/notes"): MEMBER,
+    ("POST", "/monitor/incidents/{incident_id}/close"): MEMBER,
+    ("POST", "/monitor/incidents/{incident_id}/alert"): MEMBER,
     # Staff: the secretariat and the standing committee.
     ("DELETE", "/directory/contacts/{membership_id}"): STAFF,
     ("GET", "/invitations"): STAFF,

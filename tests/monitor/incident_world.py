@@ -34,6 +34,10 @@ class World:
 
 @pytest.fixture
 def world(catalog, make_member, staff) -> World:
+    return build_world(catalog, make_member, staff)
+
+
+def build_world(catalog, make_member, staff) -> World:
     ana = make_member(catalog["fr"], name="Ana Lopez")
     marc = make_member(catalog["fr"], name="Marc Dubois", email="marc@nic.fr")
     jan = make_member(catalog["nl"], name="Jan Jansen", email="jan@nic.nl")

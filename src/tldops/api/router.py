@@ -41,6 +41,7 @@ api.add_router("", "tldops.api.reachability.router")
 api.add_router("", "tldops.api.repository.router")
 api.add_router("", "tldops.api.staff.router")
 api.add_router("", "tldops.api.alerts.router")
+api.add_router("", "tldops.api.monitor_incidents.router")
 
 
 def _error(
