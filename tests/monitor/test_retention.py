@@ -82,3 +82,21 @@ def test_a_sample_without_times_is_counted_but_not_averaged(world, short):
     retention.run(T0 + timedelta(days=3))
     r = Rollup.objects.get(server="ns1.dns.nl")
     assert (r.samples, r.answered, r.udp_ms_avg, r.udp_ms_max) == (2, 1, 8.0, 8.0)
+
+
+def test_findings_are_thinned_to_one_per_hour_and_problem(world, short):
+    for n in range(3):  # the same problem three times in the 12:00 hour, and once at 13:00
+        report(world.hub, T0 + minutes(5 * n), down={"nl"})
+    report(world.hub, T0 + minutes(60), down={"nl"})
+    report(world.p1, T0, down={"nl"})
+    counts = retention.run(T0 + timedelta(days=3))
+    assert counts.findings == 2 * 2  # the hub's 2nd and 3rd ALL_SERVERS_DOWN + NO_RESPONSE
+    kept = Finding.objects.filter(sweep__probe=world.hub).order_by("at", "code")
+    assert [(f.at, f.code) for f in kept] == [
+        (T0, "ALL_SERVERS_DOWN"),
+        (T0, "SERVER_NO_RESPONSE_UDP"),
+        (T0 + minutes(60), "ALL_SERVERS_DOWN"),
+        (T0 + minutes(60), "SERVER_NO_RESPONSE_UDP"),
+    ]
+    assert Finding.objects.filter(sweep__probe=world.p1).count() == 2
+    assert retention.run(T0 + timedelta(days=3)) == retention.Counts()

@@ -3,7 +3,9 @@
 - Observations of sweeps older than ``MONITOR_RAW_DAYS`` (whole hours only) become one hourly
   :class:`~tldops.monitor.models.Rollup` per (probe, ccTLD, server, address): samples, answered
   (status ok), mean and maximum UDP round trip, mean TCP round trip (means over the samples that
-  have one). The observations are then deleted and their sweeps marked ``rolled_up``.
+  have one). The observations are then deleted and their sweeps marked ``rolled_up``; of the
+  hour's findings, the first of each (probe, ccTLD, server, address, code) is kept, the repeats
+  deleted.
 - Hourly rollups older than ``MONITOR_HOURLY_DAYS`` (whole days) become daily ones (sums; means
   weighted by the hour's samples; the maximum of the maxima), and are deleted.
 - Sweeps older than ``MONITOR_FINDINGS_DAYS`` are deleted with their findings (the findings'
@@ -22,10 +24,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Avg, Count, F, Max, Q, Sum
+from django.db.models import Avg, Count, F, Max, Min, Q, Subquery, Sum
 from django.utils import timezone
 
-from tldops.monitor.models import Observation, Rollup, Sweep
+from tldops.monitor.models import Finding, Observation, Rollup, Sweep
 from tldops.monitor.results import Status
 
 BATCH_SIZE = 500
@@ -42,6 +44,7 @@ class Counts:
     days: int = 0  # days of hourly rollups rolled up
     hourly: int = 0  # hourly rollups deleted
     sweeps: int = 0  # sweeps deleted (with their findings)
+    findings: int = 0  # findings thinned out of rolled-up hours (repeats within the hour)
 
 
 def _floor_hour(at: datetime) -> datetime:
@@ -99,9 +102,23 @@ def _raw_to_hourly(cut: datetime, counts: Counts) -> None:
                 ],
             )
             deleted, _by_model = rows.delete()
+            counts.findings += _thin_findings(ids)
             Sweep.objects.filter(pk__in=ids).update(rolled_up=True)
         counts.hours += 1
         counts.observations += deleted
+
+
+def _thin_findings(sweep_ids: list[int]) -> int:
+    """Of an hour's findings, keep the first of each (probe, ccTLD, server, address, code): the
+    hour still says what each vantage point saw, at a twelfth of the rows (docs/monitor.md)."""
+    hour = Finding.objects.filter(sweep_id__in=sweep_ids)
+    first = (
+        hour.values("sweep__probe_id", "tld_id", "server", "address", "code")
+        .annotate(first=Min("id"))
+        .values("first")
+    )
+    deleted, _by_model = hour.exclude(pk__in=Subquery(first)).delete()
+    return deleted
 
 
 def _hourly_to_daily(cut: datetime, counts: Counts) -> None:
