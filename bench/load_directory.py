@@ -142,6 +142,7 @@ class Server:
             TLDOPS_SMTP_LISTEN=f"127.0.0.1:{free_port()}",
             TLDOPS_LMTP_LISTEN=f"127.0.0.1:{free_port()}",
             TLDOPS_BASE_URL=f"http://127.0.0.1:{self.port}",
+            TLDOPS_MONITOR_ENABLED="false",  # no sweeps of the Internet during the load
         )
         # "tldops run" by default; {port} in another command is replaced (e.g. to compare servers).
         self.command = command

@@ -206,6 +206,14 @@ MONITOR_RAW_DAYS = SOURCE.int("MONITOR_RAW_DAYS", 2)
 MONITOR_HOURLY_DAYS = SOURCE.int("MONITOR_HOURLY_DAYS", 90)
 # A confirmed incident's draft alert is raised at once (True) or after a member confirms it.
 MONITOR_AUTO_ALERT = SOURCE.bool("MONITOR_AUTO_ALERT", False)
+# Auto-raised alerts need an author: the address of a member or staff account (docs/monitor.md);
+# unset, auto-raising is skipped (logged) and the draft waits for a member to raise it.
+MONITOR_ALERT_AUTHOR = SOURCE.get("MONITOR_ALERT_AUTHOR", "")
+MONITOR_ALERT_TLP = SOURCE.get("MONITOR_ALERT_TLP", "AMBER")  # the draft alert's TLP label
+# Findings (and their sweeps) are kept this many days; observations are rolled up before.
+MONITOR_FINDINGS_DAYS = SOURCE.int("MONITOR_FINDINGS_DAYS", 90)
+# `tldops run` starts the scheduled monitor (tldops monitor run); tests and benchmarks turn it off.
+MONITOR_ENABLED = SOURCE.bool("MONITOR_ENABLED", True)
 
 # The mailing list (lists app). Its members are exactly the directory's active members.
 LIST_NAME = SOURCE.get("LIST_NAME", "TLD-OPS")

@@ -97,6 +97,13 @@ LOWEST_ROLE: dict[tuple[str, str], str] = {
     # A probe's own calls: its token is the credential; every person's is refused (PROBE_ONLY).
     ("POST", "/monitor/reports"): PUBLIC,
     ("GET", "/monitor/tlds"): PUBLIC,
+    ("GET", "/monitor/incidents"): MEMBER,
+    ("GET", "/monitor/incidents/{incident_id}"): MEMBER,
+    # The contacts of the incident's ccTLD only (staff too only if they are): 403 otherwise.
+    ("POST", "/monitor/incidents/{incident_id}/acknowledge"): MEMBER,
+    ("POST", "/monitor/incidents/{incident_id}/notes"): MEMBER,
+    ("POST", "/monitor/incidents/{incident_id}/close"): MEMBER,
+    ("POST", "/monitor/incidents/{incident_id}/alert"): MEMBER,
     # Staff: the secretariat and the standing committee.
     ("DELETE", "/directory/contacts/{membership_id}"): STAFF,
     ("GET", "/invitations"): STAFF,

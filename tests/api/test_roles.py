@@ -145,6 +145,40 @@ def _alert(world: Any, role: str) -> int:
     return services.raise_alert(author, alert, actor=SystemActor()).pk
 
 
+def _incident(world: Any, role: str) -> int:
+    """An open incident of a ccTLD the caller is a contact of (the member's for the callers
+    without an account); the secretariat is made a contact of .ua for it: only contacts act."""
+    from django.utils import timezone
+
+    from tldops.catalog.models import Tld
+    from tldops.directory.models import Membership
+    from tldops.monitor.models import Incident
+
+    person = getattr(world, role, None) or world.member
+    membership = person.memberships.filter(status="active").select_related("tld").first()
+    if membership is None:
+        membership = Membership.objects.create(
+            person=person,
+            tld=Tld.objects.get(alabel="ua"),
+            status=Membership.Status.ACTIVE,
+            number=1,
+            authorised_by="admin@nic.ua",
+            authorisation_rule="test",
+            authorised_via="test",
+            authorised_at=timezone.now(),
+            confirmed_at=timezone.now(),
+        )
+    return Incident.objects.create(
+        tld=membership.tld,
+        code="ALL_SERVERS_DOWN",
+        server="",
+        severity=50,
+        draft_title="Outage",
+        draft_body="All servers down.",
+        draft_category="outage",
+    ).pk
+
+
 def _event_uuid(world: Any, role: str) -> str:
     """The MISP event uuid of a GREEN alert (in the feed of every member and of staff)."""
     from tldops.alerts import exchange
@@ -283,6 +317,28 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ("GET", "/monitor/codes"): ({}, None, members(200)),
     ("GET", "/alerts/feed/hashes.csv"): ({}, None, members(200)),
     ("GET", "/alerts/feed/{event_uuid}.json"): ({"event_uuid": _event_uuid}, None, members(200)),
+    ("GET", "/monitor/incidents"): ({}, {"open": True}, members(200)),
+    ("GET", "/monitor/incidents/{incident_id}"): ({"incident_id": _incident}, None, members(200)),
+    ("POST", "/monitor/incidents/{incident_id}/acknowledge"): (
+        {"incident_id": _incident},
+        {},
+        members(200),
+    ),
+    ("POST", "/monitor/incidents/{incident_id}/notes"): (
+        {"incident_id": _incident},
+        {"text": "On it."},
+        members(201),
+    ),
+    ("POST", "/monitor/incidents/{incident_id}/close"): (
+        {"incident_id": _incident},
+        {},
+        members(200),
+    ),
+    ("POST", "/monitor/incidents/{incident_id}/alert"): (
+        {"incident_id": _incident},
+        {},
+        members(201),
+    ),
     ("POST", "/alerts/import/{fmt}"): (
         {"fmt": "misp"},
         {

@@ -1,4 +1,5 @@
-"""Fixtures of the monitor's tests: the simulated ccTLD world (tests/monitor/world.py)."""
+"""Fixtures of the monitor's tests: the simulated ccTLD world (tests/monitor/world.py) and the
+incidents' world of probes and sweeps (tests/monitor/incident_world.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.monitor.incident_world import world  # noqa: F401 - the incidents' world
 from tests.monitor.world import NSD, UNBOUND, World, standard_specs
 from tldops.catalog.baseline import ulabel_of
 from tldops.catalog.models import Tld
@@ -21,12 +23,12 @@ def dns_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     for tool in (NSD, UNBOUND, "ldns-signzone"):
         if not (Path(tool).exists() or shutil.which(tool)):
             pytest.fail(f"{tool} is missing: apt-get install nsd unbound ldnsutils (scripts/test)")
-    world = World(standard_specs(), workdir=tmp_path_factory.mktemp("world"))
-    world.start()
+    simulated = World(standard_specs(), workdir=tmp_path_factory.mktemp("world"))
+    simulated.start()
     try:
-        yield world
+        yield simulated
     finally:
-        world.stop()
+        simulated.stop()
 
 
 def create_tlds(names: Iterable[str]) -> dict[str, Tld]:

@@ -67,6 +67,9 @@ def env(tmp_path) -> dict[str, str]:
         # No DNS here to verify the senders of the test mail with (tests/mail/test_senderauth.py
         # verifies against a real NSD); the banner then warns, which the first test checks.
         "TLDOPS_VERIFY_SENDERS": "false",
+        # The scheduled monitor would sweep the catalog's real ccTLDs on the Internet; the
+        # monitor's own tests run it against a simulated world on loopback.
+        "TLDOPS_MONITOR_ENABLED": "false",
     }
 
 

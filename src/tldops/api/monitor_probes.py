@@ -24,6 +24,7 @@ from tldops.api.schemas import AUTH_ERRORS, InputSchema, Pagination, errors
 from tldops.directory import tokens
 from tldops.monitor import probes
 from tldops.monitor.models import NAME_MAX_LENGTH, Probe
+from tldops.ops import incident_alerts
 
 log = logging.getLogger(__name__)
 
@@ -264,14 +265,10 @@ def post_report(request: HttpRequest) -> Any:
 
 
 def _evaluate() -> None:
-    """Open or close incidents with what the report added (the monitor's incidents module). The
-    report is stored whatever happens here: an error is logged, and the next report or the hub's
-    own sweep evaluates again."""
+    """Open or close incidents with what the report added, and raise the automatic alerts
+    (:func:`tldops.ops.incident_alerts.evaluate`). The report is stored whatever happens here: an
+    error is logged, and the next report or the hub's own sweep evaluates again."""
     try:
-        from tldops.monitor import incidents  # lazy: written beside this door (issue 11)
-    except ImportError:
-        return
-    try:
-        incidents.evaluate()
+        incident_alerts.evaluate()
     except Exception:  # noqa: BLE001 - the report is kept; the next evaluation catches up
         log.exception("Evaluating incidents after a probe's report failed")

@@ -43,6 +43,7 @@ api.add_router("", "tldops.api.staff.router")
 api.add_router("", "tldops.api.alerts.router")
 api.add_router("", "tldops.api.monitor_status.router")
 api.add_router("", "tldops.api.monitor_probes.router")
+api.add_router("", "tldops.api.monitor_incidents.router")
 
 
 def _error(

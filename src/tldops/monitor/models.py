@@ -62,12 +62,18 @@ class Sweep(models.Model):
     queries = models.PositiveIntegerField(default=0)
     wall_s = models.FloatField(default=0.0)
     cpu_s = models.FloatField(default=0.0)
+    # Its observations are in the hourly rollups and deleted (monitor.retention).
+    rolled_up = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["probe", "report_id"], name="uniq_sweep_report"),
         ]
-        indexes = [models.Index(fields=["probe", "-started_at"], name="sweep_probe_started")]
+        indexes = [
+            models.Index(fields=["probe", "-started_at"], name="sweep_probe_started"),
+            # The window of agreement and retention read sweeps by time across probes.
+            models.Index(fields=["started_at"], name="sweep_started"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.probe_id}@{self.started_at:%Y-%m-%d %H:%M}"
@@ -118,7 +124,11 @@ class Rollup(models.Model):
                 fields=["probe", "tld", "server", "address", "span", "start"], name="uniq_rollup"
             ),
         ]
-        indexes = [models.Index(fields=["tld", "span", "start"], name="rollup_tld_span_start")]
+        indexes = [
+            models.Index(fields=["tld", "span", "start"], name="rollup_tld_span_start"),
+            # Retention finds the oldest hourly rollups (monitor.retention).
+            models.Index(fields=["span", "start"], name="rollup_span_start"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.server} {self.address} {self.span} {self.start:%Y-%m-%d %H:%M}"
@@ -167,6 +177,8 @@ class Incident(models.Model):
     # The alert prepared for the list (draft until raised; see monitor docs).
     draft_title = models.CharField(max_length=200, blank=True)
     draft_body = models.TextField(blank=True)
+    # The alerts' category for it: "outage", or "ddos" (monitor.incidents.draft_category).
+    draft_category = models.CharField(max_length=16, blank=True)
     alert_id = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:

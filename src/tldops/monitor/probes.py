@@ -60,6 +60,7 @@ from tldops.kernel.errors import (
     NotAuthorised,
     NotFound,
 )
+from tldops.monitor import ingest
 from tldops.monitor.codes import CODES
 from tldops.monitor.models import DETAIL_MAX_LENGTH, NAME_MAX_LENGTH, Observation, Probe, Sweep
 from tldops.monitor.models import Finding as FindingRow
@@ -574,32 +575,10 @@ def accept_report(
                     person=probe.owner,
                     after={"public_key": key},
                 )
-        sweep = _store(probe, result, report_id)
+        sweep = ingest.store(probe, result, report_id)
         probe.last_report_at = timezone.now()
         Probe.objects.filter(pk=probe.pk).update(last_report_at=probe.last_report_at)
     return sweep, True
-
-
-def _store(probe: Probe, result: SweepResult, report_id: str) -> Sweep:
-    """Keep one sweep of ``probe``, once per ``report_id``.
-
-    A minimal writer until the monitor's ingest lands: it is to be replaced by
-    ``tldops.monitor.ingest.store(probe, result, report_id)`` (same signature, same idempotence),
-    which also feeds the rollups."""
-    sweep, created = Sweep.objects.get_or_create(
-        probe=probe,
-        report_id=report_id,
-        defaults={
-            "started_at": result.started_at,
-            "zones": result.stats.zones,
-            "servers": result.stats.servers,
-            "queries": result.stats.queries,
-            "wall_s": result.stats.wall_s,
-            "cpu_s": result.stats.cpu_s,
-        },
-    )
-    if not created:
-        return sweep
     names = {s.tld for s in result.samples} | {f.tld for f in result.findings}
     tld_ids = dict(Tld.objects.filter(alabel__in=names).values_list("alabel", "pk"))
     Observation.objects.bulk_create(

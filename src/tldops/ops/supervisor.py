@@ -125,6 +125,7 @@ class Plan:
     worker_interval: float = 5.0
     access_log: bool = False
     web_workers: int = 1
+    monitor: bool = False  # the scheduled monitor as a child process (tldops monitor run)
 
     def close(self) -> None:
         for sock in (self.web, self.smtp, self.lmtp):
@@ -341,6 +342,12 @@ async def supervise(plan: Plan, *, on_ready: Callable[[], None] | None = None) -
         connections.close_all()  # nothing of the supervisor's database session goes to them
         web_workers = WebWorkers(plan.web, plan.web_workers, access_log=plan.access_log)
         tasks.append(asyncio.ensure_future(web_workers.run(stop)))
+
+    if plan.monitor:
+        # lazy: Django's models, which this module must not import before django.setup()
+        from tldops.ops.monitor_process import MonitorChild
+
+        tasks.append(asyncio.ensure_future(MonitorChild().run(stop)))
 
     handler = intake.IntakeHandler()
     servers: list[asyncio.base_events.Server] = []

@@ -9,6 +9,7 @@ from tldops.web.views import alerts as alert_views
 from tldops.web.views import catalog_editor as catalog_views
 from tldops.web.views import lists as list_views
 from tldops.web.views import monitor as monitor_views
+from tldops.web.views import monitor_incidents as incident_views
 from tldops.web.views import monitor_probes as probe_views
 from tldops.web.views import own_settings
 from tldops.web.views import public_alerts as public_alert_views
@@ -85,6 +86,14 @@ urlpatterns = [
     path("alerts/<int:pk>/react/", alert_views.alert_react, name="alert_react"),
     path("alerts/<int:pk>/status/", alert_views.alert_status, name="alert_status"),
     path("alerts/<int:pk>/indicators/", alert_views.alert_indicators, name="alert_indicators"),
+    # Monitor incidents (tldops.web.views.monitor_incidents): private, no-store.
+    path("monitor/incidents/", incident_views.incident_list, name="monitor_incidents"),
+    path("monitor/incidents/<int:pk>/", incident_views.incident_detail, name="monitor_incident"),
+    path(
+        "monitor/incidents/<int:pk>/<slug:action>/",
+        incident_views.incident_action,
+        name="monitor_incident_action",
+    ),
     # Public alerts (tldops.web.views.public_alerts): TLP:CLEAR and made public only, for anyone.
     path("public/alerts/", public_alert_views.public_alert_list, name="public_alerts"),
     path("public/alerts/<int:pk>/", public_alert_views.public_alert_detail, name="public_alert"),

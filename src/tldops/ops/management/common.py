@@ -95,6 +95,11 @@ def describe(plan: Plan) -> list[str]:
         lines.extend(sender_verification(lmtp=plan.lmtp is not None))
     if plan.worker:
         lines.append(f"Mail out: {outgoing_mail()}")
+    if plan.monitor:
+        lines.append(
+            f"Monitor:  every ccTLD's name servers every {settings.MONITOR_INTERVAL} s "
+            "(TLDOPS_MONITOR_ENABLED=false or --no-monitor to turn it off)"
+        )
     return lines
 
 

@@ -1,7 +1,8 @@
 """``tldops monitor``: the health of every ccTLD's name servers.
 
-``sweep`` runs one sweep now and prints its findings (:mod:`tldops.monitor.sweep`). The other
-subcommands (the scheduled process, incidents) are added beside it, one ``do_<action>`` each.
+``sweep`` runs one sweep now and prints its findings (:mod:`tldops.monitor.sweep`). The scheduled
+process (``run``) and the incidents' subcommands are in
+:mod:`tldops.monitor.management.incident_cli`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tldops.cli import EXIT_ERROR, emit, fail, subcommand
 from tldops.kernel.errors import InvalidInput
 from tldops.monitor import sweep as sweeping
 from tldops.monitor.codes import Severity
+from tldops.monitor.management import incident_cli
 
 SWEEP_EPILOG = """examples:
   tldops monitor sweep                         every ccTLD of the catalog
@@ -82,8 +84,11 @@ class Command(BaseCommand):
             help="Print findings of this severity and above (INFO NOTICE WARNING ERROR CRITICAL).",
         )
         p.add_argument("--format", choices=["table", "json"], default="table")
+        incident_cli.add_subcommands(sub)
 
     def handle(self, *args: object, **options: Any) -> None:
+        if incident_cli.run(self, options):  # run, incidents, incident, ack, note, close …
+            return
         getattr(self, "do_" + str(options["action"]))(options)
 
     def do_sweep(self, options: dict[str, Any]) -> None:

@@ -34,6 +34,11 @@ class Command(BaseCommand):
             default=5.0,
             help="Seconds between two rounds of the worker (default 5).",
         )
+        parser.add_argument(
+            "--no-monitor",
+            action="store_true",
+            help="Do not start the scheduled monitor (default: TLDOPS_MONITOR_ENABLED).",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         if not options["no_migrate"]:
@@ -46,6 +51,7 @@ class Command(BaseCommand):
         plan = build_plan(options, web=True, mail=True, worker=True)
         plan.worker_interval = float(options["interval"])
         plan.web_workers = workers
+        plan.monitor = settings.MONITOR_ENABLED and not options["no_monitor"]
         banner = [
             *supervisor.with_web_workers(describe(plan), plan),
             *self._first_account_hint(),
