@@ -706,6 +706,32 @@ class World:
                 raise RuntimeError(f"{process.name} not answering on {address}:\n{process.log()}")
             time.sleep(0.05)
 
+    def repair(self, tld: str) -> Process:
+        """Start a server where ``tld``'s stopped server should be (fault ``stopped``): an NSD
+        serving the zone at that server's addresses, answering when this returns. ``stop()`` it
+        to break the ccTLD again (the caller must: the world is shared by a session)."""
+        spec = self.spec(tld)
+        if spec.fault != STOPPED:
+            raise ValueError(f".{tld} has no stopped server to repair")
+        bad = spec.fault_server
+        assert bad is not None
+        process = self._nsd(
+            f"repair-{tld}", list(bad.addresses), {tld: (self._zones[tld].text, False)}
+        )
+        process.start()
+        deadline = time.monotonic() + self.ready_within
+        while True:
+            if not process.alive():
+                raise RuntimeError(f"{process.name} exited:\n{process.log()}")
+            try:
+                _query(bad.addresses[0], self.port, tld, "SOA", timeout=0.3)
+                return process
+            except (dns.exception.Timeout, OSError):
+                if time.monotonic() > deadline:
+                    process.stop()
+                    raise
+                time.sleep(0.05)
+
     def queries(self) -> int:
         """The queries every NSD of the world (root and ccTLDs) has received so far, from
         ``nsd-control stats_noreset``: what a tool swept against the world cost, counted by the
