@@ -203,7 +203,7 @@ MONITOR_TRUST_ANCHOR = SOURCE.get("MONITOR_TRUST_ANCHOR", "")
 MONITOR_IPV4_ONLY = SOURCE.bool("MONITOR_IPV4_ONLY", False)
 # Raw observations are kept this many days, hourly rollups MONITOR_HOURLY_DAYS, daily ones for ever.
 MONITOR_RAW_DAYS = SOURCE.int("MONITOR_RAW_DAYS", 2)
-MONITOR_HOURLY_DAYS = SOURCE.int("MONITOR_HOURLY_DAYS", 90)
+MONITOR_HOURLY_DAYS = SOURCE.int("MONITOR_HOURLY_DAYS", 14)
 # A confirmed incident's draft alert is raised at once (True) or after a member confirms it.
 MONITOR_AUTO_ALERT = SOURCE.bool("MONITOR_AUTO_ALERT", False)
 # Auto-raised alerts need an author: the address of a member or staff account (docs/monitor.md);
