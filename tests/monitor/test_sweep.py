@@ -144,21 +144,31 @@ def test_a_ccTLD_the_root_does_not_know_is_not_delegated(dns_world):
     ]
 
 
-def test_no_root_server_answering_is_said(dns_world, tmp_path):
+def test_no_root_server_answering_blames_no_cctld(dns_world, tmp_path):
+    """Our own network is out (or the hints are wrong): the sweep refuses, rather than report
+    every ccTLD as broken."""
     hints = tmp_path / "hints"
     hints.write_text(". 3600000 NS x.root.test.\nx.root.test. 3600000 A 127.250.250.1\n")
-    result = sweeping.sweep(
-        ["nl"],
-        sweeping.options_from(
-            root_hints=hints,
-            trust_anchor=Path(dns_world.trust_anchor_path),
-            port=dns_world.port,
-            timeout=0.2,
-            tries=1,
-        ),
+    opts = sweeping.options_from(
+        root_hints=hints,
+        trust_anchor=Path(dns_world.trust_anchor_path),
+        port=dns_world.port,
+        timeout=0.2,
+        tries=1,
     )
-    codes = {(f.tld, f.code) for f in result.findings}
-    assert ("nl", "PARENT_NO_ANSWER") in codes
+    with pytest.raises(sweeping.RootUnreachable, match="No root server answered"):
+        sweeping.sweep(["nl"], opts)
+
+
+@pytest.mark.django_db
+def test_the_sweep_command_says_when_no_root_server_answers(dns_world, world_tlds, tmp_path):
+    hints = tmp_path / "hints"
+    hints.write_text(". 3600000 NS x.root.test.\nx.root.test. 3600000 A 127.250.250.1\n")
+    with pytest.raises(CommandError, match="cannot reach the DNS"):
+        call_command(
+            "monitor", "sweep", "--tld", "nl", "--root-hints", str(hints),
+            "--port", str(dns_world.port), "--timeout", "0.2", "--tries", "1",
+        )  # fmt: skip
 
 
 # -- the files and the door -------------------------------------------------------------------
@@ -268,4 +278,23 @@ def test_an_answer_that_does_not_repeat_the_question_is_ignored():
     thread.join()
     server.close()
     assert results[0].outcome == "timeout"
+    assert net.queries == 1
+
+
+def test_a_closed_port_ends_the_question_with_the_icmp_error_not_a_timeout():
+    """Nothing listens: the kernel's ICMP "port unreachable" (queued on the socket with
+    IP_RECVERR) ends the question as refused, with no second try."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    wire = dns.message.make_query("nl.", dns.rdatatype.SOA).to_wire()
+    results = []
+
+    def task():
+        results.append((yield Udp("127.0.0.1", wire, question_section(wire))))
+
+    net = Network(port=port, timeout=5, tries=3)
+    net.spawn(task())
+    net.run()
+    assert results[0].outcome == "refused" and "port unreachable" in results[0].detail
     assert net.queries == 1

@@ -39,7 +39,7 @@ import dns.rrset
 import dns.zonefile
 from django.conf import settings
 
-from tldops.kernel.errors import InvalidInput
+from tldops.kernel.errors import DirectoryError, InvalidInput
 from tldops.monitor import codes
 from tldops.monitor.results import Finding, Sample, Stats, Status, SweepResult
 from tldops.monitor.transport import Batch, Network, Outcome, Reply, Tcp, Udp, question_section
@@ -79,6 +79,14 @@ DNSSEC_CODES = frozenset(
         "RRSIG_EXPIRES_SOON",
     }
 )
+
+
+class RootUnreachable(DirectoryError):
+    """No root server answered: this vantage point cannot see the DNS (its network is down, or
+    the root hints are wrong). Nothing is said about any ccTLD: blaming 309 of them for our own
+    outage would be 309 false alarms."""
+
+    status = 503
 
 
 @dataclass
@@ -284,6 +292,7 @@ class _Sweep:
         self.roots = [a for _, a in options.root_hints if self._family_ok(a)]
         self.root_keys: dns.rrset.RRset | None = None
         self.root_keys_problem = ""
+        self.root_unreachable = False
         self.recursion: dict[str, bool] = {}  # address -> open
         self.recursion_asked: set[str] = set()
         self.recursion_users: list[tuple[str, str, str]] = []  # (tld, host, address)
@@ -331,7 +340,7 @@ class _Sweep:
     def root_keys_task(self, anchors: list[dns.rrset.RRset]) -> Generator[Any, Any, None]:
         msg = yield from self.ask_roots(ROOT, DNSKEY)
         if msg is None:
-            self.root_keys_problem = "no root server answered for the root's DNSKEY set"
+            self.root_unreachable = True
             return
         keys = _find(msg.answer, ROOT, DNSKEY)
         sigs = _find(msg.answer, ROOT, RRSIG, DNSKEY)
@@ -726,7 +735,7 @@ def _ds_matches(name: dns.name.Name, key: Any, ds: Any) -> bool:
 def _soa_status(
     udp: Reply, tcp: Reply, name: dns.name.Name, parse: _Parser
 ) -> tuple[str, int | None, dns.message.Message | None]:
-    if udp.outcome == Outcome.ERROR:
+    if udp.outcome in (Outcome.ERROR, Outcome.REFUSED):
         return Status.UNREACHABLE, None, None
     if udp.outcome == Outcome.TIMEOUT:
         if tcp.outcome == Outcome.REFUSED:
@@ -749,9 +758,9 @@ def _soa_status(
 
 
 def _unreachable(udp: Reply, tcp: Reply) -> str:
-    if udp.outcome == Outcome.ERROR:
-        return udp.detail
-    return f"no answer over UDP, TCP connection refused ({tcp.detail})"
+    if udp.outcome == Outcome.TIMEOUT:
+        return f"no answer over UDP, TCP connection refused ({tcp.detail})"
+    return f"UDP: {udp.detail}; TCP: {tcp.detail or 'connected'}"
 
 
 def _transfer_open(wire: bytes) -> bool:
@@ -786,6 +795,12 @@ def sweep(tlds: Iterable[str], options: Options) -> SweepResult:
         raise InvalidInput("No root server address of the address family asked for.")
     run.net.spawn(run.root_keys_task(anchors))
     run.net.run()
+    if run.root_unreachable:
+        asked = ", ".join(run.roots[:3])
+        raise RootUnreachable(
+            f"No root server answered ({asked}): this machine cannot reach the DNS. Check its "
+            "network, or the root hints and --port."
+        )
     if run.root_keys is None:
         run.add(".", "", "", "TRUST_ANCHOR_MISMATCH", run.root_keys_problem)
     for tld in names:

@@ -19,8 +19,10 @@ connections at a time.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import heapq
+import os
 import random
 import selectors
 import socket
@@ -35,6 +37,10 @@ from typing import Any
 UDP_PAYLOAD = 1232
 #: Read at most this much of a TCP answer (the length prefix allows 65,535 bytes).
 TCP_MAX = 65_535
+#: Linux's options that queue ICMP errors on an unconnected UDP socket (<linux/in.h>, <in6.h>).
+IP_RECVERR, IPV6_RECVERR = 11, 25
+#: struct sock_extended_err: ee_errno (u32), ee_origin, ee_type, ee_code, ee_pad (u8), ...
+EXTENDED_ERR = struct.Struct("=IBBBB")
 
 
 class Outcome:
@@ -249,6 +255,13 @@ class Network:
             sock = socket.socket(family, socket.SOCK_DGRAM)
             sock.setblocking(False)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+            # An ICMP "port unreachable" (nothing listens) or "host unreachable" then ends the
+            # question at once, instead of after timeout × tries, and says why (_udp_errors).
+            with contextlib.suppress(OSError):
+                if family == socket.AF_INET:
+                    sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+                else:
+                    sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
             self._selector.register(sock, selectors.EVENT_READ, None)
             self._udp[family] = sock
         return sock
@@ -296,14 +309,41 @@ class Network:
         while self._udp_waiting and len(self._pending) < self.udp_limit:
             self._udp_send(self._udp_waiting.popleft())
 
+    def _udp_errors(self, sock: socket.socket) -> None:
+        """ICMP errors queued for our datagrams: the question sent to that address with that id
+        ends now, refused (port unreachable) or in error (no route, host unreachable)."""
+        for _ in range(1024):
+            try:
+                data, ancillary, _flags, target = sock.recvmsg(512, 512, socket.MSG_ERRQUEUE)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            if len(data) < 2 or not ancillary:
+                continue
+            code = EXTENDED_ERR.unpack_from(ancillary[0][2])[0] if len(ancillary[0][2]) >= 8 else 0
+            (ident,) = struct.unpack_from("!H", data)
+            pending = self._pending.pop((target[0], ident), None)
+            if pending is None or pending.done:
+                continue
+            pending.done = True
+            if code == errno.ECONNREFUSED:
+                reply = Reply(Outcome.REFUSED, detail="ICMP port unreachable")
+            else:
+                reply = Reply(Outcome.ERROR, detail=os.strerror(code) if code else "ICMP error")
+            self._finish(pending.waiter, pending.index, reply)
+            self._udp_pump()
+
     def _udp_read(self, sock: socket.socket) -> None:
         while True:
             try:
                 wire, source = sock.recvfrom(65_535)
             except BlockingIOError:
+                self._udp_errors(sock)
                 return
             except OSError:
-                continue  # an ICMP error queued on the socket: the timer decides
+                self._udp_errors(sock)  # an ICMP error queued on the socket
+                continue
             if len(wire) < 12 or source[1] != self.port:
                 continue
             (ident,) = struct.unpack_from("!H", wire)

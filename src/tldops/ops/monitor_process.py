@@ -100,6 +100,9 @@ class Monitor:
             return min(LONGEST_WAIT, (due - now).total_seconds())
         try:
             sweep_once()
+        except sweeping.RootUnreachable as exc:  # our network, not the ccTLDs': nothing stored
+            log.warning("%s Trying again in %.0f s.", exc.message, RETRY_AFTER)
+            return RETRY_AFTER
         except Exception:  # a failed sweep stores nothing; try again later
             log.exception("sweep failed; trying again in %.0f s", RETRY_AFTER)
             return RETRY_AFTER

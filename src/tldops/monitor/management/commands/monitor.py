@@ -119,7 +119,10 @@ class Command(BaseCommand):
                 .order_by("alabel")
                 .values_list("alabel", flat=True)
             )
-        result = sweeping.sweep(tlds, opts)
+        try:
+            result = sweeping.sweep(tlds, opts)
+        except sweeping.RootUnreachable as exc:
+            raise fail(exc.message) from exc
         findings = sorted(
             (f for f in result.findings if f.severity >= minimum),
             key=lambda f: (-f.severity, f.tld, f.server, f.address, f.code),

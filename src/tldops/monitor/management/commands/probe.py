@@ -206,10 +206,16 @@ class _Run:
         tlds = self._tlds()
         made = False
         if tlds:
-            result = sweeping.sweep(tlds, self.sweep_options)
-            body, signature = client.make_report(result, self.key)
-            self.outbox.put(body, signature)
-            made = True
+            try:
+                result = sweeping.sweep(tlds, self.sweep_options)
+            except sweeping.RootUnreachable as exc:
+                # Our own network is out: no report (it would blame every ccTLD); the spool is
+                # still offered to the hub below, in case only the DNS is cut.
+                self.out.stderr.write(exc.message)
+            else:
+                body, signature = client.make_report(result, self.key)
+                self.outbox.put(body, signature)
+                made = True
         self.outbox.prune()
         done = client.flush(self.hub, self.token, self.outbox, self.public_key, self.http_timeout)
         self.out.stdout.write(
