@@ -100,7 +100,10 @@ def ensure_dnsviz(venv: Path) -> Path:
         print(f"installing dnsviz into {venv}", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         pip = [str(venv / "bin" / "pip"), "install", "-q"]
-        subprocess.run([*pip, "dnsviz", "dnspython", "cryptography"], check=True, timeout=900)
+        # grok needs pygraphviz (it refuses to start without it, exit 2).
+        subprocess.run(
+            [*pip, "dnsviz", "pygraphviz", "dnspython", "cryptography"], check=True, timeout=900
+        )
     return exe
 
 

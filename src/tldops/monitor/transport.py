@@ -37,6 +37,8 @@ from typing import Any
 UDP_PAYLOAD = 1232
 #: Read at most this much of a TCP answer (the length prefix allows 65,535 bytes).
 TCP_MAX = 65_535
+#: Tasks stepped between two looks at the sockets while there is work to do.
+STEPS_BETWEEN_POLLS = 8
 #: Linux's options that queue ICMP errors on an unconnected UDP socket (<linux/in.h>, <in6.h>).
 IP_RECVERR, IPV6_RECVERR = 11, 25
 #: struct sock_extended_err: ee_errno (u32), ee_origin, ee_type, ee_code, ee_pad (u8), ...
@@ -176,9 +178,17 @@ class Network:
         """Drive every task spawned (and every one they spawn) to its end."""
         try:
             while True:
+                steps = 0
                 while self._ready:
                     task, value = self._ready.popleft()
                     self._step(task, value)
+                    steps += 1
+                    if steps % STEPS_BETWEEN_POLLS == 0:
+                        # Read what came meanwhile and send what waits before more work: the
+                        # checks of finished ccTLDs must not hold back other ccTLDs' questions
+                        # (a question sent late to a silent server ends late, and so does the
+                        # sweep).
+                        self._poll(0.0)
                 if not (self._pending or self._udp_waiting or self._tcp_open or self._tcp_waiting):
                     self._timers.clear()  # only timers of questions already answered are left
                     return
@@ -230,10 +240,11 @@ class Network:
         self._seq += 1
         heapq.heappush(self._timers, (when, self._seq, item))
 
-    def _poll(self) -> None:
+    def _poll(self, longest: float | None = None) -> None:
         now = time.monotonic()
         wait = self._timers[0][0] - now if self._timers else self.timeout
-        for key, events in self._selector.select(max(0.0, min(wait, self.timeout))):
+        wait = max(0.0, min(wait, self.timeout))
+        for key, events in self._selector.select(wait if longest is None else min(wait, longest)):
             if key.data is None:
                 self._udp_read(key.fileobj)  # type: ignore[arg-type]
             else:
