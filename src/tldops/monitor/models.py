@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tldops.catalog.models import Tld
 from tldops.directory.models import Person
@@ -153,7 +154,9 @@ class Finding(models.Model):
 
 class Incident(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", _("open")
+        # A context of their own: "open" is also an alert's status, and the two are not the same
+        # word in every language (French: une alerte ouverte, un incident ouvert).
+        OPEN = "open", pgettext_lazy("incident status", "open")
         ACKNOWLEDGED = "acknowledged", _("acknowledged")
         CLOSED = "closed", _("closed")
 
