@@ -10,7 +10,7 @@ from tests.monitor.incident_world import T0, minutes, report
 from tldops.directory.models import AuditEntry
 from tldops.kernel.errors import InvalidInput, NotAuthorised
 from tldops.monitor import incidents
-from tldops.monitor.models import Incident, IncidentEvent
+from tldops.monitor.models import Incident, IncidentEvent, Probe
 
 
 def kinds(incident: Incident) -> list[str]:
@@ -228,3 +228,19 @@ def test_closed_by_hand_is_not_reopened_until_recovered(world):
     report(world.p1, T0 + minutes(15), down={"fr"})
     opened = incidents.evaluate(T0 + minutes(16)).opened
     assert "ALL_SERVERS_DOWN" in {i.code for i in opened}
+
+
+def test_one_members_probes_are_one_vantage_point(world, catalog):
+    """A member running a second probe (one machine, one network) cannot confirm a problem alone,
+    open an incident and mail another ccTLD's contacts: agreement counts people and the hub, not
+    probes. With the hub seeing it too, it opens."""
+    twin = Probe.objects.create(name="probe-fr-2", owner=world.ana, token_prefix="p3")
+    report(world.p1, T0, down={"nl"})
+    report(twin, T0 + minutes(1), down={"nl"})
+    assert not incidents.evaluate(T0 + minutes(2)) and not Incident.objects.exists()
+    local = incidents.local_problems(catalog["nl"], T0 + minutes(2))
+    assert ("ALL_SERVERS_DOWN", "") in {(p.code, p.server) for p in local}
+    assert outbox_messages(incidents.PURPOSE) == []
+    report(world.hub, T0 + minutes(3), down={"nl"})
+    opened = incidents.evaluate(T0 + minutes(4)).opened
+    assert ("ALL_SERVERS_DOWN", "") in {(i.code, i.server) for i in opened}

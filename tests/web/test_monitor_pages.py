@@ -138,7 +138,8 @@ def test_findings_show_severity_explanation_rfc_and_who_sees_them(member_client,
     assert re.search(r'href="/monitor/incidents/\d+/">#\d+ ALL_SERVERS_DOWN', html)
 
 
-def test_ranges_switch_between_raw_and_rollups(member_client, world):
+def test_ranges_switch_between_raw_and_rollups(member_client, world, settings):
+    settings.MONITOR_HOURLY_DAYS = 90  # hourly rollups twenty days back are read as such
     html = member_client.get("/monitor/fr/?range=90d").content.decode()
     assert 'aria-current="true">90 days' in html
     assert "50.0 ms" in html  # the hourly rollup of twenty days ago is in the summary

@@ -5,7 +5,8 @@ One probe's view is never enough to alarm a ccTLD: its own network may be the on
 (ccTLD, code, server) of severity ERROR or worse, at the **latest sweep of each probe that covers
 the ccTLD** among the sweeps started within ``MONITOR_WINDOW`` seconds (revoked probes left out):
 
-- seen by at least ``MONITOR_AGREEMENT`` probes: an incident is opened (or kept open), with a
+- seen by at least ``MONITOR_AGREEMENT`` vantage points (the hub's probe, or one person's probes,
+  however many: :mod:`tldops.monitor.vantage`): an incident is opened (or kept open), with a
   timeline (opened, seen by each probe), the ccTLD's own contacts are mailed at once and a draft
   alert is prepared;
 - seen by fewer: a *local* problem (:func:`local_problems`), shown, never alarmed;
@@ -44,6 +45,7 @@ from tldops.kernel.audit import record
 from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound
 from tldops.mail import outbox
 from tldops.mail.community import subject as community_subject
+from tldops.monitor import vantage
 from tldops.monitor.codes import CODES, Severity
 from tldops.monitor.models import (
     NOTE_MAX_LENGTH,
@@ -76,6 +78,11 @@ class View:
     seen: dict[Key, set[int]] = field(default_factory=lambda: defaultdict(set))
     covering: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     latest: dict[tuple[int, int], int] = field(default_factory=dict)  # (probe, tld) -> sweep
+    points: dict[int, int] = field(default_factory=dict)  # probe -> its vantage point
+
+    def count(self, probes: set[int]) -> int:
+        """How many vantage points these probes are (:mod:`tldops.monitor.vantage`)."""
+        return vantage.count(probes, self.points)
 
 
 @dataclass
@@ -103,6 +110,7 @@ def _view(now: datetime, tld_ids: list[int] | None = None) -> View:
     view = View()
     if not sweeps:
         return view
+    view.points = vantage.of_probes(probe for probe, _started in sweeps.values())
     covered: set[tuple[int, int]] = set()
     for model in (Observation, Finding):
         rows = model.objects.filter(sweep_id__in=list(sweeps))
@@ -149,7 +157,7 @@ def local_problems(tld: Tld, now: datetime | None = None) -> list[LocalProblem]:
     out = [
         LocalProblem(code, server, CODES[code].severity, sorted(names[p] for p in probes))
         for (tld_id, code, server), probes in view.seen.items()
-        if tld_id == tld.pk and 0 < len(probes) < settings.MONITOR_AGREEMENT
+        if tld_id == tld.pk and 0 < view.count(probes) < settings.MONITOR_AGREEMENT
     ]
     return sorted(out, key=lambda p: (-p.severity, p.code, p.server))
 
@@ -168,7 +176,7 @@ def evaluate(now: datetime | None = None) -> Changes:
         ).order_by("closed_at")
     }
     for key, probes in view.seen.items():
-        if len(probes) < k:
+        if view.count(probes) < k:
             continue
         incident = live.get(key)
         if incident is not None:
@@ -182,7 +190,7 @@ def evaluate(now: datetime | None = None) -> Changes:
     for key, incident in [*live.items(), *waiting.items()]:
         probes = view.seen.get(key, set())
         clear = view.covering.get(key[0], set()) - probes
-        if len(probes) < k and len(clear) >= k and _recover(incident, clear, now):
+        if view.count(probes) < k and view.count(clear) >= k and _recover(incident, clear, now):
             changes.recovered.append(incident)
     return changes
 
@@ -219,7 +227,7 @@ def _open(key: Key, probes: set[int], now: datetime, view: View) -> Incident | N
             return None
         sweeps = [view.latest[(p, tld_id)] for p in probes]
         incident.draft_title, incident.draft_body, incident.draft_category = _draft(
-            incident, sweeps, len(probes)
+            incident, sweeps, view.count(probes)
         )
         incident.save(update_fields=["draft_title", "draft_body", "draft_category"])
         IncidentEvent.objects.create(incident=incident, at=now, kind=IncidentEvent.Kind.OPENED)

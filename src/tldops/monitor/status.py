@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from tldops.catalog.models import NameServer, Region, Tld
 from tldops.kernel.errors import NotFound
+from tldops.monitor import vantage
 from tldops.monitor.codes import CODES, Severity
 from tldops.monitor.models import (
     Finding,
@@ -165,14 +166,19 @@ def overview(now: datetime | None = None) -> list[TldStatus]:
         for tld_id, code, severity, probes in (
             Finding.objects.filter(sweep_id__in=ids)
             .values("tld_id", "code")
-            .annotate(sev=Max("severity"), probes=Count("sweep__probe_id", distinct=True))
+            .annotate(
+                sev=Max("severity"),
+                probes=Count(vantage.expression("sweep__probe__"), distinct=True),
+            )
             .values_list("tld_id", "code", "sev", "probes")
         ):
             findings[tld_id].append((code, severity, probes))
         for tld_id, probes, last in (
             Observation.objects.filter(sweep_id__in=ids)
             .values("tld_id")
-            .annotate(probes=Count("sweep__probe_id", distinct=True), last=Max("at"))
+            .annotate(
+                probes=Count(vantage.expression("sweep__probe__"), distinct=True), last=Max("at")
+            )
             .values_list("tld_id", "probes", "last")
         ):
             covered[tld_id] = (probes, last)
@@ -372,6 +378,7 @@ def tld_detail(tld: Tld, now: datetime | None = None) -> TldDetail:
     ):
         grouped[(code, server, address)].append((sweep_id, detail, severity, at))
     findings = []
+    points = vantage.of_probes(s.probe_id for s in sweeps.values())
     for (code, server, address), seen in grouped.items():
         known = CODES.get(code)
         severity = Severity(known.severity if known else max(s for _i, _d, s, _a in seen))
@@ -387,7 +394,8 @@ def tld_detail(tld: Tld, now: datetime | None = None) -> TldDetail:
                 address=address,
                 detail=seen[-1][1],
                 probes=probes,
-                confirmed=len(probes) >= k,
+                confirmed=vantage.count({sweeps[i].probe_id for i, _d, _s, _a in seen}, points)
+                >= k,
                 at=seen[-1][3],
             )
         )
@@ -432,12 +440,14 @@ def _status_of(tld: Tld, sweeps: dict[int, RecentSweep], k: int) -> TldStatus:
     findings = list(
         Finding.objects.filter(sweep_id__in=ids, tld=tld)
         .values("code")
-        .annotate(sev=Max("severity"), probes=Count("sweep__probe_id", distinct=True))
+        .annotate(
+            sev=Max("severity"), probes=Count(vantage.expression("sweep__probe__"), distinct=True)
+        )
         .values_list("code", "sev", "probes")
     )
     seen = (
         Observation.objects.filter(sweep_id__in=ids, tld=tld).aggregate(
-            probes=Count("sweep__probe_id", distinct=True), last=Max("at")
+            probes=Count(vantage.expression("sweep__probe__"), distinct=True), last=Max("at")
         )
         if ids
         else {"probes": 0, "last": None}
