@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from django.core.management.base import CommandError, CommandParser, DjangoHelpFormatter
 from rich.console import Console
+from rich.markup import escape as rich_escape
 from rich.table import Table
 
 from tldops import csvcells
@@ -79,12 +81,24 @@ def emit(
         for r in rows:
             writer.writerow(_csv_value(r.get(c)) for c in columns)
     else:
-        table = Table(title=title, show_lines=False)
+        table = Table(title=_cell(title) if title else None, show_lines=False)
         for c in columns:
             table.add_column(c.replace("_", " "))
         for r in rows:
-            table.add_row(*(_flat(r.get(c)) for c in columns))
+            table.add_row(*(_cell(_flat(r.get(c))) for c in columns))
         Console(file=out, soft_wrap=True, width=200 if not out.isatty() else None).print(table)
+
+
+#: C0 and C1 control characters but tab and newline: never written to a terminal as they are.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _cell(text: str) -> str:
+    """A table cell as text, whatever it holds: Rich's markup escaped (a DNS name such as
+    ``ns.[bold]x`` or ``[/x]`` is data, not style, and must not crash the table) and control
+    characters shown as ``\\xNN`` (terminal escapes from a hostile name server or a probe's text
+    reach no one's terminal)."""
+    return rich_escape(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
 
 
 def _csv_value(value: Any) -> Any:

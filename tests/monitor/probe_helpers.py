@@ -28,6 +28,21 @@ def result(started_at: datetime | None = None, tld: str = "fr") -> SweepResult:
     )
 
 
+def known_servers(tld) -> None:
+    """The catalog's name servers of ``tld`` (a Tld row) that :func:`result` reports about: the
+    hub keeps only what a probe says about servers it knows."""
+    from tldops.catalog.models import NameServer  # noqa: PLC0415 - needs the database
+
+    NameServer.objects.get_or_create(
+        tld=tld,
+        hostname="ns1.nic." + tld.alabel,
+        defaults={"ipv4": ["192.0.2.1"], "ipv6": ["2001:db8::1"]},
+    )
+    NameServer.objects.get_or_create(
+        tld=tld, hostname="ns2.nic." + tld.alabel, defaults={"ipv4": ["192.0.2.2"]}
+    )
+
+
 def report(
     key: Ed25519PrivateKey, report_id: str | None = None, **changes: Any
 ) -> tuple[bytes, str]:

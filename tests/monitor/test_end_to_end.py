@@ -24,6 +24,7 @@ def hub(settings, dns_world, world_tlds):
     settings.MONITOR_TIMEOUT = 0.3
     settings.MONITOR_TRIES = 1
     settings.MONITOR_AGREEMENT = 2
+    settings.MONITOR_INTERVAL = 1  # sweeps seconds apart (a probe's reports closer than half: 409)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return world_tlds
 

@@ -3,6 +3,7 @@ idempotence; and a member's probes (create, list, revoke, reset the key)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +11,7 @@ import pytest
 from django.test import Client
 
 from tests.api.conftest import ApiClient, token_for
-from tests.monitor.probe_helpers import new_key, public, report
+from tests.monitor.probe_helpers import known_servers, new_key, public, report, result
 from tldops.directory import actions
 from tldops.directory.audit import Actor
 from tldops.directory.models import AuditEntry
@@ -26,7 +27,10 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture
-def member(catalog, make_member):
+def member(catalog, make_member, settings):
+    settings.MONITOR_INTERVAL = 0  # reports made a moment apart are all accepted here (see below)
+    for tld in catalog.values():
+        known_servers(tld)
     return make_member(catalog["fr"], "Ana Lopez")
 
 
@@ -308,3 +312,63 @@ def test_a_non_member_cannot_create_a_probe(catalog, make_member):
     actions.leave(person, actor=Actor.of(person, "web"))
     with pytest.raises(probes.NotAuthorised):
         probes.create(person, "gone")
+
+
+def test_a_probe_cannot_report_more_often_than_half_the_hubs_interval(probe, settings):
+    """Two reports of sweeps started a minute apart, with an interval of 300 s: the second is
+    refused (409) and nothing of it is stored, so a probe cannot outweigh the others by volume."""
+    settings.MONITOR_INTERVAL = 300
+    row, token = probe
+    key = new_key()
+    first = datetime.now(UTC) - timedelta(minutes=2)
+    body, signature = report(key, started_at=first.isoformat())
+    assert send(token, body, signature, public(key)).status_code == 201
+    body, signature = report(key, started_at=(first + timedelta(minutes=1)).isoformat())
+    answer = send(token, body, signature, public(key))
+    assert answer.status_code == 409
+    assert Sweep.objects.filter(probe=row).count() == 1
+
+
+def test_what_a_report_says_about_servers_the_hub_does_not_know_is_dropped(probe):
+    """Invented servers (and invented addresses of real ones) open no incident and draw no
+    chart: the hub keeps only what concerns the ccTLD's known servers."""
+    row, token = probe
+    key = new_key()
+    invented = [
+        {"tld": "fr", "server": f"fake{i}.attacker.example", "address": "198.51.100.1",
+         "code": "LAME_REFUSED", "severity": "ERROR", "detail": "x"}
+        for i in range(5)
+    ]  # fmt: skip
+    fake_sample = {"tld": "fr", "server": "ns1.nic.fr", "address": "198.51.100.9",
+                   "status": "ok", "udp_ms": 1.0, "tcp_ms": 2.0, "serial": 1}  # fmt: skip
+    data = result().to_json()
+    body, signature = report(
+        key, findings=data["findings"] + invented, samples=data["samples"] + [fake_sample]
+    )
+    assert send(token, body, signature, public(key)).status_code == 201
+    sweep = Sweep.objects.get(probe=row)
+    assert not sweep.findings.filter(server__startswith="fake").exists()
+    assert sweep.findings.filter(server="ns2.nic.fr").exists()
+    assert not sweep.observations.filter(address="198.51.100.9").exists()
+    assert sweep.observations.count() == 3
+
+
+def test_control_characters_are_refused(probe):
+    row, token = probe
+    key = new_key()
+    data = result().to_json()
+    data["findings"][0]["detail"] = "\x1b]52;c;ZXZpbA==\x07 look"
+    body, signature = report(key, findings=data["findings"])
+    answer = send(token, body, signature, public(key))
+    assert answer.status_code == 400 and "control characters" in answer.data["detail"]
+    assert not Sweep.objects.filter(probe=row).exists()
+
+
+def test_null_statistics_and_deep_json_are_refused_or_taken_as_zero(probe):
+    row, token = probe
+    key = new_key()
+    body, signature = report(key, stats={"zones": None, "wall_s": None})
+    assert send(token, body, signature, public(key)).status_code == 201
+    deep = b"[" * 100_000 + b"]" * 100_000
+    answer = send(token, deep, base64.b64encode(key.sign(deep)).decode(), public(key))
+    assert answer.status_code == 400

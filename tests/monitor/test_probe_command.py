@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.monitor.probe_helpers import result
+from tests.monitor.probe_helpers import known_servers, result
 from tldops.directory.audit import Actor
 from tldops.monitor import probe_client, probes
 from tldops.monitor import sweep as sweeping
@@ -47,7 +47,10 @@ def swept(monkeypatch):
 
 
 @pytest.fixture
-def probe(catalog, make_member):
+def probe(catalog, make_member, settings):
+    settings.MONITOR_INTERVAL = 60  # the fake sweeps are a minute apart (reports closer: 409)
+    for tld in catalog.values():
+        known_servers(tld)
     member = make_member(catalog["fr"], "Ana Lopez")
     return probes.create(member, "Paris office", actor=Actor.system())
 
@@ -155,7 +158,7 @@ def test_the_probe_runs_on_a_fresh_data_dir_without_a_database(live_server, prob
     data = tmp_path / "fresh"
     script = (
         "import sys\n"
-        "from tests.monitor.probe_helpers import result\n"
+        "from tests.monitor.probe_helpers import known_servers, result\n"
         "from tldops.monitor import sweep\n"
         "sweep.sweep = lambda tlds, options: result()\n"
         "sweep.options_from = lambda **kw: sweep.Options()\n"

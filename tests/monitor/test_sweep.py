@@ -118,7 +118,7 @@ def test_stats(dns_world, swept):
     assert stats.wall_s > 0 and stats.cpu_s > 0
 
 
-def test_a_trust_anchor_that_matches_no_root_key_is_reported_and_no_ds_is_called_bogus(
+def test_a_trust_anchor_that_matches_no_root_key_is_a_warning_and_no_ds_is_called_bogus(
     dns_world, tmp_path
 ):
     anchor = tmp_path / "anchor.txt"
@@ -132,9 +132,8 @@ def test_a_trust_anchor_that_matches_no_root_key_is_reported_and_no_ds_is_called
             timeout=0.5,
         ),
     )
-    assert [(f.tld, f.code) for f in result.findings if f.severity >= Severity.WARNING] == [
-        (".", "TRUST_ANCHOR_MISMATCH")
-    ]
+    assert [f for f in result.findings if f.severity >= Severity.WARNING] == []
+    assert len(result.warnings) == 1 and "trust anchor" in result.warnings[0]
 
 
 def test_a_ccTLD_the_root_does_not_know_is_not_delegated(dns_world):
@@ -283,7 +282,8 @@ def test_an_answer_that_does_not_repeat_the_question_is_ignored():
 
 def test_a_closed_port_ends_the_question_with_the_icmp_error_not_a_timeout():
     """Nothing listens: the kernel's ICMP "port unreachable" (queued on the socket with
-    IP_RECVERR) ends the question as refused, with no second try."""
+    IP_RECVERR) ends each try at once (three tries of five seconds would take fifteen), and the
+    question as refused."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -297,4 +297,4 @@ def test_a_closed_port_ends_the_question_with_the_icmp_error_not_a_timeout():
     net.spawn(task())
     net.run()
     assert results[0].outcome == "refused" and "port unreachable" in results[0].detail
-    assert net.queries == 1
+    assert net.queries == 3

@@ -159,13 +159,13 @@ _CODES = [
     ),
     # DNSSEC.
     Code(
-        "TRUST_ANCHOR_MISMATCH",
-        Severity.CRITICAL,
+        "DNSSEC_UNSUPPORTED",
+        Severity.NOTICE,
         _(
-            "The root's DNSKEY set does not validate from the trust anchor: the parent's DS "
-            "records cannot be checked."
+            "The ccTLD is signed with an algorithm or digest type tldops cannot check: its "
+            "signatures are not validated here."
         ),
-        "RFC 4035 §5, RFC 7958",
+        "RFC 4035 §5.2, RFC 6840 §5.2",
     ),
     Code(
         "UNSIGNED",

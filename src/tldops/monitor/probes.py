@@ -47,7 +47,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tldops.catalog.models import Tld
+from tldops.catalog.models import NameServer, Tld
 from tldops.directory.audit import Actor
 from tldops.directory.models import Person, Role
 from tldops.directory.permissions import person_is_member, role_of
@@ -63,7 +63,6 @@ from tldops.kernel.errors import (
 from tldops.monitor import ingest
 from tldops.monitor.codes import CODES
 from tldops.monitor.models import DETAIL_MAX_LENGTH, NAME_MAX_LENGTH, Observation, Probe, Sweep
-from tldops.monitor.models import Finding as FindingRow
 from tldops.monitor.results import Finding, Sample, Stats, Status, SweepResult
 
 #: What every probe token starts with: not a personal token (``tldops_``), and recognisable.
@@ -76,7 +75,7 @@ MAX_PROBES_PER_PERSON = 10
 #: Bounds of one report (docs/monitor.md, "Probes"). The real world is 309 ccTLDs with 1,543 name
 #: servers, about 2,800 addresses: a full sweep is about 3,000 samples, 0.5 MB.
 REPORT_MAX_BYTES = 8 * 1024 * 1024
-MAX_FINDINGS = 50_000
+MAX_FINDINGS = 10_000  # a real sweep of every ccTLD has a few hundred
 MAX_SAMPLES = 20_000
 #: A report may start this far in the probe's future (clocks differ).
 CLOCK_SKEW = timedelta(minutes=5)
@@ -105,6 +104,13 @@ class SignatureInvalid(NotAuthorised):
 
 class ReportTooLarge(DirectoryError):
     status = 413
+
+
+class ReportTooSoon(DirectoryError):
+    """The probe already reported a sweep started less than half an interval before or after
+    this one: 409, nothing stored (a probe cannot outweigh the others by reporting more)."""
+
+    status = 409
 
 
 # --- Members' probes ------------------------------------------------------------------------------
@@ -370,6 +376,9 @@ def _str(item: dict[str, Any], key: str, where: str, limit: int, *, required: bo
             % {"w": where, "k": key, "n": limit},
             where,
         )
+    if CONTROL_RE.search(value):
+        # Terminal escapes and the like would reach an operator's terminal or a mail.
+        raise _bad(_("%(w)s: “%(k)s” holds control characters.") % {"w": where, "k": key}, where)
     return value
 
 
@@ -424,6 +433,7 @@ def _list(data: dict[str, Any], key: str, limit: int) -> list[Any]:
     return items
 
 
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 REPORT_KEYS = {"report_id", "started_at", "findings", "samples", "stats"}
 FINDING_KEYS = {"tld", "server", "address", "code", "severity", "detail"}
 SAMPLE_KEYS = {"tld", "server", "address", "status", "udp_ms", "tcp_ms", "serial"}
@@ -451,7 +461,7 @@ def parse_report(body: bytes, *, now: datetime | None = None) -> tuple[str, Swee
         )
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise _bad(_("The report is not JSON."), "body") from None
     data = _object(data, "report", REPORT_KEYS)
     report_id = data.get("report_id")
@@ -517,11 +527,11 @@ def parse_report(body: bytes, *, now: datetime | None = None) -> tuple[str, Swee
         findings=findings,
         samples=samples,
         stats=Stats(
-            zones=_number(stats.get("zones", 0), "stats.zones", MAX_COUNT, integer=True),
-            servers=_number(stats.get("servers", 0), "stats.servers", MAX_COUNT, integer=True),
-            queries=_number(stats.get("queries", 0), "stats.queries", MAX_COUNT, integer=True),
-            wall_s=float(_number(stats.get("wall_s", 0.0), "stats.wall_s", MAX_SECONDS)),
-            cpu_s=float(_number(stats.get("cpu_s", 0.0), "stats.cpu_s", MAX_SECONDS)),
+            zones=_number(stats.get("zones"), "stats.zones", MAX_COUNT, integer=True) or 0,
+            servers=_number(stats.get("servers"), "stats.servers", MAX_COUNT, integer=True) or 0,
+            queries=_number(stats.get("queries"), "stats.queries", MAX_COUNT, integer=True) or 0,
+            wall_s=float(_number(stats.get("wall_s"), "stats.wall_s", MAX_SECONDS) or 0.0),
+            cpu_s=float(_number(stats.get("cpu_s"), "stats.cpu_s", MAX_SECONDS) or 0.0),
         ),
     )
     if tlds:
@@ -535,7 +545,44 @@ def parse_report(body: bytes, *, now: datetime | None = None) -> tuple[str, Swee
                 % {"t": ", ".join(unknown[:10])},
                 "tld",
             )
+        _keep_known_servers(result, tlds)
     return report_id, result
+
+
+def _keep_known_servers(result: SweepResult, tlds: set[str]) -> None:
+    """Keep only what the report says about servers the hub knows for each ccTLD: those the
+    catalog lists and those the hub's own probe saw in its sweeps of the raw period (with their
+    addresses). A probe cannot invent servers, open incidents about them or draw charts of
+    them; what it says about others is dropped (and counted in ``result.ignored``)."""
+    pairs: set[tuple[str, str, str]] = set()
+    for alabel, host, v4, v6 in NameServer.objects.filter(tld__alabel__in=tlds).values_list(
+        "tld__alabel", "hostname", "ipv4", "ipv6"
+    ):
+        for address in [*(v4 or []), *(v6 or [])]:
+            pairs.add((alabel, host.lower().rstrip("."), _canonical(address)))
+    since = timezone.now() - timedelta(days=settings.MONITOR_RAW_DAYS)
+    pairs.update(
+        Observation.objects.filter(tld__alabel__in=tlds, sweep__probe__builtin=True, at__gte=since)
+        .values_list("tld__alabel", "server", "address")
+        .distinct()
+    )
+    hosts = {(t, h) for t, h, _a in pairs}
+    before = len(result.findings) + len(result.samples)
+    result.findings = [
+        f
+        for f in result.findings
+        if not f.server
+        or ((f.tld, f.server) in hosts and (not f.address or (f.tld, f.server, f.address) in pairs))
+    ]
+    result.samples = [s for s in result.samples if (s.tld, s.server, s.address) in pairs]
+    result.ignored = before - len(result.findings) - len(result.samples)
+
+
+def _canonical(address: str) -> str:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return address
 
 
 def accept_report(
@@ -575,46 +622,30 @@ def accept_report(
                     person=probe.owner,
                     after={"public_key": key},
                 )
+        spacing = timedelta(seconds=settings.MONITOR_INTERVAL / 2)
+        if (
+            Sweep.objects.filter(
+                probe=probe,
+                started_at__gt=result.started_at - spacing,
+                started_at__lt=result.started_at + spacing,
+            )
+            .exclude(report_id=report_id)
+            .exists()
+        ):
+            raise ReportTooSoon(
+                _(
+                    "This probe already reported a sweep started within %(n)d seconds of this "
+                    "one; nothing was stored."
+                )
+                % {"n": int(spacing.total_seconds())},
+                field="started_at",
+            )
         sweep = ingest.store(probe, result, report_id)
+        if getattr(sweep, "duplicate", False):  # stored meanwhile by the same report sent twice
+            return sweep, False
         probe.last_report_at = timezone.now()
         Probe.objects.filter(pk=probe.pk).update(last_report_at=probe.last_report_at)
     return sweep, True
-    names = {s.tld for s in result.samples} | {f.tld for f in result.findings}
-    tld_ids = dict(Tld.objects.filter(alabel__in=names).values_list("alabel", "pk"))
-    Observation.objects.bulk_create(
-        [
-            Observation(
-                sweep=sweep,
-                tld_id=tld_ids[s.tld],
-                at=result.started_at,
-                server=s.server,
-                address=s.address,
-                status=s.status,
-                udp_ms=s.udp_ms,
-                tcp_ms=s.tcp_ms,
-                serial=s.serial,
-            )
-            for s in result.samples
-        ],
-        batch_size=1000,
-    )
-    FindingRow.objects.bulk_create(
-        [
-            FindingRow(
-                sweep=sweep,
-                tld_id=tld_ids[f.tld],
-                at=result.started_at,
-                server=f.server,
-                address=f.address,
-                code=f.code,
-                severity=int(f.severity),
-                detail=f.detail,
-            )
-            for f in result.findings
-        ],
-        batch_size=1000,
-    )
-    return sweep
 
 
 def delegated_tlds() -> list[str]:

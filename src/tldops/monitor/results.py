@@ -77,6 +77,10 @@ class SweepResult:
     findings: list[Finding] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
     stats: Stats = field(default_factory=Stats)
+    #: What this vantage point could not check, for the person running it (not stored, not sent).
+    warnings: list[str] = field(default_factory=list)
+    #: Findings and samples a probe's report carried about servers the hub does not know.
+    ignored: int = 0
 
     def to_json(self, *, samples: bool = True) -> dict[str, Any]:
         """The documented JSON of ``tldops monitor sweep --format json`` (and, with the samples,

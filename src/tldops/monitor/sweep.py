@@ -20,6 +20,7 @@ once.
 
 from __future__ import annotations
 
+import errno
 import time
 import warnings
 from collections import defaultdict
@@ -48,12 +49,14 @@ with warnings.catch_warnings():
     # dnspython imports its DSA support, which cryptography marks deprecated; we never use DSA.
     warnings.simplefilter("ignore")
     import dns.dnssec
+    import dns.dnssecalgs
 
 DATA = Path(__file__).resolve().parent / "data"
 ROOT_HINTS_FILE = DATA / "root.hints"
 TRUST_ANCHOR_FILE = DATA / "root-anchors.txt"
 MAX_FILE_BYTES = 1_000_000  # root hints and trust anchors are a few kilobytes
 MAX_RESOLUTION_STEPS = 12  # referrals followed to find the address of a server without glue
+RESOLUTION_BUDGET = 30  # questions at most to find one server's addresses, all lookups included
 ROOT = dns.name.root
 IN = dns.rdataclass.IN
 A, AAAA, NS, SOA, DS, DNSKEY, RRSIG, CNAME = (
@@ -67,6 +70,8 @@ A, AAAA, NS, SOA, DS, DNSKEY, RRSIG, CNAME = (
     dns.rdatatype.CNAME,
 )
 TC, AA = dns.flags.TC, dns.flags.AA
+#: Local errors that mean this machine cannot reach an address at all (not the server's fault).
+NO_ROUTE = frozenset({errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT})
 #: DNSSEC findings about one address; gathered into one for the ccTLD when every address has it.
 DNSSEC_CODES = frozenset(
     {
@@ -77,6 +82,7 @@ DNSSEC_CODES = frozenset(
         "RRSIG_EXPIRED",
         "RRSIG_EXPIRES_IMMINENT",
         "RRSIG_EXPIRES_SOON",
+        "DNSSEC_UNSUPPORTED",
     }
 )
 
@@ -295,6 +301,8 @@ class _Sweep:
         self.root_unreachable = False
         self.recursion: dict[str, bool] = {}  # address -> open
         self.recursion_asked: set[str] = set()
+        self.resolved: dict[dns.name.Name, set[str]] = {}
+        self.unmeasured = 0  # addresses this machine has no route to
         self.recursion_users: list[tuple[str, str, str]] = []  # (tld, host, address)
         self.validated: dict[Any, tuple[str, str, float | None]] = {}
         self.now = time.time()
@@ -331,7 +339,8 @@ class _Sweep:
                 wire, _ = self.q.get(qname, rdtype, dnssec=dnssec)
                 (reply,) = yield Tcp(address, [wire])
                 msg = self.parse(reply)
-            if msg is not None:
+            # REFUSED or SERVFAIL from one server says nothing about the name: ask another.
+            if msg is not None and msg.rcode() in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                 return msg
         return None
 
@@ -401,7 +410,7 @@ class _Sweep:
                 if tags is None or dns.dnssec.key_id(k) in tags:
                     usable.add(k)
             result = ("", "", None)
-            expired = invalid = ""
+            expired = invalid = unsupported = ""
             best: float | None = None
             for sig in candidates:
                 if sig.expiration < self.now:
@@ -409,12 +418,17 @@ class _Sweep:
                     continue
                 try:
                     dns.dnssec.validate_rrsig(rrset, sig, {zone: usable}, now=self.now)
+                except dns.dnssec.UnsupportedAlgorithm:
+                    unsupported = f"algorithm {sig.algorithm} of key {sig.key_tag}"
+                    continue
                 except dns.dnssec.ValidationFailure as exc:
                     invalid = f"the signature over the {what} set (key {sig.key_tag}): {exc}"
                     continue
                 best = sig.expiration if best is None else max(best, sig.expiration)
             if best is not None:
                 result = ("", "", float(best))
+            elif unsupported and not invalid and not expired:
+                result = ("DNSSEC_UNSUPPORTED", unsupported, None)
             elif invalid:
                 result = ("RRSIG_INVALID", invalid, None)
             else:
@@ -433,7 +447,15 @@ class _Sweep:
         if msg is None:
             return None
         if msg.rcode() == dns.rcode.NXDOMAIN:
-            return "NXDOMAIN"
+            # One answer (or one forged datagram) is not enough to call a ccTLD gone.
+            if len(self.roots) > 1:
+                again = yield from self.ask_roots(name, NS, start + 1)
+                if again is not None and again.rcode() != dns.rcode.NXDOMAIN:
+                    msg = again
+                else:
+                    return "NXDOMAIN from two root servers"
+            else:
+                return "NXDOMAIN"
         ns = _find(msg.authority, name, NS) or _find(msg.answer, name, NS)
         if ns is None:
             return f"rcode {dns.rcode.to_text(msg.rcode())}, no NS records"
@@ -456,7 +478,20 @@ class _Sweep:
         return _Referral(hosts, dict(glue), ds, sigs)
 
     def resolve(self, host: dns.name.Name, depth: int = 0) -> Generator[Any, Any, set[str]]:
-        """The addresses of ``host``, iteratively from the root (A and AAAA)."""
+        """The addresses of ``host``, iteratively from the root (A and AAAA), once per sweep
+        and within a budget of questions: a hostile zone on the way (endless referrals,
+        glueless name servers whose names need looking up in turn) costs a bounded amount."""
+        if host in self.resolved:
+            return self.resolved[host]
+        self.resolved[host] = set()  # while looking: a loop back to this name finds nothing
+        budget = [RESOLUTION_BUDGET]
+        found = yield from self._resolve(host, depth, budget)
+        self.resolved[host] = found
+        return found
+
+    def _resolve(
+        self, host: dns.name.Name, depth: int, budget: list[int]
+    ) -> Generator[Any, Any, set[str]]:
         found: set[str] = set()
         for rdtype in (A, AAAA):
             if (rdtype == AAAA and self.options.ipv4_only) or (
@@ -465,6 +500,9 @@ class _Sweep:
                 continue
             servers, qname = list(self.roots), host
             for _ in range(MAX_RESOLUTION_STEPS):
+                if budget[0] <= 0:
+                    break
+                budget[0] -= 1
                 msg = yield from self.ask_any(servers, qname, rdtype, dnssec=False)
                 if msg is None:
                     break
@@ -490,8 +528,14 @@ class _Sweep:
                     if self._family_ok(rd.address)
                 ]
                 if not nxt and depth < 2:
-                    for n in cut:
-                        nxt = sorted((yield from self.resolve(n.target, depth + 1)))
+                    for n in list(cut)[:3]:
+                        if n.target in self.resolved:
+                            nxt = sorted(self.resolved[n.target])
+                        else:
+                            self.resolved[n.target] = set()
+                            got = yield from self._resolve(n.target, depth + 1, budget)
+                            self.resolved[n.target] = got
+                            nxt = sorted(got)
                         if nxt:
                             break
                 if not nxt:
@@ -553,8 +597,59 @@ class _Sweep:
             ask_recursion, replies[len(replies) - len(ask_recursion) :], strict=True
         ):
             self.recursion[address] = _recursion_open(reply)
-        per_target = 4 if signed else 3
-        self.conclude(tld, name, ref, targets, replies, per_target)
+        per = 4 if signed else 3
+        # Truncated answers (a large DNSKEY set, a SOA with many signatures) are asked again
+        # over TCP, as a resolver would: a truncated answer is not a missing one.
+        again = [
+            (i * per + j, Tcp(t.address, [self.q.get(name, rdtype, dnssec=True)[0]]))
+            for i, t in enumerate(targets)
+            for j, rdtype in ((0, SOA), (3, DNSKEY))[: 2 if signed else 1]
+            if _truncated(replies[i * per + j])
+        ]
+        if again:
+            answers = yield Batch([request for _, request in again])
+            for (index, _), (answer,) in zip(again, answers, strict=True):
+                if answer.outcome == Outcome.OK:
+                    replies[index] = answer
+        # The zone's own addresses of its in-zone servers come with its NS answers; a server
+        # that gives minimal answers is asked for them (A and AAAA), once, of one server.
+        child_addr = self.child_addresses(name, targets, replies, per)
+        missing = [
+            h for h in ref.ns if h.is_subdomain(name) and h in ref.glue and h not in child_addr
+        ]
+        answering = next(
+            (t.address for i, t in enumerate(targets) if self._authoritative(replies[i * per])),
+            None,
+        )
+        if missing and answering is not None:
+            kinds = [k for k in (A, AAAA) if self._family_ok("::" if k == AAAA else "0.0.0.0")]
+            asked = [(h, k) for h in missing for k in kinds]
+            answers = yield Batch([self.q.udp(answering, h, k) for h, k in asked])
+            for (host, kind), reply in zip(asked, answers, strict=True):
+                msg = self.parse(reply)
+                rrset = _find(msg.answer, host, kind) if msg is not None else None
+                if msg is not None and msg.flags & AA:
+                    child_addr.setdefault(host, set()).update(rd.address for rd in (rrset or []))
+        self.conclude(tld, name, ref, targets, replies, per, child_addr)
+
+    def _authoritative(self, reply: Reply) -> bool:
+        msg = self.parse(reply)
+        return msg is not None and bool(msg.flags & AA) and msg.rcode() == dns.rcode.NOERROR
+
+    def child_addresses(
+        self, name: dns.name.Name, targets: list[_Target], replies: list[Any], per: int
+    ) -> dict[dns.name.Name, set[str]]:
+        """The addresses the zone itself gives its in-zone servers, from the additional
+        section of its authoritative NS answers."""
+        out: dict[dns.name.Name, set[str]] = defaultdict(set)
+        for i in range(len(targets)):
+            msg = self.parse(replies[i * per + 1])
+            if msg is None or not msg.flags & AA:
+                continue
+            for rrset in msg.additional:
+                if rrset.rdtype in (A, AAAA) and rrset.name.is_subdomain(name):
+                    out[rrset.name].update(rd.address for rd in rrset)
+        return out
 
     def conclude(
         self,
@@ -564,17 +659,23 @@ class _Sweep:
         targets: list[_Target],
         replies: list[Any],
         per: int,
+        child_addr: dict[dns.name.Name, set[str]],
     ) -> None:
         mark = len(self.findings)  # this ccTLD's findings are added after it, in one go
+        unmeasured = 0
         serials: list[tuple[_Target, int]] = []
         child_ns: set[dns.name.Name] = set()
-        child_addr: dict[dns.name.Name, set[str]] = defaultdict(set)
         answered = 0
         for i, t in enumerate(targets):
             host = t.host.to_text(omit_final_dot=True)
             soa_reply, ns_reply, tcp_replies = replies[i * per : i * per + 3]
             self.recursion_users.append((tld, host, t.address))
             tcp_soa, tcp_axfr = tcp_replies
+            if soa_reply.outcome == Outcome.ERROR and soa_reply.errno in NO_ROUTE:
+                # Our side: no route to the address's family. Not measured, not blamed.
+                self.unmeasured += 1
+                unmeasured += 1
+                continue
             status, serial, msg = _soa_status(soa_reply, tcp_soa, name, self.parse)
             self.samples.append(
                 Sample(
@@ -618,15 +719,13 @@ class _Sweep:
                 rrset = _find(nsmsg.answer, name, NS)
                 if rrset is not None:
                     child_ns.update(rd.target for rd in rrset)
-                for rrset in nsmsg.additional:
-                    if rrset.rdtype in (A, AAAA) and rrset.name.is_subdomain(name):
-                        child_addr[rrset.name].update(rd.address for rd in rrset)
             if ref.ds is not None:
                 self.dnssec(
                     tld, host, t.address, name, ref, msg, soa_reply.wire, replies[i * per + 3]
                 )
         if not answered:
-            self.add(tld, "", "", "ALL_SERVERS_DOWN", f"{len(targets)} addresses asked")
+            if unmeasured < len(targets):
+                self.add(tld, "", "", "ALL_SERVERS_DOWN", f"{len(targets)} addresses asked")
             return
         self.gather_dnssec(tld, mark, answered)
         if serials:
@@ -694,6 +793,9 @@ class _Sweep:
             self.add(tld, host, address, "DNSKEY_MISSING")
             return
         matched = {dns.dnssec.key_id(k) for k in keys for ds in ref.ds if _ds_matches(name, k, ds)}
+        if not matched and not all(_supported(ds.algorithm, ds.digest_type) for ds in ref.ds):
+            self.add(tld, host, address, "DNSSEC_UNSUPPORTED", _unsupported(ref.ds))
+            return
         if not matched:
             tags = ", ".join(str(ds.key_tag) for ds in ref.ds)
             have = ", ".join(str(dns.dnssec.key_id(k)) for k in keys)
@@ -732,6 +834,25 @@ def _ds_matches(name: dns.name.Name, key: Any, ds: Any) -> bool:
         return False
 
 
+def _supported(algorithm: int, digest_type: int | None = None) -> bool:
+    """Whether dnspython (with cryptography) can check this algorithm and digest type."""
+    if digest_type is not None and digest_type not in (1, 2, 4):
+        return False
+    try:
+        dns.dnssecalgs.get_algorithm_cls(algorithm)
+    except dns.dnssec.UnsupportedAlgorithm:
+        return False
+    return True
+
+
+def _unsupported(ds_set: Any) -> str:
+    return "; ".join(
+        f"DS {ds.key_tag}: algorithm {ds.algorithm}, digest type {ds.digest_type}"
+        for ds in ds_set
+        if not _supported(ds.algorithm, ds.digest_type)
+    )
+
+
 def _soa_status(
     udp: Reply, tcp: Reply, name: dns.name.Name, parse: _Parser
 ) -> tuple[str, int | None, dns.message.Message | None]:
@@ -761,6 +882,11 @@ def _unreachable(udp: Reply, tcp: Reply) -> str:
     if udp.outcome == Outcome.TIMEOUT:
         return f"no answer over UDP, TCP connection refused ({tcp.detail})"
     return f"UDP: {udp.detail}; TCP: {tcp.detail or 'connected'}"
+
+
+def _truncated(reply: Reply) -> bool:
+    """An answer with the TC bit (third byte of the header: QR, opcode, AA, TC, RD)."""
+    return reply.outcome == Outcome.OK and len(reply.wire) >= 12 and bool(reply.wire[2] & 0x02)
 
 
 def _transfer_open(wire: bytes) -> bool:
@@ -802,13 +928,23 @@ def sweep(tlds: Iterable[str], options: Options) -> SweepResult:
             "network, or the root hints and --port."
         )
     if run.root_keys is None:
-        run.add(".", "", "", "TRUST_ANCHOR_MISMATCH", run.root_keys_problem)
+        # This vantage point's configuration, not a ccTLD's problem: said, not reported.
+        result.warnings.append(
+            f"The root's keys could not be checked ({run.root_keys_problem}): the parent's DS "
+            "records are not validated in this sweep. Check the trust anchor (--trust-anchor)."
+        )
     for tld in names:
         run.net.spawn(run.check(tld))
     run.net.run()
     for tld, host, address in run.recursion_users:
         if run.recursion.get(address):
             run.add(tld, host, address, "OPEN_RECURSION")
+    if run.unmeasured:
+        result.warnings.append(
+            f"{run.unmeasured} server addresses could not be asked from here (no route: "
+            "IPv6 missing on this machine?); nothing is said about them. "
+            "TLDOPS_MONITOR_IPV4_ONLY or --ipv4-only leaves them out."
+        )
     result.findings = sorted(set(run.findings))
     result.samples = run.samples
     result.stats = Stats(

@@ -58,6 +58,7 @@ class Reply:
     wire: bytes = b""
     rtt_ms: float | None = None
     detail: str = ""
+    errno: int = 0  # the local error, when the question could not even be sent
 
 
 @dataclass
@@ -166,6 +167,7 @@ class Network:
         self._seq = 0
         self._tcp_waiting: deque[_TcpConn] = deque()
         self._tcp_open = 0
+        self._draining = False
         self._ready: deque[tuple[Task, Any]] = deque()
         self._random = random.SystemRandom()
 
@@ -280,7 +282,7 @@ class Network:
     def _udp_send(self, pending: _UdpPending) -> None:
         address = pending.request.address
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        for _ in range(8):  # an id not already in flight to this address
+        while True:  # an id not already in flight to this address (at most 256 are in flight)
             ident = self._random.getrandbits(16)
             if (address, ident) not in self._pending:
                 break
@@ -291,13 +293,14 @@ class Network:
             self._udp_socket(family).sendto(
                 new_id(pending.request.wire, ident), (address, self.port)
             )
-        except OSError as exc:
+        except OSError as exc:  # the socket could not be made, or sent nothing
             if exc.errno in (errno.EAGAIN, errno.ENOBUFS):
                 # The socket's buffer is full: counts as a lost packet, the timer retries it.
                 pass
             else:
                 pending.done = True
-                self._finish(pending.waiter, pending.index, Reply(Outcome.ERROR, detail=str(exc)))
+                failed = Reply(Outcome.ERROR, detail=exc.strerror or str(exc), errno=exc.errno or 0)
+                self._finish(pending.waiter, pending.index, failed)
                 self._udp_pump()
                 return
         self.queries += 1
@@ -336,6 +339,11 @@ class Network:
             (ident,) = struct.unpack_from("!H", data)
             pending = self._pending.pop((target[0], ident), None)
             if pending is None or pending.done:
+                continue
+            if pending.tries_left > 0:
+                # One ICMP error (maybe transient, maybe forged: it only has to name the address
+                # and the id) is one failed try, not the end of the question.
+                self._udp_send(pending)
                 continue
             pending.done = True
             if code == errno.ECONNREFUSED:
@@ -377,12 +385,16 @@ class Network:
     def _tcp_connect(self, conn: _TcpConn) -> None:
         address = conn.request.address
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setblocking(False)
-        conn.sock = sock
         conn.started = time.monotonic()
         conn.deadline = conn.started + self.timeout
         self._tcp_open += 1
+        try:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+        except OSError as exc:  # the family is not supported here at all
+            self._tcp_fail(conn, Outcome.ERROR, exc.strerror or str(exc))
+            return
+        sock.setblocking(False)
+        conn.sock = sock
         code = sock.connect_ex((address, self.port))
         if code not in (0, errno.EINPROGRESS):
             outcome = Outcome.REFUSED if code == errno.ECONNREFUSED else Outcome.ERROR
@@ -463,8 +475,16 @@ class Network:
             conn.sock.close()
             conn.sock = None
         self._tcp_open -= 1
-        while self._tcp_waiting and self._tcp_open < self.tcp_limit:
-            self._tcp_connect(self._tcp_waiting.popleft())
+        if self._draining:
+            return  # the loop below is already starting waiting connections
+        self._draining = True
+        try:
+            # A loop, not a call from each close: connections that fail at once would otherwise
+            # nest one call per waiting connection (RecursionError behind one slow server).
+            while self._tcp_waiting and self._tcp_open < self.tcp_limit:
+                self._tcp_connect(self._tcp_waiting.popleft())
+        finally:
+            self._draining = False
 
     def _tcp_done(self, conn: _TcpConn) -> None:
         self._tcp_close(conn)

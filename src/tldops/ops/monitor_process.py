@@ -63,6 +63,8 @@ def sweep_once() -> Changes:
         Tld.objects.filter(delegated=True).order_by("alabel").values_list("alabel", flat=True)
     )
     result = sweeping.sweep(tlds, sweeping.options_from())
+    for warning in result.warnings:
+        log.warning("%s", warning)
     report_id = "hub-" + result.started_at.strftime("%Y%m%dT%H%M%S.%fZ")
     sweep, changes = incident_alerts.store_and_evaluate(ingest.builtin_probe(), result, report_id)
     log.info(

@@ -29,10 +29,14 @@ SWEEP_EPILOG = """examples:
 
 
 class Command(BaseCommand):
-    help = "Watch the name servers of every ccTLD: one sweep now, or the scheduled monitor."
+    help = (
+        "Watch the name servers of every ccTLD: the scheduled monitor (no action, or run), one "
+        "sweep now (sweep), the incidents."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+        # Without an action: the scheduled monitor (``tldops monitor`` is the process).
+        sub = parser.add_subparsers(dest="action", metavar="ACTION", required=False)
         p = subcommand(sub, "sweep", "Run one sweep now and print the findings.", SWEEP_EPILOG)
         p.add_argument(
             "--tld",
@@ -87,6 +91,7 @@ class Command(BaseCommand):
         incident_cli.add_subcommands(sub)
 
     def handle(self, *args: object, **options: Any) -> None:
+        options["action"] = options.get("action") or "run"
         if incident_cli.run(self, options):  # run, incidents, incident, ack, note, close …
             return
         getattr(self, "do_" + str(options["action"]))(options)
@@ -123,6 +128,8 @@ class Command(BaseCommand):
             result = sweeping.sweep(tlds, opts)
         except sweeping.RootUnreachable as exc:
             raise fail(exc.message) from exc
+        for warning in result.warnings:
+            self.stderr.write(f"Warning: {warning}")
         findings = sorted(
             (f for f in result.findings if f.severity >= minimum),
             key=lambda f: (-f.severity, f.tld, f.server, f.address, f.code),

@@ -161,7 +161,10 @@ class Command(BaseCommand):
         try:
             while not stop.is_set():
                 began = time.monotonic()
-                run.cycle()
+                try:
+                    run.cycle()
+                except Exception as exc:  # noqa: BLE001 - a probe keeps going; the next cycle may work
+                    self.stderr.write(f"This cycle failed ({exc}); trying again next interval.")
                 stop.wait(max(0.0, interval - (time.monotonic() - began)))
         except KeyboardInterrupt:
             self.stderr.write("Stopped.")
@@ -213,6 +216,8 @@ class _Run:
                 # still offered to the hub below, in case only the DNS is cut.
                 self.out.stderr.write(exc.message)
             else:
+                for warning in result.warnings:
+                    self.out.stderr.write(f"Warning: {warning}")
                 body, signature = client.make_report(result, self.key)
                 self.outbox.put(body, signature)
                 made = True
