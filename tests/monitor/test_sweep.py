@@ -53,8 +53,10 @@ def test_every_injected_fault_is_found_with_its_code_and_nothing_else(dns_world,
 
 
 def test_healthy_cctlds_get_no_warning(dns_world, swept):
+    """Including .lt, whose DNSKEY answer is too big for UDP: asked again over TCP, it
+    validates (without that, DNSKEY_MISSING, CRITICAL, from every vantage point)."""
     healthy = [s for s in dns_world.specs if s.fault is None]
-    assert len(healthy) >= 4
+    assert len(healthy) >= 5 and any(s.big_keys for s in healthy)
     for spec in healthy:
         assert serious(swept, spec.name) == set(), spec.name
         unsigned = {f.code for f in swept.findings if f.tld == spec.name} == {"UNSIGNED"}

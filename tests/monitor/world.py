@@ -102,6 +102,7 @@ class TldSpec:
     servers: list[NameServer]
     signed: bool = False
     csk: bool = True  # one combined key; False: a KSK and a ZSK
+    big_keys: bool = False  # four more RSA keys published: the DNSKEY answer exceeds 1232 bytes
     fault: str | None = None
     faulty: int = -1
 
@@ -456,6 +457,10 @@ class World:
             if spec.fault == STALE:
                 zone.stale_text = self._zone_text(spec, SERIAL - 1)
             if spec.signed:
+                if spec.big_keys:  # published, not signing: as during a rollover
+                    for n in range(4):
+                        key = self._keygen(spec.name, ksk=False, tag=f"big{n}", rsa=True)
+                        zone.text += Path(str(key) + ".key").read_text()
                 if spec.fault == EXPIRING:
                     window = (now - dt.timedelta(days=6), now + dt.timedelta(days=1))
                 else:
@@ -471,10 +476,11 @@ class World:
         with ThreadPoolExecutor(max_workers=max(2, (os.cpu_count() or 2) * 2)) as pool:
             list(pool.map(make, jobs))
 
-    def _keygen(self, name: str, *, ksk: bool, tag: str) -> Path:
+    def _keygen(self, name: str, *, ksk: bool, tag: str, rsa: bool = False) -> Path:
         where = self.dir / "keys" / (name or "root") / tag
         where.mkdir(parents=True, exist_ok=True)
-        args = [KEYGEN, "-a", ALGORITHM] + (["-k"] if ksk else []) + [name + "."]
+        algorithm = ["-a", "RSASHA256", "-b", "2048"] if rsa else ["-a", ALGORITHM]
+        args = [KEYGEN, *algorithm] + (["-k"] if ksk else []) + [name + "."]
         base = _run(args, where).strip()
         return where / base
 
@@ -862,6 +868,8 @@ def standard_specs(addresses: Addresses | None = None) -> list[TldSpec]:
         TldSpec("nl", [NameServer("ns1.nl", [a(), "::1"]), ns_nl, *own("nl")[1:]]),
         TldSpec("be", [*own("be"), ns_nl]),
         TldSpec("de", [nic_de, NameServer("b.nic.de", [a()]), ns_nl], signed=True, csk=False),
+        # Signed, healthy, with a DNSKEY answer too big for UDP (asked again over TCP).
+        TldSpec("lt", own("lt"), signed=True, big_keys=True),
         TldSpec(
             "xn--p1ai",
             [NameServer("a.dns.xn--p1ai", [a()]), NameServer("b.dns.xn--p1ai", [a()]), nic_de],
