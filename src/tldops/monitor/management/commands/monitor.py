@@ -8,10 +8,8 @@ process (``run``) and the incidents' subcommands are in
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from tldops.catalog.models import Tld
@@ -19,7 +17,7 @@ from tldops.cli import EXIT_ERROR, emit, fail, subcommand
 from tldops.kernel.errors import InvalidInput
 from tldops.monitor import sweep as sweeping
 from tldops.monitor.codes import Severity
-from tldops.monitor.management import incident_cli
+from tldops.monitor.management import incident_cli, sweep_arguments
 
 SWEEP_EPILOG = """examples:
   tldops monitor sweep                         every ccTLD of the catalog
@@ -45,42 +43,7 @@ class Command(BaseCommand):
             metavar="TLD",
             help="A ccTLD to sweep (repeat for several); default: every ccTLD of the catalog.",
         )
-        p.add_argument(
-            "--root-hints",
-            type=Path,
-            metavar="FILE",
-            help="Root servers in the root hints format (named.root); default: the shipped ones.",
-        )
-        p.add_argument(
-            "--trust-anchor",
-            type=Path,
-            metavar="FILE",
-            help="The root's DNSKEY or DS records in zone-file format; default: IANA's, shipped.",
-        )
-        family = p.add_mutually_exclusive_group()
-        family.add_argument("--ipv4-only", action="store_true", help="Ask IPv4 addresses only.")
-        family.add_argument("--ipv6-only", action="store_true", help="Ask IPv6 addresses only.")
-        p.add_argument(
-            "--timeout",
-            type=float,
-            default=None,
-            metavar="S",
-            help=f"Seconds to wait for each answer (default {settings.MONITOR_TIMEOUT}).",
-        )
-        p.add_argument(
-            "--tries",
-            type=int,
-            default=None,
-            metavar="N",
-            help=f"Tries per question over UDP (default {settings.MONITOR_TRIES}).",
-        )
-        p.add_argument(
-            "--port",
-            type=int,
-            default=None,
-            metavar="PORT",
-            help=f"Port to ask every server on (default {settings.MONITOR_PORT}; tests use another).",
-        )
+        sweep_arguments.add(p)
         p.add_argument(
             "--min-severity",
             default="INFO",
@@ -98,15 +61,7 @@ class Command(BaseCommand):
 
     def do_sweep(self, options: dict[str, Any]) -> None:
         try:
-            opts = sweeping.options_from(
-                root_hints=options["root_hints"],
-                trust_anchor=options["trust_anchor"],
-                ipv4_only=options["ipv4_only"],
-                ipv6_only=options["ipv6_only"],
-                timeout=options["timeout"],
-                tries=options["tries"],
-                port=options["port"],
-            )
+            opts = sweep_arguments.options(options)
             minimum = Severity.parse(options["min_severity"])
         except KeyError as exc:
             raise fail(f"Unknown severity {options['min_severity']!r}.") from exc

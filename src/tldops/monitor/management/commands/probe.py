@@ -24,6 +24,7 @@ from tldops.cli import DescriptionHelpFormatter, fail
 from tldops.kernel.errors import InvalidInput
 from tldops.monitor import probe_client as client
 from tldops.monitor import sweep as sweeping
+from tldops.monitor.management import sweep_arguments
 
 EPILOG = """examples:
   tldops probe --hub https://tldops.example.org --token tldprobe_…
@@ -74,24 +75,7 @@ class Command(BaseCommand):
             metavar="TLD",
             help="A ccTLD to sweep (repeat for several); default: the hub's list.",
         )
-        parser.add_argument(
-            "--root-hints", type=Path, metavar="FILE", help="As in tldops monitor sweep."
-        )
-        parser.add_argument(
-            "--trust-anchor", type=Path, metavar="FILE", help="As in tldops monitor sweep."
-        )
-        family = parser.add_mutually_exclusive_group()
-        family.add_argument("--ipv4-only", action="store_true", help="Ask IPv4 addresses only.")
-        family.add_argument("--ipv6-only", action="store_true", help="Ask IPv6 addresses only.")
-        parser.add_argument(
-            "--timeout", type=float, default=None, metavar="S", help="Seconds per DNS answer."
-        )
-        parser.add_argument(
-            "--tries", type=int, default=None, metavar="N", help="Tries per question over UDP."
-        )
-        parser.add_argument(
-            "--port", type=int, default=None, metavar="PORT", help="Port to ask servers on."
-        )
+        sweep_arguments.add(parser)
         parser.add_argument(
             "--http-timeout",
             type=float,
@@ -125,15 +109,7 @@ class Command(BaseCommand):
         except client.HubRefused as exc:
             raise fail(str(exc)) from exc
         try:
-            sweep_options = sweeping.options_from(
-                root_hints=options["root_hints"],
-                trust_anchor=options["trust_anchor"],
-                ipv4_only=options["ipv4_only"],
-                ipv6_only=options["ipv6_only"],
-                timeout=options["timeout"],
-                tries=options["tries"],
-                port=options["port"],
-            )
+            sweep_options = sweep_arguments.options(options)
         except InvalidInput as exc:
             raise fail(exc.message) from exc
         run = _Run(
