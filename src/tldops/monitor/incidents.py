@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -666,8 +666,13 @@ def get(pk: int) -> Incident:
 
 
 def search(*, tld: Tld | None = None, live: bool = False) -> QuerySet[Incident]:
-    """Incidents, newest first; of one ccTLD with ``tld``; only open and acknowledged with ``live``."""
-    qs = Incident.objects.select_related("tld").order_by("-opened_at", "-pk")
+    """Incidents, newest first; of one ccTLD with ``tld``; only open and acknowledged with ``live``.
+    Each carries ``open_problems``: how many of its problems are not cleared."""
+    qs = (
+        Incident.objects.select_related("tld")
+        .annotate(open_problems=Count("problems", filter=Q(problems__cleared_at__isnull=True)))
+        .order_by("-opened_at", "-pk")
+    )
     if tld is not None:
         qs = qs.filter(tld=tld)
     if live:
