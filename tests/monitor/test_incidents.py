@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import IntegrityError, transaction
 
 from tests.conftest import body_of, outbox_messages
-from datetime import timedelta
-
 from tests.monitor.incident_world import T0, minutes, report
 from tldops.directory.models import AuditEntry
 from tldops.kernel.errors import InvalidInput, NotAuthorised

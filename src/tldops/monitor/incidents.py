@@ -1,4 +1,4 @@
-"""Agreement between vantage points, and the incidents it opens and closes.
+"""Agreement between vantage points, and the incidents it opens and closes: one per ccTLD.
 
 One probe's view is never enough to alarm a ccTLD: its own network may be the one in trouble.
 :func:`evaluate` (run after every stored sweep, by whichever door stored it) looks, for every
@@ -6,23 +6,37 @@ One probe's view is never enough to alarm a ccTLD: its own network may be the on
 the ccTLD** among the sweeps started within ``MONITOR_WINDOW`` seconds (revoked probes left out):
 
 - seen by at least ``MONITOR_AGREEMENT`` vantage points (the hub's probe, or one person's probes,
-  however many: :mod:`tldops.monitor.vantage`): an incident is opened (or kept open), with a
-  timeline (opened, seen by each probe), the ccTLD's own contacts are mailed at once and a draft
-  alert is prepared;
-- seen by fewer: a *local* problem (:func:`local_problems`), shown, never alarmed;
-- an open or acknowledged incident that at least ``MONITOR_AGREEMENT`` probes covering the ccTLD
-  no longer see (and fewer than that still see) has *recovered*: ``recovered_at``, a RECOVERED
-  event, and it is closed.
+  however many: :mod:`tldops.monitor.vantage`): an *agreed problem*;
+- seen by fewer: a *local* problem (:func:`local_problems`), shown, never alarmed.
 
-A problem a member closed by hand while the probes still agree on it is not opened again until
-the probes have seen it recover (otherwise closing would open a new incident five minutes later).
+The incident belongs to the ccTLD (one live incident per ccTLD); the agreed problems are its
+:class:`~tldops.monitor.models.IncidentProblem` rows. One outage of six servers is one incident,
+one mail per contact, one draft alert:
+
+- agreed problems on a ccTLD with no live incident open one (timeline: opened, seen by each
+  probe), its own contacts are mailed at once and a draft alert is prepared;
+- a problem agreed later joins the live incident (a PROBLEM event, the draft rewritten) without
+  a mail — unless the incident becomes CRITICAL from below: then one "worse" mail;
+- a problem that ``MONITOR_AGREEMENT`` vantage points covering the ccTLD no longer see (and
+  fewer still see) is cleared; all cleared, the incident has *recovered* and is closed;
+- an incident nobody has confirmed for ``MONITOR_STALE_HOURS`` (its probes stopped reporting):
+  the hub alone seeing a problem clear is enough then, and what is not cleared is closed as
+  *stale* rather than left open for ever.
+
+Drafts and mails list problems by code, server, the code's explanation and RFC and the names of
+the probes that see them — never the ``detail`` a probe sent (members' probes may send anything).
+
+A ccTLD whose incident a member closed by hand while the probes still agree is not given a new
+one until the probes have seen its problems clear (otherwise closing would open a new incident
+five minutes later), or nobody confirmed anything for ``MONITOR_STALE_HOURS``.
 
 Running :func:`evaluate` twice changes nothing the second time; two processes running it at once
-open one incident (the ``one_live_incident`` constraint decides) and recover it once (a
-conditional update decides). Members of the affected ccTLD acknowledge, annotate and close
-incidents (:func:`acknowledge`, :func:`add_note`, :func:`close`); staff only if they are also its
-contacts. Raising the draft alert is a door's job (``tldops.ops.incident_alerts``): the monitor
-and the alerts are capabilities side by side and never import each other.
+open one incident (the ``one_live_incident_per_tld`` constraint decides), add a problem once
+(``uniq_incident_problem``) and clear, recover, worsen or close it once (conditional updates).
+Members of the affected ccTLD acknowledge, annotate and close incidents (:func:`acknowledge`,
+:func:`add_note`, :func:`close`); staff only if they are also its contacts. Raising the draft
+alert is a door's job (``tldops.ops.incident_alerts``): the monitor and the alerts are
+capabilities side by side and never import each other.
 """
 
 from __future__ import annotations
