@@ -209,7 +209,11 @@ MONITOR_AUTO_ALERT = SOURCE.bool("MONITOR_AUTO_ALERT", False)
 # Auto-raised alerts need an author: the address of a member or staff account (docs/monitor.md);
 # unset, auto-raising is skipped (logged) and the draft waits for a member to raise it.
 MONITOR_ALERT_AUTHOR = SOURCE.get("MONITOR_ALERT_AUTHOR", "")
-MONITOR_ALERT_TLP = SOURCE.get("MONITOR_ALERT_TLP", "AMBER")  # the draft alert's TLP label
+# The draft alert's TLP label: CLEAR, GREEN, AMBER or AMBER+STRICT (RED is refused when an alert is
+# raised: a RED alert needs named readers, which a monitor draft has not).
+MONITOR_ALERT_TLP = SOURCE.get("MONITOR_ALERT_TLP", "AMBER")
+# An incident no MONITOR_AGREEMENT vantage points confirm for this many hours is closed as stale.
+MONITOR_STALE_HOURS = SOURCE.int("MONITOR_STALE_HOURS", 24)
 # Findings (and their sweeps) are kept this many days; observations are rolled up before.
 MONITOR_FINDINGS_DAYS = SOURCE.int("MONITOR_FINDINGS_DAYS", 90)
 # `tldops run` starts the scheduled monitor (tldops monitor run); tests and benchmarks turn it off.

@@ -37,9 +37,15 @@ def clients(monitored) -> dict[str, ApiClient]:
 def test_everyone_in_the_community_reads(incident, clients):
     for client in clients.values():
         listing = client.get("/monitor/incidents", tld="fr", open="true")
-        assert listing.status_code == 200 and listing.data["count"] == 3
+        assert listing.status_code == 200 and listing.data["count"] == 1
+        (item,) = listing.data["items"]
+        assert [(p["code"], p["server"], p["cleared_at"]) for p in item["problems"]] == [
+            ("ALL_SERVERS_DOWN", "", None),
+            ("SERVER_NO_RESPONSE_UDP", "ns1.nic.fr", None),
+            ("SERVER_NO_RESPONSE_UDP", "ns2.nic.fr", None),
+        ]
         detail = client.get(f"/monitor/incidents/{incident.pk}")
-        assert detail.status_code == 200
+        assert detail.status_code == 200 and len(detail.data["problems"]) == 3
         assert [e["kind"] for e in detail.data["timeline"]] == [
             "opened",
             "seen",

@@ -38,7 +38,7 @@ def probe_sweep(url: str, token: str, state, world) -> None:
 
 
 def stopped_incident() -> Incident | None:
-    return Incident.objects.filter(tld__alabel="at", code="SERVER_UNREACHABLE").first()
+    return Incident.objects.filter(tld__alabel="at", problems__code="SERVER_UNREACHABLE").first()
 
 
 def test_two_vantage_points_open_an_incident_and_see_it_recover(
@@ -63,12 +63,20 @@ def test_two_vantage_points_open_an_incident_and_see_it_recover(
     incident = stopped_incident()
     assert incident is not None and incident.status == Incident.Status.OPEN
     assert incident.server == "ns2.at"
+    assert incident.problems.get(code="SERVER_UNREACHABLE").server == "ns2.at"
+    assert Incident.objects.filter(tld__alabel="at").count() == 1  # one per ccTLD
     recipients = set(
         Delivery.objects.exclude(message__pk__in=mailed_before)
         .filter(message__purpose=PURPOSE)
         .values_list("recipient", flat=True)
     )
     assert recipients == {contact.email}
+    assert (
+        Delivery.objects.exclude(message__pk__in=mailed_before)
+        .filter(message__purpose=PURPOSE)
+        .count()
+        == 1
+    )  # one mail, however many problems
     # Healthy ccTLDs have no incident.
     assert not Incident.objects.filter(tld__alabel__in=["nl", "be", "de", "xn--p1ai"]).exists()
 

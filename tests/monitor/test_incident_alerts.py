@@ -45,6 +45,31 @@ def test_the_tlp_comes_from_the_setting(world, settings):
     assert alert.tlp == "GREEN"
 
 
+@pytest.mark.parametrize("label", ["RED", "TLP:RED", "PURPLE", ""])
+def test_red_or_unknown_tlp_is_refused_when_raising(world, settings, label):
+    """A RED alert is read only by the readers its author names; a monitor draft names none."""
+    settings.MONITOR_ALERT_TLP = label
+    incident = _open(world)
+    with pytest.raises(InvalidInput, match="MONITOR_ALERT_TLP"):
+        incident_alerts.raise_for(incident, world.ana)
+    assert not Alert.objects.exists()
+    incident.refresh_from_db()
+    assert incident.alert_id is None
+
+
+def test_automatic_alert_with_red_is_skipped(world, settings, caplog):
+    settings.MONITOR_AUTO_ALERT = True
+    settings.MONITOR_ALERT_AUTHOR = "sec@tldops.example"
+    settings.MONITOR_ALERT_TLP = "RED"
+    incident_alerts.store_and_evaluate(world.hub, result(timezone.now(), down={"fr"}), "a")
+    with caplog.at_level(logging.WARNING, logger="tldops.ops.incident_alerts"):
+        _sweep, changes = incident_alerts.store_and_evaluate(
+            world.p1, result(timezone.now(), down={"fr"}), "b"
+        )
+    assert changes.opened and not Alert.objects.exists()
+    assert "RED" in caplog.text
+
+
 @pytest.mark.parametrize("who", ["jan", "sec"])
 def test_only_the_cctlds_contacts_raise_it(world, who):
     incident = _open(world)
@@ -71,10 +96,10 @@ def test_automatic_alert_in_the_named_authors_name(world, settings):
     incident_alerts.store_and_evaluate(world.hub, result(timezone.now(), down={"fr"}), "a")
     incident_alerts.store_and_evaluate(world.p1, result(timezone.now(), down={"fr"}), "b")
     alerts = Alert.objects.all()
-    assert alerts.count() == 3  # one per incident opened
+    assert alerts.count() == 1  # one incident for the ccTLD's outage, one alert
     assert {a.author for a in alerts} == {world.sec}
     assert all(i.alert_id for i in Incident.objects.all())
     # The same report again changes nothing.
     again = result(timezone.now(), down={"fr"})
     _sweep, changes = incident_alerts.store_and_evaluate(world.p1, again, "b")
-    assert not changes and Alert.objects.count() == 3
+    assert not changes and Alert.objects.count() == 1

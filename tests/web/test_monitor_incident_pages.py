@@ -31,7 +31,7 @@ def test_list_and_detail(incident, monitored, client):
     assert page.status_code == 200 and "no-store" in page["Cache-Control"]
     text = page.content.decode()
     assert f"/monitor/incidents/{incident.pk}/" in text and "ALL_SERVERS_DOWN" in text
-    assert "ns1.nic.fr" in text
+    assert '<td class="problems">3</td>' in text  # one incident, its three problems
     assert (
         "No incident."
         in logged_in(monitored.jan).get("/monitor/incidents/?tld=nl").content.decode()
@@ -39,6 +39,8 @@ def test_list_and_detail(incident, monitored, client):
     assert logged_in(monitored.jan).get("/monitor/incidents/?tld=zz").status_code == 400
     detail = logged_in(monitored.jan).get(f"/monitor/incidents/{incident.pk}/").content.decode()
     assert 'id="timeline"' in detail and 'id="draft-alert"' in detail
+    assert 'id="problems"' in detail and "ns2.nic.fr" in detail  # every problem listed
+    assert 'id="draft-visibility"' in detail
     assert 'id="contacts-only"' in detail and 'id="ack-form"' not in detail
     mine = logged_in(monitored.ana).get(f"/monitor/incidents/{incident.pk}/").content.decode()
     assert 'id="ack-form"' in mine and 'id="alert-form"' in mine and 'id="close-form"' in mine

@@ -24,23 +24,35 @@ from tldops.ops import incident_alerts
 router = Router(auth=AUTH, tags=["monitor"])
 
 
-class IncidentOut(Schema):
-    id: int
-    tld: str = Field(description="A-label of the ccTLD.")
+class ProblemOut(Schema):
     code: str = Field(description="The finding the vantage points agree on (docs/monitor.md).")
     server: str = Field(description='The name server; "" for the whole ccTLD.')
     severity: str = Field(description="ERROR or CRITICAL.")
+    first_seen: datetime
+    cleared_at: datetime | None = Field(description="When the vantage points agreed it was gone.")
+
+
+class IncidentOut(Schema):
+    id: int
+    tld: str = Field(description="A-label of the ccTLD.")
+    code: str = Field(description="Its worst problem not cleared (one incident per ccTLD).")
+    server: str = Field(description='That problem\'s name server; "" for the whole ccTLD.')
+    severity: str = Field(description="ERROR or CRITICAL: its worst problem's.")
     status: str = Field(description="open, acknowledged or closed.")
     opened_at: datetime
     recovered_at: datetime | None = Field(description="When the vantage points agreed it was gone.")
     closed_at: datetime | None
     alert_id: int | None = Field(description="The alert raised for it, if any.")
+    problems: list[ProblemOut] = Field(
+        description="What the vantage points agreed on, worst first; cleared ones too."
+    )
 
 
 class EventOut(Schema):
     at: datetime
     kind: str = Field(
-        description="opened, seen, notified, acknowledged, note, alert, recovered or closed."
+        description="opened, seen, problem, cleared, worsened, notified, acknowledged, note, "
+        "alert, recovered, stale or closed."
     )
     person: str | None = Field(description="Who acted (members' actions).")
     probe: str | None = Field(description="The vantage point (seen).")
@@ -57,7 +69,10 @@ class IncidentDetailOut(IncidentOut):
     acknowledged_by: str | None
     acknowledged_at: datetime | None
     closed_by: str | None
-    draft: DraftOut = Field(description="The alert prepared for the community.")
+    draft: DraftOut = Field(
+        description="The alert prepared for the community: visible to all members and staff "
+        "until raised (and after), like the notes."
+    )
     may_act: bool = Field(description="Whether you may act on it (a contact of its ccTLD).")
     timeline: list[EventOut]
 
@@ -74,6 +89,16 @@ def _incident(i: Incident) -> dict[str, Any]:
         "recovered_at": i.recovered_at,
         "closed_at": i.closed_at,
         "alert_id": i.alert_id,
+        "problems": [
+            {
+                "code": p.code,
+                "server": p.server,
+                "severity": Severity(p.severity).name,
+                "first_seen": p.first_seen,
+                "cleared_at": p.cleared_at,
+            }
+            for p in i.problems.all()
+        ],
     }
 
 
@@ -111,11 +136,14 @@ class IncidentFilters(Schema):
 )
 @paginate(Pagination)
 def list_incidents(request: HttpRequest, filters: Query[IncidentFilters]) -> Shaped:
-    """Incidents, newest first, `{"items", "count"}`, a page at a time: problems that at least
-    `TLDOPS_MONITOR_AGREEMENT` vantage points agreed on. Members and staff."""
+    """Incidents, newest first, `{"items", "count"}`, a page at a time: one per ccTLD at a time,
+    with the problems at least `TLDOPS_MONITOR_AGREEMENT` vantage points agreed on. Members and
+    staff."""
     require_member(request)
     tld = resolve_tld(filters.tld) if filters.tld else None
-    return Shaped(incidents.search(tld=tld, live=filters.open), _incident)
+    return Shaped(
+        incidents.search(tld=tld, live=filters.open).prefetch_related("problems"), _incident
+    )
 
 
 @router.get(

@@ -1,4 +1,4 @@
-"""Agreement between vantage points, and the incidents it opens and closes.
+"""Agreement between vantage points, and the incidents it opens and closes: one per ccTLD.
 
 One probe's view is never enough to alarm a ccTLD: its own network may be the one in trouble.
 :func:`evaluate` (run after every stored sweep, by whichever door stored it) looks, for every
@@ -6,23 +6,37 @@ One probe's view is never enough to alarm a ccTLD: its own network may be the on
 the ccTLD** among the sweeps started within ``MONITOR_WINDOW`` seconds (revoked probes left out):
 
 - seen by at least ``MONITOR_AGREEMENT`` vantage points (the hub's probe, or one person's probes,
-  however many: :mod:`tldops.monitor.vantage`): an incident is opened (or kept open), with a
-  timeline (opened, seen by each probe), the ccTLD's own contacts are mailed at once and a draft
-  alert is prepared;
-- seen by fewer: a *local* problem (:func:`local_problems`), shown, never alarmed;
-- an open or acknowledged incident that at least ``MONITOR_AGREEMENT`` probes covering the ccTLD
-  no longer see (and fewer than that still see) has *recovered*: ``recovered_at``, a RECOVERED
-  event, and it is closed.
+  however many: :mod:`tldops.monitor.vantage`): an *agreed problem*;
+- seen by fewer: a *local* problem (:func:`local_problems`), shown, never alarmed.
 
-A problem a member closed by hand while the probes still agree on it is not opened again until
-the probes have seen it recover (otherwise closing would open a new incident five minutes later).
+The incident belongs to the ccTLD (one live incident per ccTLD); the agreed problems are its
+:class:`~tldops.monitor.models.IncidentProblem` rows. One outage of six servers is one incident,
+one mail per contact, one draft alert:
+
+- agreed problems on a ccTLD with no live incident open one (timeline: opened, seen by each
+  probe), its own contacts are mailed at once and a draft alert is prepared;
+- a problem agreed later joins the live incident (a PROBLEM event, the draft rewritten) without
+  a mail — unless the incident becomes CRITICAL from below: then one "worse" mail;
+- a problem that ``MONITOR_AGREEMENT`` vantage points covering the ccTLD no longer see (and
+  fewer still see) is cleared; all cleared, the incident has *recovered* and is closed;
+- an incident nobody has confirmed for ``MONITOR_STALE_HOURS`` (its probes stopped reporting):
+  the hub alone seeing a problem clear is enough then, and what is not cleared is closed as
+  *stale* rather than left open for ever.
+
+Drafts and mails list problems by code, server, the code's explanation and RFC and the names of
+the probes that see them — never the ``detail`` a probe sent (members' probes may send anything).
+
+A ccTLD whose incident a member closed by hand while the probes still agree is not given a new
+one until the probes have seen its problems clear (otherwise closing would open a new incident
+five minutes later), or nobody confirmed anything for ``MONITOR_STALE_HOURS``.
 
 Running :func:`evaluate` twice changes nothing the second time; two processes running it at once
-open one incident (the ``one_live_incident`` constraint decides) and recover it once (a
-conditional update decides). Members of the affected ccTLD acknowledge, annotate and close
-incidents (:func:`acknowledge`, :func:`add_note`, :func:`close`); staff only if they are also its
-contacts. Raising the draft alert is a door's job (``tldops.ops.incident_alerts``): the monitor
-and the alerts are capabilities side by side and never import each other.
+open one incident (the ``one_live_incident_per_tld`` constraint decides), add a problem once
+(``uniq_incident_problem``) and clear, recover, worsen or close it once (conditional updates).
+Members of the affected ccTLD acknowledge, annotate and close incidents (:func:`acknowledge`,
+:func:`add_note`, :func:`close`); staff only if they are also its contacts. Raising the draft
+alert is a door's job (``tldops.ops.incident_alerts``): the monitor and the alerts are
+capabilities side by side and never import each other.
 """
 
 from __future__ import annotations
@@ -34,7 +48,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,6 +66,7 @@ from tldops.monitor.models import (
     Finding,
     Incident,
     IncidentEvent,
+    IncidentProblem,
     Observation,
     Probe,
     Sweep,
@@ -62,6 +77,8 @@ log = logging.getLogger(__name__)
 #: Findings of this severity and above can become incidents; below, they are only shown.
 ALARM = Severity.ERROR
 LIVE = (Incident.Status.OPEN, Incident.Status.ACKNOWLEDGED)
+#: The TLP labels a monitor alert may carry (RED needs named readers: see :func:`alert_tlp`).
+ALERT_TLPS = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT")
 #: Codes that mean "packets lost": with slow answers beside them, the draft says DDoS.
 LOSS_CODES = frozenset({"ALL_SERVERS_DOWN", "SERVER_NO_RESPONSE_UDP", "SERVER_NO_RESPONSE_TCP"})
 SLOW_CODE = "SLOW_RESPONSE"
@@ -92,10 +109,22 @@ class Changes:
     opened: list[Incident] = field(default_factory=list)
     recovered: list[Incident] = field(default_factory=list)
     seen: int = 0  # SEEN events added to incidents already open
-    suppressed: int = 0  # agreed problems a member closed by hand, not yet recovered
+    suppressed: int = 0  # ccTLDs with agreed problems whose incident a member closed by hand
+    problems: int = 0  # problems added to (or back in) incidents already open
+    cleared: int = 0  # problems the vantage points agree are gone
+    worsened: list[Incident] = field(default_factory=list)  # became CRITICAL: mailed again
+    stale: list[Incident] = field(default_factory=list)  # closed as stale
 
     def __bool__(self) -> bool:
-        return bool(self.opened or self.recovered or self.seen)
+        return bool(
+            self.opened
+            or self.recovered
+            or self.seen
+            or self.problems
+            or self.cleared
+            or self.worsened
+            or self.stale
+        )
 
 
 def _view(now: datetime, tld_ids: list[int] | None = None) -> View:
@@ -162,37 +191,88 @@ def local_problems(tld: Tld, now: datetime | None = None) -> list[LocalProblem]:
     return sorted(out, key=lambda p: (-p.severity, p.code, p.server))
 
 
+def alert_tlp() -> str:
+    """The TLP label of the monitor's alerts (``MONITOR_ALERT_TLP``), checked: CLEAR, GREEN,
+    AMBER or AMBER+STRICT. RED is refused: a RED alert is read only by the readers its author
+    names, and a draft the monitor prepares names none (raised, it would reach nobody but its
+    author, or need readers the monitor cannot choose). Raises :class:`InvalidInput`."""
+    label = str(settings.MONITOR_ALERT_TLP or "").strip().upper().removeprefix("TLP:")
+    if label == "RED":
+        raise InvalidInput(
+            _(
+                "MONITOR_ALERT_TLP is RED: a RED alert is read only by the people its author "
+                "names, and an incident's draft names nobody. Set CLEAR, GREEN, AMBER or "
+                "AMBER+STRICT."
+            ),
+            field="tlp",
+        )
+    if label not in ALERT_TLPS:
+        raise InvalidInput(
+            _(
+                "MONITOR_ALERT_TLP %(v)s is not a TLP label: set CLEAR, GREEN, AMBER or AMBER+STRICT."
+            )
+            % {"v": _safe(label, 40)},
+            field="tlp",
+        )
+    return label
+
+
+def _safe(text: str, limit: int = 253) -> str:
+    """Printable characters only, at most ``limit``: server and probe names reach mails and
+    drafts, and come (indirectly) from members' probes and forms."""
+    return "".join(c for c in str(text) if c.isprintable())[:limit]
+
+
+def _label(code: str, server: str) -> str:
+    return f"{code} {_safe(server)}".strip()
+
+
 def evaluate(now: datetime | None = None) -> Changes:
-    """Open, keep and recover incidents from what the vantage points agree on now."""
+    """Open, keep, add to, clear, recover and close as stale the ccTLDs' incidents, from what the
+    vantage points agree on now (one live incident per ccTLD)."""
     now = now or timezone.now()
     k = settings.MONITOR_AGREEMENT
     view = _view(now)
     changes = Changes()
-    live = {(i.tld_id, i.code, i.server): i for i in Incident.objects.filter(status__in=LIVE)}
-    waiting = {
-        (i.tld_id, i.code, i.server): i
-        for i in Incident.objects.filter(
+    agreed: dict[int, dict[tuple[str, str], set[int]]] = defaultdict(dict)
+    for (tld_id, code, server), probes in view.seen.items():
+        if view.count(probes) >= k:
+            agreed[tld_id][(code, server)] = probes
+    stale_since = now - timedelta(hours=settings.MONITOR_STALE_HOURS)
+    live = {i.tld_id: i for i in Incident.objects.filter(status__in=LIVE).select_related("tld")}
+    # Closed by hand while the probes agreed, not yet seen recovering, and confirmed recently
+    # (once nobody has confirmed it for MONITOR_STALE_HOURS, it no longer holds new ones back).
+    waiting: dict[int, Incident] = {}
+    for i in (
+        Incident.objects.filter(
             status=Incident.Status.CLOSED, recovered_at__isnull=True, closed_by__isnull=False
-        ).order_by("closed_at")
-    }
-    for key, probes in view.seen.items():
-        if view.count(probes) < k:
-            continue
-        incident = live.get(key)
+        )
+        .select_related("tld")
+        .order_by("closed_at", "pk")
+    ):
+        if (i.confirmed_at or i.closed_at or i.opened_at) >= stale_since:
+            waiting[i.tld_id] = i
+    confirmed = [i.pk for i in [*live.values(), *waiting.values()] if i.tld_id in agreed]
+    Incident.objects.filter(pk__in=confirmed).filter(
+        Q(confirmed_at__isnull=True) | Q(confirmed_at__lt=now)
+    ).update(confirmed_at=now)
+    for tld_id, problems in sorted(agreed.items()):
+        incident = live.get(tld_id)
         if incident is not None:
-            changes.seen += _seen(incident, probes, now)
-        elif key in waiting:
+            _keep(incident, problems, now, view, changes)
+        elif tld_id in waiting:
             changes.suppressed += 1
         else:
-            opened = _open(key, probes, now, view)
+            opened = _open(tld_id, problems, now, view)
             if opened is not None:
                 changes.opened.append(opened)
-    for key, incident in [*live.items(), *waiting.items()]:
-        probes = view.seen.get(key, set())
-        clear = view.covering.get(key[0], set()) - probes
-        if view.count(probes) < k and view.count(clear) >= k and _recover(incident, clear, now):
-            changes.recovered.append(incident)
+    for incident in [*live.values(), *waiting.values()]:
+        _clear(incident, incident.tld_id in agreed, now, view, stale_since, changes)
     return changes
+
+
+def _worst(problems: list[IncidentProblem]) -> IncidentProblem | None:
+    return min(problems, key=lambda p: (-p.severity, p.first_seen, p.code, p.server), default=None)
 
 
 def _seen(incident: Incident, probes: set[int], now: datetime) -> int:
@@ -210,36 +290,211 @@ def _seen(incident: Incident, probes: set[int], now: datetime) -> int:
     return len(new)
 
 
-def _open(key: Key, probes: set[int], now: datetime, view: View) -> Incident | None:
-    tld_id, code, server = key
+def _open(
+    tld_id: int, problems: dict[tuple[str, str], set[int]], now: datetime, view: View
+) -> Incident | None:
+    """One incident for the ccTLD with all the problems the vantage points agree on, one mail
+    to each contact, one draft alert; ``None`` when another process opened it first."""
     tld = Tld.objects.get(pk=tld_id)
+    rows = [
+        IncidentProblem(
+            code=code, server=server, severity=int(CODES[code].severity), first_seen=now
+        )
+        for code, server in sorted(problems)
+    ]
+    worst = _worst(rows)
+    assert worst is not None  # noqa: S101 - only agreed problems open an incident
     with transaction.atomic():
         try:
             with transaction.atomic():
                 incident = Incident.objects.create(
                     tld=tld,
-                    code=code,
-                    server=server,
-                    severity=int(CODES[code].severity),
+                    code=worst.code,
+                    server=worst.server,
+                    severity=worst.severity,
                     opened_at=now,
+                    confirmed_at=now,
                 )
-        except IntegrityError:  # opened meanwhile by another process (one_live_incident)
+        except IntegrityError:  # opened meanwhile by another process (one_live_incident_per_tld)
             return None
-        sweeps = [view.latest[(p, tld_id)] for p in probes]
-        incident.draft_title, incident.draft_body, incident.draft_category = _draft(
-            incident, sweeps, view.count(probes)
+        for row in rows:
+            row.incident = incident
+        IncidentProblem.objects.bulk_create(rows)
+        IncidentEvent.objects.create(
+            incident=incident,
+            at=now,
+            kind=IncidentEvent.Kind.OPENED,
+            text=", ".join(_label(p.code, p.server) for p in rows),
         )
-        incident.save(update_fields=["draft_title", "draft_body", "draft_category"])
-        IncidentEvent.objects.create(incident=incident, at=now, kind=IncidentEvent.Kind.OPENED)
-        _seen(incident, probes, now)
+        _seen(incident, set().union(*problems.values()), now)
+        _redraft(incident, view)
         record(
             Actor.system(),
             "incident-opened",
-            f"Incident {incident.pk} opened for .{tld.alabel}: {code} {server}".strip(),
+            f"Incident {incident.pk} opened for .{tld.alabel}: "
+            + ", ".join(_label(p.code, p.server) for p in rows)[:500],
             tld=tld,
         )
         _notify(incident, now)
     return incident
+
+
+def _keep(
+    incident: Incident,
+    problems: dict[tuple[str, str], set[int]],
+    now: datetime,
+    view: View,
+    changes: Changes,
+) -> None:
+    """The live incident of a ccTLD the vantage points still agree on: new problems join it
+    (a PROBLEM event each; no mail unless it becomes CRITICAL), cleared ones that came back are
+    open again, each new probe seeing it gets a SEEN event."""
+    with transaction.atomic():
+        existing = {(p.code, p.server): p for p in incident.problems.all()}
+        added: list[tuple[str, str]] = []
+        for code, server in sorted(problems):
+            problem = existing.get((code, server))
+            if problem is None:
+                try:
+                    with transaction.atomic():
+                        IncidentProblem.objects.create(
+                            incident=incident,
+                            code=code,
+                            server=server,
+                            severity=int(CODES[code].severity),
+                            first_seen=now,
+                        )
+                except IntegrityError:  # added meanwhile by another process
+                    continue
+                added.append((code, server))
+            elif problem.cleared_at is not None and IncidentProblem.objects.filter(
+                pk=problem.pk, cleared_at__isnull=False
+            ).update(cleared_at=None):
+                added.append((code, server))
+        IncidentEvent.objects.bulk_create(
+            [
+                IncidentEvent(
+                    incident=incident,
+                    at=now,
+                    kind=IncidentEvent.Kind.PROBLEM,
+                    text=_label(code, server),
+                )
+                for code, server in added
+            ]
+        )
+        changes.problems += len(added)
+        changes.seen += _seen(incident, set().union(*problems.values()), now)
+        if added:
+            _summarise(incident, now, changes, notify=True)
+            _redraft(incident, view)
+
+
+def _summarise(incident: Incident, now: datetime, changes: Changes, *, notify: bool) -> None:
+    """The incident's code, server and severity: its worst problem not cleared. Becoming
+    CRITICAL from below mails the contacts once more ("worsened"); nothing else does."""
+    worst = _worst(list(incident.problems.filter(cleared_at__isnull=True)))
+    if worst is None:
+        return
+    fields = {"code": worst.code, "server": worst.server, "severity": worst.severity}
+    if notify and worst.severity >= Severity.CRITICAL:
+        if Incident.objects.filter(pk=incident.pk, severity__lt=int(Severity.CRITICAL)).update(
+            **fields
+        ):
+            for name, value in fields.items():
+                setattr(incident, name, value)
+            IncidentEvent.objects.create(
+                incident=incident,
+                at=now,
+                kind=IncidentEvent.Kind.WORSENED,
+                text=_label(worst.code, worst.server),
+            )
+            _notify(incident, now, worsened=True)
+            changes.worsened.append(incident)
+            return
+    Incident.objects.filter(pk=incident.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(incident, name, value)
+
+
+def _clear(
+    incident: Incident,
+    confirmed: bool,
+    now: datetime,
+    view: View,
+    stale_since: datetime,
+    changes: Changes,
+) -> None:
+    """Problems at least ``MONITOR_AGREEMENT`` vantage points covering the ccTLD no longer see
+    (and fewer than that still see) are cleared; with all cleared the incident has recovered.
+    An incident nobody has confirmed for ``MONITOR_STALE_HOURS`` (its probes stopped
+    reporting, say): a problem the hub covers and does not see counts as cleared then, and if
+    some remain the incident is closed as stale rather than left open for ever."""
+    k = settings.MONITOR_AGREEMENT
+    stale = not confirmed and (incident.confirmed_at or incident.opened_at) < stale_since
+    covering = view.covering.get(incident.tld_id, set())
+    problems = list(incident.problems.all())
+    cleared = 0
+    with transaction.atomic():
+        for problem in problems:
+            if problem.cleared_at is not None:
+                continue
+            probes = view.seen.get((incident.tld_id, problem.code, problem.server), set())
+            clear = covering - probes
+            if view.count(probes) >= k:
+                continue
+            hub_clear = any(view.points.get(p) == vantage.HUB for p in clear)
+            if view.count(clear) < k and not (stale and hub_clear):
+                continue
+            if not IncidentProblem.objects.filter(pk=problem.pk, cleared_at__isnull=True).update(
+                cleared_at=now
+            ):
+                continue
+            problem.cleared_at = now
+            cleared += 1
+            IncidentEvent.objects.create(
+                incident=incident,
+                at=now,
+                kind=IncidentEvent.Kind.CLEARED,
+                text=_("%(p)s: %(n)d vantage point(s) no longer see it")
+                % {"p": _label(problem.code, problem.server), "n": view.count(clear)},
+            )
+        changes.cleared += cleared
+        if all(p.cleared_at is not None for p in problems):
+            if _recover(incident, covering, now):
+                changes.recovered.append(incident)
+        elif stale and incident.status in LIVE:
+            if _close_stale(incident, now):
+                changes.stale.append(incident)
+        elif cleared and incident.status in LIVE:
+            _summarise(incident, now, changes, notify=False)
+            _redraft(incident, view)
+
+
+def _close_stale(incident: Incident, now: datetime) -> bool:
+    """Closed as stale once; ``False`` when another process did it (or a person closed it)."""
+    done = Incident.objects.filter(pk=incident.pk, status__in=LIVE).update(
+        status=Incident.Status.CLOSED, closed_at=now
+    )
+    if not done:
+        return False
+    incident.status, incident.closed_at = Incident.Status.CLOSED, now
+    IncidentEvent.objects.create(
+        incident=incident,
+        at=now,
+        kind=IncidentEvent.Kind.STALE,
+        text=_(
+            "Fewer than %(k)d vantage points have seen it for %(h)d hours: closed as stale. "
+            "If they agree on a problem again, a new incident opens."
+        )
+        % {"k": settings.MONITOR_AGREEMENT, "h": settings.MONITOR_STALE_HOURS},
+    )
+    record(
+        Actor.system(),
+        "incident-stale",
+        f"Incident {incident.pk} closed as stale: .{incident.tld.alabel}",
+        tld=incident.tld,
+    )
+    return True
 
 
 def draft_category(code: str, slow: bool) -> str:
@@ -250,37 +505,88 @@ def draft_category(code: str, slow: bool) -> str:
     return "ddos" if code in LOSS_CODES and slow else "outage"
 
 
-@outbox.mail_language()
-def _draft(incident: Incident, sweeps: list[int], probes: int) -> tuple[str, str, str]:
-    """The alert prepared for the list, in the site's language: title, body, category."""
-    tld = incident.tld
-    rows = Finding.objects.filter(sweep_id__in=sweeps, tld=tld)
-    slow = rows.filter(code=SLOW_CODE).exists()
-    details = sorted(
-        set(
-            rows.filter(code=incident.code, server=incident.server).values_list("address", "detail")
+def _names(view: View) -> dict[int, str]:
+    probes = set().union(*view.seen.values()) if view.seen else set()
+    return {
+        pk: _safe(name, 64)
+        for pk, name in Probe.objects.filter(pk__in=probes).values_list("pk", "name")
+    }
+
+
+def problem_rows(incident: Incident, view: View | None = None) -> list[dict[str, object]]:
+    """The incident's problems for mails, drafts and pages: code, severity, server, the code's
+    explanation and RFC, and (with ``view``) the names of the probes that see it now. Never the
+    ``detail`` a probe sent: that text comes from members' probes and may carry anything."""
+    names = _names(view) if view is not None else {}
+    rows = []
+    for p in incident.problems.all():
+        what = CODES.get(p.code)
+        seers = view.seen.get((incident.tld_id, p.code, p.server), set()) if view else set()
+        rows.append(
+            {
+                "code": p.code,
+                "severity": Severity(p.severity).name
+                if p.severity in Severity._value2member_map_
+                else "",
+                "server": _safe(p.server),
+                "text": what.text if what else "",
+                "rfc": what.rfc if what else "",
+                "first_seen": p.first_seen,
+                "cleared_at": p.cleared_at,
+                "probes": sorted(names[s] for s in seers if s in names),
+            }
         )
-    )[:20]
-    category = draft_category(incident.code, slow)
-    what = CODES[incident.code]
-    where = incident.server or _("the whole ccTLD")
+    return rows
+
+
+@outbox.mail_language()
+def _redraft(incident: Incident, view: View) -> None:
+    """The alert prepared for the list, in the site's language, rewritten when the problems
+    change until it is raised (what was raised then stays as it was)."""
+    if incident.alert_id is not None:
+        return
+    tld = incident.tld
+    rows = problem_rows(incident, view)
+    live = [r for r in rows if r["cleared_at"] is None]
+    probes = set().union(*(view.seen.get((tld.pk, r["code"], r["server"]), set()) for r in live))
+    sweeps = [view.latest[(p, tld.pk)] for p in probes if (p, tld.pk) in view.latest]
+    slow = Finding.objects.filter(sweep_id__in=sweeps, tld=tld, code=SLOW_CODE).exists()
+    category = (
+        "ddos" if any(draft_category(str(r["code"]), slow) == "ddos" for r in live) else "outage"
+    )
     title = (
         _("Possible DDoS against .%(tld)s: %(code)s")
         if category == "ddos"
         else _("Outage of .%(tld)s: %(code)s")
     ) % {"tld": tld.alabel, "code": incident.code}
+    if len(live) > 1:
+        title = _("%(title)s and %(n)d more") % {"title": title, "n": len(live) - 1}
     lines = [
-        _("%(n)d vantage points of the TLD-OPS monitor agree:") % {"n": probes},
+        _("%(n)d vantage points of the TLD-OPS monitor agree on these problems of .%(tld)s:")
+        % {"n": view.count(probes), "tld": tld.alabel},
         "",
-        f"{incident.code} ({Severity(incident.severity).name}): {what.text}",
-        _("Server: %(s)s") % {"s": where},
-        _("Since: %(t)s UTC") % {"t": incident.opened_at.strftime("%Y-%m-%d %H:%M")},
-        _("Reference: %(r)s") % {"r": what.rfc},
     ]
-    if details:
-        lines += ["", _("Seen:")]
-        lines += [f"- {a or where}: {d}" if d else f"- {a or where}" for a, d in details]
-    return title[:200], "\n".join(lines), category
+    for r in rows:
+        where = r["server"] or _("the whole ccTLD")
+        lines.append(f"- {r['code']} ({r['severity']}), {where}: {r['text']}")
+        lines.append("  " + _("Reference: %(r)s") % {"r": r["rfc"]})
+        lines.append(
+            "  " + _("Since: %(t)s UTC") % {"t": r["first_seen"].strftime("%Y-%m-%d %H:%M")}
+        )
+        if r["cleared_at"] is not None:
+            lines.append(
+                "  " + _("Cleared: %(t)s UTC") % {"t": r["cleared_at"].strftime("%Y-%m-%d %H:%M")}
+            )
+        elif r["probes"]:
+            lines.append("  " + _("Seen by: %(p)s") % {"p": ", ".join(r["probes"])})
+    Incident.objects.filter(pk=incident.pk).update(
+        draft_title=title[:200], draft_body="\n".join(lines), draft_category=category
+    )
+    incident.draft_title, incident.draft_body, incident.draft_category = (
+        title[:200],
+        "\n".join(lines),
+        category,
+    )
 
 
 def contacts(tld: Tld) -> QuerySet[Person]:
@@ -292,14 +598,21 @@ def contacts(tld: Tld) -> QuerySet[Person]:
 
 
 @outbox.mail_language()
-def _notify(incident: Incident, now: datetime) -> None:
+def _notify(incident: Incident, now: datetime, *, worsened: bool = False) -> None:
     """Mail the ccTLD's own contacts at once (each their own copy, to their directory address
-    only), and say so on the timeline."""
+    only), listing the incident's problems (never what a probe wrote), and say so on the
+    timeline. ``worsened``: the incident became CRITICAL after it opened."""
     tld = incident.tld
     people = list(contacts(tld))
+    try:
+        tlp = alert_tlp()
+    except InvalidInput:
+        tlp = ""
     subject = community_subject(
-        _("Monitor: .%(tld)s %(code)s") % {"tld": tld.alabel, "code": incident.code}
+        (_("Monitor: .%(tld)s worse: %(code)s") if worsened else _("Monitor: .%(tld)s %(code)s"))
+        % {"tld": tld.alabel, "code": incident.code}
     )
+    problems = [r for r in problem_rows(incident) if r["cleared_at"] is None]
     for person in people:
         outbox.send_template(
             "monitor/email/incident_opened.txt",
@@ -307,10 +620,13 @@ def _notify(incident: Incident, now: datetime) -> None:
                 "person": person,
                 "incident": incident,
                 "tld": tld,
-                "code": CODES[incident.code],
-                "severity": Severity(incident.severity).name,
+                "problems": problems,
+                "worsened": worsened,
+                "tlp": tlp,
                 "url": f"{settings.BASE_URL}/monitor/incidents/{incident.pk}/",
-                "auto": settings.MONITOR_AUTO_ALERT and bool(settings.MONITOR_ALERT_AUTHOR),
+                "auto": settings.MONITOR_AUTO_ALERT
+                and bool(settings.MONITOR_ALERT_AUTHOR)
+                and bool(tlp),
             },
             subject=subject,
             to=[person.email],
@@ -325,8 +641,8 @@ def _notify(incident: Incident, now: datetime) -> None:
         )
 
 
-def _recover(incident: Incident, clear: set[int], now: datetime) -> bool:
-    """Recovered (and closed) once; ``False`` when another process did it first."""
+def _recover(incident: Incident, covering: set[int], now: datetime) -> bool:
+    """Recovered (and closed if live) once; ``False`` when another process did it first."""
     with transaction.atomic():
         updates: dict[str, object] = {"recovered_at": now}
         if incident.status in LIVE:
@@ -340,12 +656,13 @@ def _recover(incident: Incident, clear: set[int], now: datetime) -> bool:
             incident=incident,
             at=now,
             kind=IncidentEvent.Kind.RECOVERED,
-            text=_("%(n)d vantage points no longer see it") % {"n": len(clear)},
+            text=_("All its problems are cleared (%(n)d vantage point(s) covering the ccTLD)")
+            % {"n": len(covering)},
         )
         record(
             Actor.system(),
             "incident-recovered",
-            f"Incident {incident.pk} recovered: .{incident.tld.alabel} {incident.code}",
+            f"Incident {incident.pk} recovered: .{incident.tld.alabel}",
             tld=incident.tld,
         )
     return True
@@ -363,8 +680,13 @@ def get(pk: int) -> Incident:
 
 
 def search(*, tld: Tld | None = None, live: bool = False) -> QuerySet[Incident]:
-    """Incidents, newest first; of one ccTLD with ``tld``; only open and acknowledged with ``live``."""
-    qs = Incident.objects.select_related("tld").order_by("-opened_at", "-pk")
+    """Incidents, newest first; of one ccTLD with ``tld``; only open and acknowledged with ``live``.
+    Each carries ``open_problems``: how many of its problems are not cleared."""
+    qs = (
+        Incident.objects.select_related("tld")
+        .annotate(open_problems=Count("problems", filter=Q(problems__cleared_at__isnull=True)))
+        .order_by("-opened_at", "-pk")
+    )
     if tld is not None:
         qs = qs.filter(tld=tld)
     if live:

@@ -6,8 +6,8 @@
   name server in that sweep (the raw time series, kept ``MONITOR_RAW_DAYS`` days);
   :class:`Rollup`: the same series downsampled per hour, then per day, after that.
 - :class:`Finding`: a finding of a sweep (codes in :mod:`tldops.monitor.codes`).
-- :class:`Incident`: a problem several vantage points agree on, with its timeline
-  (:class:`IncidentEvent`). ``alert_id`` names the alert raised for it, without a foreign key:
+- :class:`Incident`: what several vantage points agree is wrong with one ccTLD (one live incident
+  per ccTLD), its problems (:class:`IncidentProblem`) and its timeline (:class:`IncidentEvent`). ``alert_id`` names the alert raised for it, without a foreign key:
   the monitor and the alerts are capabilities side by side and never import each other.
 """
 
@@ -161,7 +161,9 @@ class Incident(models.Model):
         CLOSED = "closed", _("closed")
 
     tld = models.ForeignKey(Tld, on_delete=models.CASCADE, related_name="incidents")
-    code = models.CharField(max_length=40)  # the finding the vantage points agree on
+    # The worst of its problems not cleared (kept up to date by monitor.incidents.evaluate): what
+    # lists and tiles show. The problems themselves are IncidentProblem rows.
+    code = models.CharField(max_length=40)
     server = models.CharField(max_length=253, blank=True)  # "" for the whole ccTLD
     severity = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
@@ -183,15 +185,41 @@ class Incident(models.Model):
     # The alerts' category for it: "outage", or "ddos" (monitor.incidents.draft_category).
     draft_category = models.CharField(max_length=16, blank=True)
     alert_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # The last time at least MONITOR_AGREEMENT vantage points saw one of its problems: an incident
+    # nobody confirms for MONITOR_STALE_HOURS is closed as stale (monitor.incidents).
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["tld", "status"], name="incident_tld_status")]
         constraints = [
-            # At most one incident not closed per (ccTLD, code, server).
+            # At most one incident not closed per ccTLD: one outage, one incident, one mail.
             models.UniqueConstraint(
-                fields=["tld", "code", "server"],
+                fields=["tld"],
                 condition=~models.Q(status="closed"),
-                name="one_live_incident",
+                name="one_live_incident_per_tld",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.server}".strip()
+
+
+class IncidentProblem(models.Model):
+    """One problem (code, server) the vantage points agreed on, within its ccTLD's incident."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="problems")
+    code = models.CharField(max_length=40)
+    server = models.CharField(max_length=253, blank=True)  # "" for the whole ccTLD
+    severity = models.PositiveSmallIntegerField()
+    first_seen = models.DateTimeField()
+    # The vantage points agree it is gone (null: still there). It may come back: null again.
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-severity", "code", "server"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "code", "server"], name="uniq_incident_problem"
             ),
         ]
 
@@ -203,6 +231,10 @@ class IncidentEvent(models.Model):
     class Kind(models.TextChoices):
         OPENED = "opened", _("opened")
         SEEN = "seen", _("seen by a vantage point")
+        PROBLEM = "problem", _("problem seen")
+        CLEARED = "cleared", _("problem cleared")
+        WORSENED = "worsened", _("worsened")
+        STALE = "stale", _("closed as stale")
         RECOVERED = "recovered", _("recovered")
         ACKNOWLEDGED = "acknowledged", _("acknowledged")
         NOTE = "note", _("note")

@@ -37,12 +37,15 @@ log = logging.getLogger(__name__)
 
 def raise_for(incident: Incident, person: Person, *, actor: Actor | None = None) -> Alert:
     """Raise the incident's draft alert with ``person`` (a contact of its ccTLD) as its author:
-    TLP from ``MONITOR_ALERT_TLP``, the incident's ccTLD as the affected one. Once per incident."""
+    TLP from ``MONITOR_ALERT_TLP`` (checked by :func:`incidents.alert_tlp`: never RED, which
+    needs named readers a draft has not), the incident's ccTLD as the affected one. Once per
+    incident."""
     incidents.require_may_act(incident, person)
     return _raise(incident, person, actor or Actor.of(person, "system"))
 
 
 def _raise(incident: Incident, author: Person, actor: Actor) -> Alert:
+    tlp = incidents.alert_tlp()  # RED or a typo: refused, nothing raised
     with transaction.atomic():
         current = incidents.claim_alert(incident)
         alert = alert_services.raise_alert(
@@ -51,7 +54,7 @@ def _raise(incident: Incident, author: Person, actor: Actor) -> Alert:
                 title=current.draft_title,
                 body=current.draft_body,
                 category=current.draft_category or "outage",
-                tlp=settings.MONITOR_ALERT_TLP,
+                tlp=tlp,
                 severity=_severity(current),
                 affected=[current.tld.alabel],
             ),

@@ -63,7 +63,9 @@ def add_subcommands(sub: Any) -> None:
     p.add_argument("--open", action="store_true", help="Only open and acknowledged ones.")
     p.add_argument("--limit", type=int, default=100, help="At most this many (default 100).")
     add_format_argument(p)
-    p = subcommand(sub, "incident", "Show one incident with its timeline and draft alert.")
+    p = subcommand(
+        sub, "incident", "Show one incident with its problems, timeline and draft alert."
+    )
     p.add_argument("id", type=int)
     p.add_argument("--format", choices=("table", "json"), default="table")
     for name, text in (
@@ -104,9 +106,23 @@ def row(i: Incident) -> dict[str, Any]:
     }
 
 
+def problems(i: Incident) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": p.code,
+            "server": p.server,
+            "severity": Severity(p.severity).name,
+            "first_seen": p.first_seen.isoformat(),
+            "cleared_at": p.cleared_at.isoformat() if p.cleared_at else None,
+        }
+        for p in i.problems.all()
+    ]
+
+
 def detail(i: Incident) -> dict[str, Any]:
     return {
         **row(i),
+        "problems": problems(i),
         "acknowledged_by": i.acknowledged_by.name if i.acknowledged_by else None,
         "closed_at": i.closed_at.isoformat() if i.closed_at else None,
         "closed_by": i.closed_by.name if i.closed_by else None,
@@ -145,6 +161,14 @@ def _show(command: BaseCommand, options: dict[str, Any]) -> None:
         return
     for key in COLUMNS + ["acknowledged_by", "closed_at", "closed_by"]:
         command.stdout.write(f"{key}: {data[key] if data[key] is not None else ''}")
+    command.stdout.write("")
+    command.stdout.write(_("Problems:"))
+    for p in data["problems"]:
+        cleared = _("cleared %(t)s") % {"t": p["cleared_at"]} if p["cleared_at"] else ""
+        where = p["server"] or "-"
+        command.stdout.write(
+            f"  {p['code']:<24} {p['severity']:<8} {where:<30} {p['first_seen']}  {cleared}".rstrip()
+        )
     command.stdout.write("")
     for e in data["timeline"]:
         who = e["person"] or e["probe"] or ""

@@ -86,6 +86,7 @@ def _detail(
             "incident": incident,
             "code": code,
             "severity": Severity(incident.severity).name,
+            "problems": incidents.problem_rows(incident),
             "events": incidents.timeline(incident),
             "may_act": incidents.may_act(incident, person),
             "note_max": NOTE_MAX_LENGTH,
