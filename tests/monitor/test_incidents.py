@@ -396,3 +396,14 @@ def test_one_members_probes_are_one_vantage_point(world, catalog):
     report(world.hub, T0 + minutes(3), down={"nl"})
     opened = incidents.evaluate(T0 + minutes(4)).opened
     assert ("ALL_SERVERS_DOWN", "") in {(i.code, i.server) for i in opened}
+
+
+def test_a_note_cannot_carry_terminal_escapes(world, catalog):
+    report(world.hub, T0, down={"fr"})
+    report(world.p2, T0 + minutes(1), down={"fr"})
+    incident = incidents.evaluate(T0 + minutes(2)).opened[0]
+    with pytest.raises(InvalidInput, match="control characters"):
+        incidents.add_note(incident, world.ana, "fine\x1b]52;c;ZXZpbA==\x07")
+    assert not incident.events.filter(kind="note").exists()
+    incidents.add_note(incident, world.ana, "Upstream filtering.\nWatching.")
+    assert incident.events.filter(kind="note").count() == 1
