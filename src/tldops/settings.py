@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "tldops.repository",
     "tldops.alerts",
     "tldops.monitor",
+    "tldops.playbooks",
     "tldops.web",
     "tldops.ops",
 ]
