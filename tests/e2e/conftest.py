@@ -93,12 +93,16 @@ def new_page(browser, live_server) -> Iterator[object]:
     assert not violations, violations
 
 
-def totp_code(key: bytes, *, steps_ahead: int = 0) -> str:
-    """The code an authenticator app holding ``key`` shows now (or ``steps_ahead`` steps later)."""
+def totp_code(key: bytes, *, steps_ahead: int = 0, step: int | None = None) -> str:
+    """The code an authenticator app holding ``key`` shows now (or ``steps_ahead`` steps later,
+    or at time step ``step``)."""
     from django_otp.oath import TOTP
 
     totp = TOTP(key)
-    totp.time = totp.time + steps_ahead * totp.step
+    if step is not None:
+        totp.time = step * totp.step
+    else:
+        totp.time = totp.time + steps_ahead * totp.step
     return f"{totp.token():06d}"
 
 
