@@ -230,7 +230,3 @@ EXPIRY_WARNING_DAYS = 7
 EXPIRY_ERROR_DAYS = 2
 #: An answer slower than this (milliseconds) is a NOTICE.
 SLOW_MS = 500.0
-
-
-def severity_of(code: str) -> Severity:
-    return CODES[code].severity

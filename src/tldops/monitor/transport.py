@@ -496,9 +496,3 @@ class Network:
         failed = Reply(outcome, detail=detail)
         conn.replies.extend([failed] * (len(conn.request.wires) - len(conn.replies)))
         self._tcp_done(conn)
-
-
-def run_tasks(network: Network, tasks: list[Task]) -> None:
-    for task in tasks:
-        network.spawn(task)
-    network.run()
