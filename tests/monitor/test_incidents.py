@@ -404,6 +404,8 @@ def test_a_note_cannot_carry_terminal_escapes(world, catalog):
     incident = incidents.evaluate(T0 + minutes(2)).opened[0]
     with pytest.raises(InvalidInput, match="control characters"):
         incidents.add_note(incident, world.ana, "fine\x1b]52;c;ZXZpbA==\x07")
+    with pytest.raises(InvalidInput, match="control characters"):  # a bidi override reorders
+        incidents.add_note(incident, world.ana, "closed \u202efor good")
     assert not incident.events.filter(kind="note").exists()
     incidents.add_note(incident, world.ana, "Upstream filtering.\nWatching.")
     assert incident.events.filter(kind="note").count() == 1

@@ -54,6 +54,15 @@ BATCH_MAX_LENGTH = Invitation._meta.get_field("batch").max_length
 #: Characters refused in names and short texts: control characters (C0, C1) and the bidirectional
 #: embeddings, overrides and isolates, which would reorder what is shown around the value.
 _FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: The same, but tab and line breaks allowed (a text of several lines).
+_FORBIDDEN_IN_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def has_forbidden(text: str, *, lines: bool = False) -> bool:
+    """Whether ``text`` holds a character refused in what people and machines send us: control
+    characters (terminal escapes among them) and bidirectional overrides; with ``lines``, tab
+    and line breaks are allowed."""
+    return bool((_FORBIDDEN_IN_LINES if lines else _FORBIDDEN).search(text))
 
 
 T = TypeVar("T")

@@ -42,7 +42,6 @@ capabilities side by side and never import each other.
 from __future__ import annotations
 
 import logging
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -56,6 +55,7 @@ from django.utils.translation import gettext as _
 from tldops.catalog.models import Tld
 from tldops.directory.audit import Actor
 from tldops.directory.models import Membership, Person
+from tldops.directory.validation import has_forbidden
 from tldops.kernel.audit import record
 from tldops.kernel.errors import InvalidInput, NotAuthorised, NotFound
 from tldops.mail import outbox
@@ -750,10 +750,6 @@ def acknowledge(incident: Incident, person: Person, *, actor: Actor | None = Non
     return current
 
 
-#: C0 and C1 control characters but tab and line breaks.
-NOTE_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
 def _note_text(text: str, *, required: bool) -> str:
     if text is not None and len(text) > NOTE_MAX_LENGTH:
         raise InvalidInput(
@@ -763,7 +759,7 @@ def _note_text(text: str, *, required: bool) -> str:
     clean = (text or "").strip()
     if required and not clean:
         raise InvalidInput(_("The note cannot be empty."), field="text")
-    if NOTE_CONTROL_RE.search(clean):
+    if has_forbidden(clean, lines=True):
         # Notes are printed by tldops monitor incident: no terminal escapes in them.
         raise InvalidInput(_("A note cannot hold control characters."), field="text")
     return clean

@@ -52,6 +52,7 @@ from tldops.directory.audit import Actor
 from tldops.directory.models import Person, Role
 from tldops.directory.permissions import person_is_member, role_of
 from tldops.directory.tokens import digest, digest_matches, new_secret
+from tldops.directory.validation import has_forbidden
 from tldops.kernel.audit import record
 from tldops.kernel.errors import (
     DirectoryError,
@@ -376,7 +377,7 @@ def _str(item: dict[str, Any], key: str, where: str, limit: int, *, required: bo
             % {"w": where, "k": key, "n": limit},
             where,
         )
-    if CONTROL_RE.search(value):
+    if has_forbidden(value):
         # Terminal escapes and the like would reach an operator's terminal or a mail.
         raise _bad(_("%(w)s: “%(k)s” holds control characters.") % {"w": where, "k": key}, where)
     return value
@@ -433,7 +434,6 @@ def _list(data: dict[str, Any], key: str, limit: int) -> list[Any]:
     return items
 
 
-CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 REPORT_KEYS = {"report_id", "started_at", "findings", "samples", "stats"}
 FINDING_KEYS = {"tld", "server", "address", "code", "severity", "detail"}
 SAMPLE_KEYS = {"tld", "server", "address", "status", "udp_ms", "tcp_ms", "serial"}
