@@ -171,6 +171,9 @@ def run_monitor(world: World, args: argparse.Namespace, env: dict[str, str]) -> 
         "--format",
         "json",
     ]
+    # The world's ccTLDs (all 309 by default): a smaller world (--tlds N) must not be swept for
+    # the catalog's others, which its root rightly does not know (each a false alarm).
+    cmd += [arg for tld in world.tlds for arg in ("--tld", tld)]
     with Meter(world) as meter:
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=args.limit_s)
     out = {"cmd": " ".join(shlex.quote(c) for c in cmd[2:] if not c.startswith("/")), **meter.row()}

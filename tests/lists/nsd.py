@@ -19,6 +19,8 @@ import dns.query
 import dns.rcode
 import pytest
 
+from tldops.ops.processes import terminate
+
 NSD = shutil.which("nsd") or "/usr/sbin/nsd"
 
 
@@ -138,13 +140,8 @@ class NsdServer:
         return "\n".join(parts)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        if self.proc is not None:
+            terminate([self.proc], 10, "NSD")
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None

@@ -41,6 +41,8 @@ import dns.message
 import dns.query
 import dns.rcode
 
+from tldops.ops.processes import terminate
+
 NSD = shutil.which("nsd") or "/usr/sbin/nsd"
 NSD_CONTROL = shutil.which("nsd-control") or "/usr/sbin/nsd-control"
 UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
@@ -220,13 +222,8 @@ class Process:
         return "\n".join(parts)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        if self.proc is not None:
+            terminate([self.proc], 10, "name server")
         if self._log is not None:
             self._log.close()
             self._log = None
