@@ -25,7 +25,6 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from tldops.catalog.models import Tld
@@ -34,7 +33,7 @@ from tldops.monitor import sweep as sweeping
 from tldops.monitor.incidents import Changes
 from tldops.monitor.models import Sweep
 from tldops.ops import incident_alerts
-from tldops.ops.processes import terminate
+from tldops.ops.processes import refresh_connection, terminate
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +85,7 @@ class Monitor:
 
     def step(self) -> float:
         """Do what is due now; return how many seconds to wait before the next step."""
-        if not connection.in_atomic_block:  # never inside a caller's transaction (the tests')
-            close_old_connections()
+        refresh_connection()
         if self.retained_at is None or (
             time.monotonic() - self.retained_at >= RETENTION_EVERY.total_seconds()
         ):

@@ -1,4 +1,4 @@
-"""What the supervisor and the worker share about their child processes."""
+"""What the supervisor, the worker and the monitor share about their processes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ import subprocess
 import time
 from collections.abc import Sequence
 
+from django.db import close_old_connections, connection
+
 log = logging.getLogger(__name__)
+
+
+def refresh_connection() -> None:
+    """Drop a stale or broken database connection between rounds of a long-running process
+    (never inside a caller's transaction: on PostgreSQL that closes the transaction under it)."""
+    if not connection.in_atomic_block:
+        close_old_connections()
 
 
 def terminate(procs: Sequence[subprocess.Popen], timeout: float, what: str) -> None:

@@ -29,9 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import close_old_connections, connection
-
-from tldops.ops.processes import default_web_workers, terminate
+from tldops.ops.processes import default_web_workers, refresh_connection, terminate
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +51,6 @@ class Round:
     @property
     def busy(self) -> bool:
         return bool(self.delivered or self.processed)
-
-
-def _refresh_connection() -> None:
-    """Drop a stale or broken connection between rounds (never inside a caller's transaction)."""
-    if not connection.in_atomic_block:
-        close_old_connections()
 
 
 class Worker:
@@ -88,7 +80,7 @@ class Worker:
         from tldops.repository import editions, reachability
 
         report = Round()
-        _refresh_connection()
+        refresh_connection()
         try:
             # Inbound first and reminders next, so the mail they queue leaves in the same round.
             report.processed = self._job("inbound", report, intake.process_pending) or 0
@@ -110,7 +102,7 @@ class Worker:
             deliver = outbox.deliver_due if deliverer is None else deliverer.deliver_due  # type: ignore[attr-defined]
             report.delivered = self._job("deliver", report, deliver, DELIVERY_BATCH) or 0
         finally:
-            _refresh_connection()
+            refresh_connection()
         return report
 
     @staticmethod
@@ -173,7 +165,7 @@ def _deliver_until(
             stop.wait(min(left, 5.0))
             sent = 0
         finally:
-            _refresh_connection()
+            refresh_connection()
         if sent:
             log.info("worker: %d delivered", sent)
 
@@ -207,7 +199,7 @@ def serve_delivery(stop: threading.Event, parent: int | None = None) -> None:
     try:
         while not stop.is_set():
             _deliver_until(stop, deliverer, time.monotonic() + 60.0, time.monotonic)
-            _refresh_connection()
+            refresh_connection()
     finally:
         deliverer.close()
 
