@@ -253,7 +253,7 @@ and scripts, one core; "cold" is the first PDF of a fresh process, "warm" the ne
 | … all of it plus `hyphens: none` (`text-rendering` is not supported) | 2.82 | 2.46–2.51 |
 | fpdf2 2.8.9, `set_text_shaping(True)`, fallback fonts, `multi_cell` | 16.0 | 15.5–17.1 |
 | fpdf2 2.8.9 without shaping (Arabic then unjoined) | 5.3 | 5.2–5.5 |
-| `tldops.repository.typeset` (uharfbuzz shaping and subsetting, PDF written directly) | 0.79 | 0.64–0.77 |
+| `tldops.kernel.typeset` (uharfbuzz shaping and subsetting, PDF written directly) | 0.79 | 0.64–0.77 |
 
 Font loading is a small share for WeasyPrint (cold and warm differ by 0.3–0.5 s): the cost is
 per line and per glyph (Pango lays out every line about three times; a Python loop writes every

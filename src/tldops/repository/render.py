@@ -15,7 +15,7 @@
 - :func:`vcard`: vCard 4.0 (RFC 6350), one card per contact, CRLF lines folded at 75 octets.
 - :func:`pdf`: a printable document for the binder: a title, the same header, then per ccTLD a
   heading (U-label with the A-label for IDN ccTLDs, and the country) and one line per contact
-  (wrapped when too long). Laid out by :mod:`tldops.repository.typeset` (HarfBuzz shaping, a
+  (wrapped when too long). Laid out by :mod:`tldops.kernel.typeset` (HarfBuzz shaping, a
   font stack covering Latin, Greek, Cyrillic, Arabic, Hebrew, CJK, Indic and other scripts).
 
   **Why not WeasyPrint** (which the SPEC recommends; measured on the 1,000-contact bench edition,
@@ -45,7 +45,7 @@ from django.utils.translation import gettext_noop, ngettext
 
 from tldops import csvcells
 from tldops.directory.models import split_name
-from tldops.repository import typeset
+from tldops.kernel import typeset
 from tldops.repository.snapshot import contacts, tld_label
 
 FSI, PDI = "\u2068", "\u2069"  # first-strong isolate, pop directional isolate

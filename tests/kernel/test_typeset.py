@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tldops.repository import typeset
+from tldops.kernel import typeset
 
 FSI, PDI = "\u2068", "\u2069"
 
