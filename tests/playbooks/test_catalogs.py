@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 
 from tldops.playbooks import catalogs, content
 
-PAIRS = [(p, lang) for p in content.PLAYBOOKS for lang in catalogs.LANGUAGES if lang != "en"]
+PAIRS = [(p, lang) for p in catalogs.SOURCES for lang in catalogs.LANGUAGES if lang != "en"]
 
 
 @pytest.mark.parametrize(("playbook", "language"), PAIRS)
@@ -103,8 +103,8 @@ def test_a_rewritten_paragraph_starts_empty_and_new_units_too(scratch):
 
 def test_the_command_checks_and_updates(scratch, capsys):
     for language in ("fr", "ar"):
-        catalogs.update("ddos", language)
-        catalogs.update("drbcp", language)
+        for source in catalogs.SOURCES:
+            catalogs.update(source, language)
     call_command("playbooks", "catalogs", "--check")
     scratch["summary"] = scratch["summary"] + " More."
     with pytest.raises(CommandError, match="Out of date"):

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import polib
+import yaml
 
 from tldops.playbooks import content
 
@@ -47,6 +48,8 @@ LANGUAGES: dict[str, str] = {
 }
 RTL = frozenset({"ar"})
 LOCALE = content.CONTENT / "locale"
+#: What has catalogs: each playbook, and the words around them (``content/labels.yaml``).
+SOURCES = (*content.PLAYBOOKS, "labels")
 
 #: Fields holding one line (translated whole) and fields holding paragraphs (translated each).
 LINE_FIELDS = frozenset({"title", "subject"})
@@ -116,8 +119,16 @@ class Unit:
     text: str
 
 
+@functools.cache
+def _labels() -> dict[str, str]:
+    with open(content.CONTENT / "labels.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
 def units(playbook: str) -> list[Unit]:
-    """The playbook's translatable units in document order, each once."""
+    """The playbook's (or the labels') translatable units in document order, each once."""
+    if playbook == "labels":
+        return [Unit(f"labels/{key}", text) for key, text in _labels().items()]
     seen: dict[tuple[str, str], Unit] = {}
 
     def collect(context: str, text: str) -> str:
@@ -137,6 +148,9 @@ def _new_catalog(playbook: str, language: str) -> polib.POFile:
     po.metadata = {
         "Project-Id-Version": f"tldops playbook {playbook}",
         "Language": language,
+        "Language-Team": LANGUAGES.get(language, language),
+        "Last-Translator": "tldops translators",
+        "PO-Revision-Date": "2026-12-06 00:00+0000",
         "MIME-Version": "1.0",
         "Content-Type": "text/plain; charset=UTF-8",
         "Content-Transfer-Encoding": "8bit",
@@ -187,25 +201,32 @@ def merged(playbook: str, language: str) -> polib.POFile:
     return po
 
 
-def update(playbook: str, language: str) -> bool:
-    """Rewrite the catalog from the current English; True if it changed."""
-    path = catalog_path(playbook, language)
-    text = str(merged(playbook, language)) + "\n"
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    _catalog.cache_clear()
-    return True
+def _meaning(po: polib.POFile) -> list[tuple[Any, ...]]:
+    """What a catalog says, whatever editor saved it (line widths, header order)."""
+    return [
+        (e.msgctxt, e.msgid, e.msgstr, e.fuzzy, e.previous_msgid if e.fuzzy else None)
+        for e in po
+        if not e.obsolete
+    ]
 
 
 def stale(playbook: str, language: str) -> bool:
-    """Is the catalog out of date with the English (``update`` would change it)?"""
+    """Is the catalog out of date with the English (would ``update`` change what it says)?"""
     path = catalog_path(playbook, language)
-    return (
-        not path.exists()
-        or path.read_text(encoding="utf-8") != str(merged(playbook, language)) + "\n"
-    )
+    if not path.exists():
+        return True
+    return _meaning(polib.pofile(str(path))) != _meaning(merged(playbook, language))
+
+
+def update(playbook: str, language: str) -> bool:
+    """Rewrite the catalog from the current English; True if what it says changed."""
+    if not stale(playbook, language):
+        return False
+    path = catalog_path(playbook, language)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(str(merged(playbook, language)) + "\n", encoding="utf-8")
+    _catalog.cache_clear()
+    return True
 
 
 def translated_languages() -> list[str]:
@@ -228,6 +249,20 @@ def _catalog(playbook: str, language: str) -> dict[tuple[str, str], str]:
         for e in polib.pofile(str(path))
         if e.msgstr and not e.fuzzy and not e.obsolete
     }
+
+
+def label(key: str, language: str) -> str:
+    """One of the words around the content (``content/labels.yaml``) in ``language``, or in
+    English while its translation is missing or under review."""
+    english = _labels()[key]
+    if language == "en":
+        return english
+    return _catalog("labels", language).get((f"labels/{key}", english)) or english
+
+
+def labels(language: str) -> dict[str, str]:
+    """Every label in ``language`` (for templates)."""
+    return {key: label(key, language) for key in _labels()}
 
 
 @dataclass

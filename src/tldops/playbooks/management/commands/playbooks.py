@@ -78,7 +78,7 @@ class Command(BaseCommand):
         )
         out_of_date = []
         for language in languages:
-            for playbook in content.PLAYBOOKS:
+            for playbook in catalogs.SOURCES:
                 path = catalogs.catalog_path(playbook, language)
                 if options["check"]:
                     if catalogs.stale(playbook, language):
