@@ -71,6 +71,10 @@ def paragraphs(text: str) -> list[str]:
         lines = [line.strip() for line in block.strip().splitlines() if line.strip()]
         if not lines:
             continue
+        first_item = next((n for n, line in enumerate(lines) if _ITEM.match(line)), None)
+        if first_item:  # a lead-in sentence, then a list without a blank line between
+            out.append(" ".join(lines[:first_item]))
+            lines = lines[first_item:]
         if _ITEM.match(lines[0]):
             items: list[str] = []
             for line in lines:

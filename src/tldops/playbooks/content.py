@@ -22,6 +22,8 @@ import yaml
 
 CONTENT = Path(__file__).resolve().parent / "content"
 PLAYBOOKS = ("ddos", "drbcp")
+#: The stages of a DR/BCP scenario, in order, after its trigger.
+STAGES = ("first_hour", "first_day", "recovery", "return_to_normal")
 #: What a ccTLD's own plan fills in (docs/playbooks.md).
 PLACEHOLDERS = frozenset(
     {

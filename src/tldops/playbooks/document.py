@@ -1,0 +1,218 @@
+"""A playbook, a ccTLD's own plan or an exercise's report as a list of blocks, and that list
+printed as a PDF.
+
+The blocks are the one shape every printed document of the playbooks goes through: the public
+playbook (:func:`playbook_blocks`), a ccTLD's plan (the plan adds its own blocks around the
+playbook's) and an after-action report. :func:`pdf` prints them with the kernel's typesetter
+(HarfBuzz shaping of every script, fonts subset, text copyable: what the repository's edition
+uses), A4, page numbers in the footer. The web pages render the same localized content with
+Django templates; the blocks are for paper, which is what a ccTLD has left when the screens go.
+
+Placeholders (``{{ tld }}`` …) are filled from ``values``; those without a value print as
+``[tld]``, a blank the reader fills in by hand (the public playbook says so in its first lines).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tldops.kernel import typeset
+from tldops.playbooks import catalogs, content
+
+#: Kinds of block, in the order of their weight.
+KINDS = ("title", "subtitle", "h1", "h2", "h3", "p", "item", "check", "meta", "note", "table")
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str
+    text: str = ""
+    columns: tuple[str, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+    #: Shown in English while its translation is missing or under review.
+    english: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown block kind {self.kind!r}")
+
+
+def fill(text: str, values: Mapping[str, str] | None = None) -> str:
+    """``text`` with its placeholders replaced by ``values``, or by ``[name]`` where none."""
+    values = values or {}
+
+    def one(match: Any) -> str:
+        name = match.group(1)
+        value = values.get(name)
+        return str(value) if value else f"[{name}]"
+
+    return content.PLACEHOLDER_RE.sub(one, text)
+
+
+def text_blocks(
+    text: str, values: Mapping[str, str] | None = None, english: Iterable[str] = ()
+) -> list[Block]:
+    """A localized text (paragraphs separated by blank lines; list items ``- …`` one per line)
+    as paragraph and item blocks."""
+    shown_in_english = set(english)
+    out = []
+    for paragraph in text.split("\n\n"):
+        paragraph = paragraph.strip()
+        if not paragraph:
+            continue
+        is_english = paragraph in shown_in_english
+        lines = paragraph.split("\n")
+        if lines[0].startswith("- "):
+            out.extend(Block("item", fill(line[2:], values), english=is_english) for line in lines)
+        else:
+            out.append(Block("p", fill(paragraph, values), english=is_english))
+    return out
+
+
+def _step(
+    step: dict[str, Any], doc: catalogs.Localized, values: Mapping[str, str] | None
+) -> list[Block]:
+    words = catalogs.labels(doc.language)
+    out = [Block("h3", fill(step["title"], values), english=step["title"] in doc.english)]
+    meta = []
+    if step.get("owner"):
+        meta.append(f"{words['owner']}: {words[step['owner']]}")
+    if step.get("perspective"):
+        meta.append(f"{words['perspective']}: {words[step['perspective']]}")
+    if meta:
+        out.append(Block("meta", " · ".join(meta)))
+    out += text_blocks(step["text"], values, doc.english)
+    for item in step.get("checklist", []):
+        out.append(Block("check", fill(item, values), english=item in doc.english))
+    if step.get("decision"):
+        out.append(Block("note", words["decision"]))
+        out += text_blocks(step["decision"], values, doc.english)
+    return out
+
+
+def playbook_blocks(
+    doc: catalogs.Localized, values: Mapping[str, str] | None = None
+) -> list[Block]:
+    """The whole playbook, localized, as blocks (placeholders filled from ``values``)."""
+    book, words = doc.book, catalogs.labels(doc.language)
+    out = [Block("title", book["title"], english=book["title"] in doc.english)]
+    if values is None:
+        out.append(Block("meta", words["fill_in"]))
+    out += text_blocks(book["summary"], values, doc.english)
+    out.append(Block("h2", words["audience"]))
+    out += text_blocks(book["audience"], values, doc.english)
+    for section in book["sections"]:
+        out.append(
+            Block("h1", fill(section["title"], values), english=section["title"] in doc.english)
+        )
+        out += text_blocks(section["text"], values, doc.english)
+    for phase in book.get("phases", []):
+        out.append(Block("h1", phase["title"], english=phase["title"] in doc.english))
+        out += text_blocks(phase["intro"], values, doc.english)
+        for step in phase["steps"]:
+            out += _step(step, doc, values)
+        out.append(Block("h2", words["ask"]))
+        for step in phase["ask"]:
+            out += _step(step, doc, values)
+    for scenario in book.get("scenarios", []):
+        out += scenario_blocks(scenario, doc, values)
+    for table in book.get("tables", []):
+        out += table_blocks(table, doc, values)
+    return out
+
+
+def scenario_blocks(
+    scenario: dict[str, Any], doc: catalogs.Localized, values: Mapping[str, str] | None = None
+) -> list[Block]:
+    """One DR/BCP scenario: trigger, the four stages, who decides, the templates."""
+    words = catalogs.labels(doc.language)
+    out = [Block("h1", fill(scenario["title"], values), english=scenario["title"] in doc.english)]
+    out.append(Block("h2", words["trigger"]))
+    out += text_blocks(scenario["trigger"], values, doc.english)
+    for stage in content.STAGES:
+        out.append(Block("h2", words[stage]))
+        for step in scenario[stage]:
+            out += _step(step, doc, values)
+    out.append(Block("h2", words["who_decides"]))
+    out += text_blocks(scenario["who_decides"], values, doc.english)
+    out.append(Block("h2", words["communication"]))
+    for template in scenario["communication"]:
+        out.append(Block("h3", words[template["audience"]]))
+        subject = fill(template["subject"], values)
+        out.append(
+            Block(
+                "meta", f"{words['subject']}: {subject}", english=template["subject"] in doc.english
+            )
+        )
+        out += text_blocks(template["body"], values, doc.english)
+    return out
+
+
+def table_blocks(
+    table: dict[str, Any], doc: catalogs.Localized, values: Mapping[str, str] | None = None
+) -> list[Block]:
+    out = [Block("h2", fill(table["title"], values), english=table["title"] in doc.english)]
+    out += text_blocks(table["text"], values, doc.english)
+    out.append(
+        Block(
+            "table",
+            columns=tuple(fill(c, values) for c in table["columns"]),
+            rows=tuple(tuple(fill(cell, values) for cell in row) for row in table["rows"]),
+        )
+    )
+    return out
+
+
+# --- PDF ----------------------------------------------------------------------------------------------
+
+MM = typeset.MM
+STYLES = {
+    "title": typeset.Style(size=18, bold=True, leading=1.25, after=3 * MM),
+    "subtitle": typeset.Style(size=11, gray=0.27, after=3 * MM),
+    "h1": typeset.Style(
+        size=14, bold=True, before=6 * MM, after=2 * MM, rule=True, keep_with_next=True
+    ),
+    "h2": typeset.Style(size=11.5, bold=True, before=4 * MM, after=1.5 * MM, keep_with_next=True),
+    "h3": typeset.Style(size=10, bold=True, before=3 * MM, after=1 * MM, keep_with_next=True),
+    "p": typeset.Style(size=9.5, leading=1.4, after=1.8 * MM, indent=0),
+    "item": typeset.Style(size=9.5, leading=1.4, after=0.8 * MM, indent=9),
+    "check": typeset.Style(size=9.5, leading=1.4, after=0.8 * MM, indent=11),
+    "meta": typeset.Style(size=8.5, gray=0.33, after=1.5 * MM, indent=0),
+    "note": typeset.Style(
+        size=9.5, bold=True, before=1.5 * MM, after=0.8 * MM, keep_with_next=True
+    ),
+    "cell-head": typeset.Style(size=9, bold=True, before=2 * MM, indent=0, keep_with_next=True),
+    "cell": typeset.Style(size=9, leading=1.35, indent=9),
+}
+PREFIX = {"item": "• ", "check": "☐ "}
+
+
+def pdf(blocks: list[Block], *, title: str, language: str = "en", footer: str = "") -> bytes:
+    """The blocks as an A4 PDF. ``footer`` may hold ``{page}`` and ``{pages}``; the default is
+    the title and "Page n of m" in ``language``."""
+    words = catalogs.labels(language)
+    doc = typeset.Document(
+        title,
+        footer=footer or f"{title} · {words['page']}",
+        margins=(18 * MM, 18 * MM, 18 * MM, 18 * MM),
+    )
+    for n, block in enumerate(blocks):
+        if block.kind == "table":
+            for row in block.rows:
+                cells = list(zip(block.columns, row, strict=False))
+                if not cells:
+                    continue
+                doc.add(f"{cells[0][0]}: {cells[0][1]}", STYLES["cell-head"])
+                for column, value in cells[1:]:
+                    if value:
+                        doc.add(f"{column}: {value}", STYLES["cell"])
+            continue
+        style = STYLES[block.kind]
+        keep = 0.0
+        if style.keep_with_next and n + 1 < len(blocks):
+            following = STYLES.get(blocks[n + 1].kind, STYLES["p"])
+            keep = following.size * following.leading
+        doc.add(PREFIX.get(block.kind, "") + block.text, style, keep=keep)
+    return doc.render()
