@@ -4,6 +4,7 @@ to its placeholders and lists, and a changed English paragraph marked for review
 from __future__ import annotations
 
 import copy
+import re
 
 import polib
 import pytest
@@ -12,6 +13,7 @@ from django.core.management.base import CommandError
 
 from tldops.playbooks import catalogs, content
 
+ITEM = re.compile(r"^(- |\d{1,2}\. )")
 PAIRS = [(p, lang) for p in catalogs.SOURCES for lang in catalogs.LANGUAGES if lang != "en"]
 
 
@@ -28,16 +30,23 @@ def test_translations_keep_placeholders_and_list_shape(playbook, language):
             continue
         where = f"{entry.msgctxt}: {entry.msgstr[:60]}"
         assert content.placeholders(entry.msgstr) == content.placeholders(entry.msgid), where
-        items = [line for line in entry.msgid.split("\n") if line.startswith("- ")]
+        items = [ITEM.match(line).group(1) for line in entry.msgid.split("\n") if ITEM.match(line)]
         if items:
-            got = [line for line in entry.msgstr.split("\n") if line.startswith("- ")]
-            assert len(got) == len(items), where
+            got = [
+                ITEM.match(line).group(1) for line in entry.msgstr.split("\n") if ITEM.match(line)
+            ]
+            assert got == items, where
         assert "\n\n" not in entry.msgstr, where
 
 
 def test_paragraphs_are_joined_and_lists_kept():
-    text = "One line\nwrapped here.\n\n- item one\n  goes on\n- item two\n"
-    assert catalogs.paragraphs(text) == ["One line wrapped here.", "- item one goes on\n- item two"]
+    text = "One line\nwrapped here.\n\n- item one\n  goes on\n- item two\n\n1. first\n   more\n2. second"
+    assert catalogs.paragraphs(text) == [
+        "One line wrapped here.",
+        "- item one goes on\n- item two",
+        "1. first more\n2. second",
+    ]
+    assert catalogs.paragraphs("Lead-in:\n- a\n- b") == ["Lead-in:", "- a\n- b"]
 
 
 @pytest.fixture

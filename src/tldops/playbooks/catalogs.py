@@ -61,11 +61,12 @@ LINE_LISTS = frozenset({"checklist", "columns"})
 #: How like the old English a changed unit must be to keep its old translation as a draft.
 SIMILAR = 0.5
 _BLANK_LINE = re.compile(r"\n\s*\n")
-_ITEM = re.compile(r"^\s*[-*] ")
+_ITEM = re.compile(r"^\s*(?:[-*]|\d{1,2}\.) ")
 
 
 def paragraphs(text: str) -> list[str]:
-    """``text`` as paragraphs, each on one line, list items one line each (``- item``)."""
+    """``text`` as paragraphs, each on one line, list items one line each (``- item`` or
+    ``1. item``)."""
     out = []
     for block in _BLANK_LINE.split(text.strip()):
         lines = [line.strip() for line in block.strip().splitlines() if line.strip()]

@@ -14,6 +14,7 @@ Placeholders (``{{ tld }}`` …) are filled from ``values``; those without a val
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +22,22 @@ from typing import Any
 from tldops.kernel import typeset
 from tldops.playbooks import catalogs, content
 
+NUMBERED = re.compile(r"^\d{1,2}\. ")
 #: Kinds of block, in the order of their weight.
-KINDS = ("title", "subtitle", "h1", "h2", "h3", "p", "item", "check", "meta", "note", "table")
+KINDS = (
+    "title",
+    "subtitle",
+    "h1",
+    "h2",
+    "h3",
+    "p",
+    "item",
+    "numbered",
+    "check",
+    "meta",
+    "note",
+    "table",
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,8 @@ def text_blocks(
         lines = paragraph.split("\n")
         if lines[0].startswith("- "):
             out.extend(Block("item", fill(line[2:], values), english=is_english) for line in lines)
+        elif NUMBERED.match(lines[0]):
+            out.extend(Block("numbered", fill(line, values), english=is_english) for line in lines)
         else:
             out.append(Block("p", fill(paragraph, values), english=is_english))
     return out
@@ -178,6 +195,7 @@ STYLES = {
     "h3": typeset.Style(size=10, bold=True, before=3 * MM, after=1 * MM, keep_with_next=True),
     "p": typeset.Style(size=9.5, leading=1.4, after=1.8 * MM, indent=0),
     "item": typeset.Style(size=9.5, leading=1.4, after=0.8 * MM, indent=9),
+    "numbered": typeset.Style(size=9.5, leading=1.4, after=0.8 * MM, indent=12),
     "check": typeset.Style(size=9.5, leading=1.4, after=0.8 * MM, indent=11),
     "meta": typeset.Style(size=8.5, gray=0.33, after=1.5 * MM, indent=0),
     "note": typeset.Style(
