@@ -234,3 +234,108 @@ def pdf(blocks: list[Block], *, title: str, language: str = "en", footer: str = 
             keep = following.size * following.leading
         doc.add(PREFIX.get(block.kind, "") + block.text, style, keep=keep)
     return doc.render()
+
+
+# --- Outline (for web pages) ------------------------------------------------------------------------
+
+
+def parts(text: str, values: Mapping[str, str] | None, english: Iterable[str] = ()) -> list[dict]:
+    """A text as page parts: ``{"kind": "p", "text"}`` or ``{"kind": "ul"|"ol", "items"}``,
+    each with ``english`` (shown in English while its translation is reviewed)."""
+    out: list[dict] = []
+    for block in text_blocks(text, values, english):
+        kind = {"item": "ul", "numbered": "ol"}.get(block.kind)
+        if kind is None:
+            out.append({"kind": "p", "text": block.text, "english": block.english})
+        elif out and out[-1]["kind"] == kind:
+            out[-1]["items"].append(block.text)
+        else:
+            out.append({"kind": kind, "items": [block.text], "english": block.english})
+    return out
+
+
+def _line(text: str, doc: catalogs.Localized, values: Mapping[str, str] | None) -> dict:
+    return {"text": fill(text, values), "english": text in doc.english}
+
+
+def _step_outline(
+    step: dict[str, Any], doc: catalogs.Localized, values: Mapping[str, str] | None
+) -> dict:
+    words = catalogs.labels(doc.language)
+    return {
+        "id": step["id"],
+        "title": _line(step["title"], doc, values),
+        "owner": step.get("owner", ""),
+        "owner_label": words.get(step.get("owner", ""), ""),
+        "perspective_label": words.get(step.get("perspective", ""), ""),
+        "body": parts(step["text"], values, doc.english),
+        "checklist": [_line(item, doc, values) for item in step.get("checklist", [])],
+        "decision": parts(step["decision"], values, doc.english) if step.get("decision") else [],
+    }
+
+
+def outline(doc: catalogs.Localized, values: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The localized playbook as a tree a page template walks: texts cut into parts, labels in
+    the language, placeholders filled (or ``[name]``), English stand-ins marked."""
+    book, words = doc.book, catalogs.labels(doc.language)
+    return {
+        "id": book["id"],
+        "title": _line(book["title"], doc, values),
+        "summary": parts(book["summary"], values, doc.english),
+        "audience": parts(book["audience"], values, doc.english),
+        "sections": [
+            {
+                "id": s["id"],
+                "title": _line(s["title"], doc, values),
+                "body": parts(s["text"], values, doc.english),
+            }
+            for s in book["sections"]
+        ],
+        "phases": [
+            {
+                "id": p["id"],
+                "title": _line(p["title"], doc, values),
+                "intro": parts(p["intro"], values, doc.english),
+                "steps": [_step_outline(s, doc, values) for s in p["steps"]],
+                "ask": [_step_outline(s, doc, values) for s in p["ask"]],
+            }
+            for p in book.get("phases", [])
+        ],
+        "scenarios": [
+            {
+                "id": sc["id"],
+                "title": _line(sc["title"], doc, values),
+                "trigger": parts(sc["trigger"], values, doc.english),
+                "stages": [
+                    {
+                        "key": stage,
+                        "label": words[stage],
+                        "steps": [_step_outline(s, doc, values) for s in sc[stage]],
+                    }
+                    for stage in content.STAGES
+                ],
+                "who_decides": parts(sc["who_decides"], values, doc.english),
+                "templates": [
+                    {
+                        "id": t["id"],
+                        "audience": t["audience"],
+                        "audience_label": words[t["audience"]],
+                        "subject": _line(t["subject"], doc, values),
+                        "body": parts(t["body"], values, doc.english),
+                    }
+                    for t in sc["communication"]
+                ],
+            }
+            for sc in book.get("scenarios", [])
+        ],
+        "tables": [
+            {
+                "id": t["id"],
+                "title": _line(t["title"], doc, values),
+                "body": parts(t["text"], values, doc.english),
+                "columns": [fill(c, values) for c in t["columns"]],
+                "rows": [[fill(cell, values) for cell in row] for row in t["rows"]],
+            }
+            for t in book.get("tables", [])
+        ],
+    }

@@ -12,6 +12,7 @@ from tldops.web.views import monitor as monitor_views
 from tldops.web.views import monitor_incidents as incident_views
 from tldops.web.views import monitor_probes as probe_views
 from tldops.web.views import own_settings
+from tldops.web.views import playbooks as playbook_views
 from tldops.web.views import public_alerts as public_alert_views
 from tldops.web.views import reachability as reach_views
 from tldops.web.views import repository as repository_views
@@ -93,6 +94,19 @@ urlpatterns = [
         "monitor/incidents/<int:pk>/<slug:action>/",
         incident_views.incident_action,
         name="monitor_incident_action",
+    ),
+    # The playbooks (tldops.web.views.playbooks): public, every language, HTML and downloads.
+    path("playbooks/", playbook_views.playbook_index, name="playbooks"),
+    path("playbooks/<slug:playbook>/", playbook_views.playbook_default, name="playbook"),
+    path(
+        "playbooks/<slug:playbook>/<slug:language>/",
+        playbook_views.playbook_page,
+        name="playbook_page",
+    ),
+    path(
+        "playbooks/<slug:playbook>/<slug:language>.pdf",
+        playbook_views.playbook_pdf,
+        name="playbook_pdf",
     ),
     # Public alerts (tldops.web.views.public_alerts): TLP:CLEAR and made public only, for anyone.
     path("public/alerts/", public_alert_views.public_alert_list, name="public_alerts"),

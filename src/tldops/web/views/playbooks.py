@@ -1,0 +1,114 @@
+"""The public playbook pages and downloads: anyone, signed in or not, reads each playbook in any
+of its languages as a web page, and downloads it as a PDF (issue 12: "public, without login").
+
+Thin doors onto :mod:`tldops.playbooks.catalogs` (the text in a language) and
+:mod:`tldops.playbooks.document` (its outline for the page, its blocks for the PDF). The content
+changes only with a new release, so a PDF is made once per process and language and then served
+from memory (about a second for the DR/BCP playbook; 12 files of a few hundred kilobytes at most).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.views.decorators.http import require_safe
+
+from tldops.playbooks import catalogs, content, document
+
+
+def _check(playbook: str, language: str | None = None) -> None:
+    if playbook not in content.PLAYBOOKS:
+        raise Http404("No such playbook.")
+    if language is not None and language not in catalogs.translated_languages():
+        raise Http404("This playbook is not in that language.")
+
+
+def _languages() -> list[tuple[str, str]]:
+    return [(code, catalogs.LANGUAGES[code]) for code in catalogs.translated_languages()]
+
+
+def _public(response: HttpResponse) -> HttpResponse:
+    """The same for everyone: a shared cache may keep it for an hour."""
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_safe
+def playbook_index(request: HttpRequest) -> HttpResponse:
+    """Both playbooks, each with its languages, how complete each translation is, and downloads."""
+    items = []
+    for playbook in content.PLAYBOOKS:
+        languages = []
+        for code, name in _languages():
+            doc = catalogs.localize(playbook, code)
+            languages.append({"code": code, "name": name, "review": len(doc.review)})
+        preferred = _preferred()
+        doc = catalogs.localize(playbook, preferred)
+        items.append(
+            {
+                "id": playbook,
+                "title": doc.book["title"],
+                "summary": document.parts(doc.book["summary"], None)[0]["text"],
+                "languages": languages,
+                "default_language": preferred,
+            }
+        )
+    return render(request, "web/playbooks/index.html", {"playbooks": items, "cacao": CACAO})
+
+
+def _preferred() -> str:
+    """The reader's interface language if the playbooks are in it, else English."""
+    code = (get_language() or "en").split("-")[0]
+    return code if code in catalogs.translated_languages() else "en"
+
+
+@require_safe
+def playbook_default(request: HttpRequest, playbook: str) -> HttpResponse:
+    _check(playbook)
+    return redirect("web:playbook_page", playbook, _preferred())
+
+
+@require_safe
+def playbook_page(request: HttpRequest, playbook: str, language: str) -> HttpResponse:
+    """One playbook in one language, the whole of it on one page with a table of contents."""
+    _check(playbook, language)
+    doc = catalogs.localize(playbook, language)
+    response = render(
+        request,
+        "web/playbooks/page.html",
+        {
+            "playbook": playbook,
+            "language": language,
+            "direction": "rtl" if doc.rtl else "ltr",
+            "pb_languages": _languages(),
+            "book": document.outline(doc),
+            "words": catalogs.labels(language),
+            "review": len(doc.review),
+            "cacao": CACAO,
+        },
+    )
+    response["Content-Language"] = language
+    return response
+
+
+@functools.lru_cache(maxsize=32)
+def _pdf(playbook: str, language: str) -> bytes:
+    doc = catalogs.localize(playbook, language)
+    return document.pdf(document.playbook_blocks(doc), title=doc.book["title"], language=language)
+
+
+@require_safe
+def playbook_pdf(request: HttpRequest, playbook: str, language: str) -> HttpResponse:
+    """The playbook as an A4 PDF, to print before a disaster takes the screens away."""
+    _check(playbook, language)
+    response = HttpResponse(_pdf(playbook, language), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="tldops-{playbook}-{language}.pdf"'
+    response["Content-Language"] = language
+    return _public(response)
+
+
+#: Whether the CACAO downloads exist (set when tldops.playbooks.cacao is present).
+CACAO = False

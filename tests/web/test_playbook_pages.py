@@ -1,0 +1,104 @@
+"""The public playbook pages and PDF downloads (web.views.playbooks): anyone, every language."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import polib
+import pytest
+
+from tldops.playbooks import catalogs, content
+
+LANGUAGES = list(catalogs.LANGUAGES)
+
+
+@pytest.mark.django_db
+def test_the_index_offers_both_playbooks_in_six_languages_without_login(client):
+    response = client.get("/playbooks/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for playbook in content.PLAYBOOKS:
+        for language in LANGUAGES:
+            assert f'href="/playbooks/{playbook}/{language}/"' in html
+            assert f'href="/playbooks/{playbook}/{language}.pdf"' in html
+    assert html.count("complete") >= 10  # every translation is complete today
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("playbook", content.PLAYBOOKS)
+def test_each_page_is_in_its_language_with_every_step(client, playbook, language):
+    response = client.get(f"/playbooks/{playbook}/{language}/")
+    assert response.status_code == 200
+    assert response["Content-Language"] == language
+    html = response.content.decode()
+    doc = catalogs.localize(playbook, language)
+    direction = "rtl" if language == "ar" else "ltr"
+    assert f'<article class="playbook" id="playbook" lang="{language}" dir="{direction}">' in html
+    assert "under-review" not in html  # complete translations: nothing stands in English
+    assert "{{" not in re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    ids = [s["id"] for p in doc.book.get("phases", []) for s in (*p["steps"], *p["ask"])] + [
+        s["id"] for sc in doc.book.get("scenarios", []) for st in content.STAGES for s in sc[st]
+    ]
+    for step_id in ids:
+        assert f'id="{step_id}"' in html
+    assert doc.book["sections"][0]["title"] in html.replace("&#x27;", "'").replace("&quot;", '"')
+
+
+@pytest.mark.django_db
+def test_unknown_playbook_or_language_is_404(client):
+    assert client.get("/playbooks/nope/en/").status_code == 404
+    assert client.get("/playbooks/ddos/de/").status_code == 404
+    assert client.get("/playbooks/ddos/de.pdf").status_code == 404
+    assert client.post("/playbooks/ddos/en/").status_code == 405
+
+
+@pytest.mark.django_db
+def test_the_short_address_goes_to_the_readers_language(client):
+    assert client.get("/playbooks/ddos/").url == "/playbooks/ddos/en/"
+    response = client.get("/playbooks/ddos/", headers={"accept-language": "fr"})
+    assert response.url == "/playbooks/ddos/fr/"
+
+
+@pytest.mark.django_db
+def test_the_pdf_download_is_public_and_in_the_language(client, tmp_path):
+    response = client.get("/playbooks/ddos/fr.pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert 'filename="tldops-ddos-fr.pdf"' in response["Content-Disposition"]
+    path = tmp_path / "ddos.pdf"
+    path.write_bytes(response.content)
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    title = catalogs.localize("ddos", "fr").book["title"]
+    assert " ".join(title.split()) in " ".join(text.split())
+
+
+@pytest.fixture
+def half_translated(tmp_path, monkeypatch):
+    """A French catalog in which one paragraph's English changed since it was translated."""
+    for source in catalogs.SOURCES:
+        (tmp_path / "fr").mkdir(exist_ok=True)
+        (tmp_path / "fr" / f"{source}.po").write_bytes(
+            catalogs.catalog_path(source, "fr").read_bytes()
+        )
+    monkeypatch.setattr(catalogs, "LOCALE", tmp_path)
+    path = tmp_path / "fr" / "ddos.po"
+    po = polib.pofile(str(path))
+    entry = next(e for e in po if e.msgctxt == "about/text")
+    entry.flags.append("fuzzy")
+    po.save(str(path))
+    catalogs._catalog.cache_clear()
+    yield entry
+    catalogs._catalog.cache_clear()
+
+
+@pytest.mark.django_db
+def test_a_paragraph_under_review_is_shown_in_english_and_marked(client, half_translated):
+    html = client.get("/playbooks/ddos/fr/").content.decode()
+    assert 'id="pb-review"' in html
+    marked = re.findall(r'<p lang="en" dir="ltr" class="under-review"[^>]*>([^<]*)</p>', html)
+    assert len(marked) == 1
+    assert marked[0].startswith(half_translated.msgid[:30].replace("'", "&#x27;"))
