@@ -102,3 +102,19 @@ def test_a_paragraph_under_review_is_shown_in_english_and_marked(client, half_tr
     marked = re.findall(r'<p lang="en" dir="ltr" class="under-review"[^>]*>([^<]*)</p>', html)
     assert len(marked) == 1
     assert marked[0].startswith(half_translated.msgid[:30].replace("'", "&#x27;"))
+
+
+@pytest.mark.django_db
+def test_the_html_download_is_one_file_with_its_style(client):
+    response = client.get("/playbooks/drbcp/ar.html")
+    assert response.status_code == 200
+    assert 'filename="tldops-drbcp-ar.html"' in response["Content-Disposition"]
+    html = response.content.decode()
+    assert html.startswith("<!DOCTYPE html>")
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "<style>" in html and ".step {" in html
+    assert "<link" not in html and "<script" not in html  # nothing to fetch: it works offline
+    assert 'class="top"' not in html  # no portal menu
+    assert "http://testserver/playbooks/drbcp/ar/" in html
+    scenario = catalogs.localize("drbcp", "ar").book["scenarios"][0]
+    assert f'id="{scenario["id"]}"' in html

@@ -104,6 +104,11 @@ urlpatterns = [
         name="playbook_page",
     ),
     path(
+        "playbooks/<slug:playbook>/<slug:language>.html",
+        playbook_views.playbook_html,
+        name="playbook_html",
+    ),
+    path(
         "playbooks/<slug:playbook>/<slug:language>.pdf",
         playbook_views.playbook_pdf,
         name="playbook_pdf",

@@ -10,9 +10,14 @@ from memory (about a second for the DR/BCP playbook; 12 files of a few hundred k
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
+from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
@@ -92,6 +97,37 @@ def playbook_page(request: HttpRequest, playbook: str, language: str) -> HttpRes
     )
     response["Content-Language"] = language
     return response
+
+
+@functools.lru_cache(maxsize=1)
+def _css() -> str:
+    """The pages' stylesheet, put inside a downloaded HTML file (which has no portal around it)."""
+    path = finders.find("web/playbooks.css")
+    return Path(path).read_text(encoding="utf-8") if path else ""
+
+
+@require_safe
+def playbook_html(request: HttpRequest, playbook: str, language: str) -> HttpResponse:
+    """The playbook as one self-contained HTML file to keep: no menu, its style inside it."""
+    _check(playbook, language)
+    doc = catalogs.localize(playbook, language)
+    body = render_to_string(
+        "web/playbooks/standalone.html",
+        {
+            "language": language,
+            "direction": "rtl" if doc.rtl else "ltr",
+            "book": document.outline(doc),
+            "words": catalogs.labels(language),
+            "css": mark_safe(_css()),  # noqa: S308 — our own stylesheet, not input
+            "source": request.build_absolute_uri(
+                reverse("web:playbook_page", args=[playbook, language])
+            ),
+        },
+    )
+    response = HttpResponse(body, content_type="text/html; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="tldops-{playbook}-{language}.html"'
+    response["Content-Language"] = language
+    return _public(response)
 
 
 @functools.lru_cache(maxsize=32)
