@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import json
 import re
 import subprocess
+import zipfile
 
 import polib
 import pytest
@@ -118,3 +121,25 @@ def test_the_html_download_is_one_file_with_its_style(client):
     assert "http://testserver/playbooks/drbcp/ar/" in html
     scenario = catalogs.localize("drbcp", "ar").book["scenarios"][0]
     assert f'id="{scenario["id"]}"' in html
+
+
+@pytest.mark.django_db
+def test_the_cacao_downloads_are_public_and_valid_json(client):
+    response = client.get("/playbooks/drbcp/zh.cacao.zip")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert 'filename="tldops-drbcp.zh.cacao.zip"' in response["Content-Disposition"]
+    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    scenarios = [s["id"] for s in content.load("drbcp")["scenarios"]]
+    assert names == [f"tldops-drbcp-{s}.zh.cacao.json" for s in scenarios]
+
+    one = client.get(f"/playbooks/drbcp/ar/{scenarios[0]}.cacao.json")
+    assert one.status_code == 200
+    document = json.loads(one.content)
+    assert document["spec_version"] == "cacao-2.0" and document["type"] == "playbook"
+    assert client.get("/playbooks/ddos/fr/ddos.cacao.json").status_code == 200
+    assert client.get("/playbooks/drbcp/fr/nope.cacao.json").status_code == 404
+    assert client.get("/playbooks/ddos/de.cacao.zip").status_code == 404
+    page = client.get("/playbooks/drbcp/en/").content.decode()
+    assert f'href="/playbooks/drbcp/en/{scenarios[0]}.cacao.json"' in page
+    assert 'href="/playbooks/drbcp/en.cacao.zip"' in page

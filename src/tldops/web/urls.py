@@ -104,6 +104,16 @@ urlpatterns = [
         name="playbook_page",
     ),
     path(
+        "playbooks/<slug:playbook>/<slug:language>.cacao.zip",
+        playbook_views.playbook_cacao,
+        name="playbook_cacao",
+    ),
+    path(
+        "playbooks/<slug:playbook>/<slug:language>/<slug:part>.cacao.json",
+        playbook_views.playbook_cacao_one,
+        name="playbook_cacao_one",
+    ),
+    path(
         "playbooks/<slug:playbook>/<slug:language>.html",
         playbook_views.playbook_html,
         name="playbook_html",

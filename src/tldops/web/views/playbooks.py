@@ -21,7 +21,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
-from tldops.playbooks import catalogs, content, document
+from tldops.playbooks import cacao, catalogs, content, document
 
 
 def _check(playbook: str, language: str | None = None) -> None:
@@ -93,6 +93,7 @@ def playbook_page(request: HttpRequest, playbook: str, language: str) -> HttpRes
             "words": catalogs.labels(language),
             "review": len(doc.review),
             "cacao": CACAO,
+            "cacao_links": CACAO,
         },
     )
     response["Content-Language"] = language
@@ -146,5 +147,42 @@ def playbook_pdf(request: HttpRequest, playbook: str, language: str) -> HttpResp
     return _public(response)
 
 
-#: Whether the CACAO downloads exist (set when tldops.playbooks.cacao is present).
-CACAO = False
+@functools.lru_cache(maxsize=32)
+def _cacao_zip(playbook: str, language: str) -> bytes:
+    return cacao.archive(playbook, language)
+
+
+@require_safe
+def playbook_cacao(request: HttpRequest, playbook: str, language: str) -> HttpResponse:
+    """The playbook as OASIS CACAO 2.0 JSON: a zip of one file per DR/BCP scenario (one file for
+    the DDoS playbook), for security tools."""
+    _check(playbook, language)
+    response = HttpResponse(_cacao_zip(playbook, language), content_type="application/zip")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{cacao.archive_name(playbook, language)}"'
+    )
+    return _public(response)
+
+
+@require_safe
+def playbook_cacao_one(
+    request: HttpRequest, playbook: str, language: str, part: str
+) -> HttpResponse:
+    """One CACAO 2.0 playbook: a DR/BCP scenario (``part`` is its id), or the whole DDoS playbook
+    (``part`` is ``ddos``)."""
+    _check(playbook, language)
+    book = content.load(playbook)
+    parts = [s["id"] for s in book.get("scenarios", [])] or [playbook]
+    if part not in parts:
+        raise Http404("No such scenario.")
+    document_ = cacao.playbooks(playbook, language)[parts.index(part)]
+    response = HttpResponse(cacao.dumps(document_), content_type="application/json")
+    scenario = part if book.get("scenarios") else None
+    response["Content-Disposition"] = (
+        f'attachment; filename="{cacao.filename(playbook, language, scenario)}"'
+    )
+    return _public(response)
+
+
+#: The CACAO downloads are offered on the pages.
+CACAO = True
