@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+from tldops.kernel import typeset
 from tldops.playbooks import catalogs, content, document
 
 
@@ -206,3 +207,15 @@ def test_a_chinese_playbook_reads_back_from_the_pdf_and_long_paragraphs_wrap(
     assert len(wrapped) > 2 and "".join(wrapped) == paragraph
     assert not any(line[0] in "。，、；：？！）」』】" for line in wrapped)
     _within_margins(data, tmp_path)
+
+
+def test_values_in_a_right_to_left_playbook_are_bidi_isolates(scratch_catalogs):
+    # Without the isolate, the dot of ".example" inside Arabic text is drawn after the name
+    # ("example.") by the bidi rules.
+    blocks = document.playbook_blocks(catalogs.localize("drbcp", "ar"), {"tld": ".example"})
+    text = next(b.text for b in blocks if "قابلة للحل" in b.text)
+    assert "\u2068.example\u2069" in text
+    runs = [(run, rtl) for run, rtl, _ in typeset.visual_runs(text, True)]
+    assert (".example", False) in runs
+    english = document.playbook_blocks(catalogs.localize("drbcp", "en"), {"tld": ".example"})
+    assert not any("\u2068" in b.text for b in english)

@@ -238,10 +238,13 @@ def pdf(blocks: list[Block], *, title: str, language: str = "en", footer: str = 
         style = STYLES[block.kind]
         keep = 0.0
         if style.keep_with_next and n + 1 < len(blocks):
-            following = STYLES.get(blocks[n + 1].kind, STYLES["p"])
-            keep = following.size * following.leading
             if blocks[n + 1].kind == "table":  # its header and first row
-                keep = 2 * (keep + 2 * CELL_PADDING) + following.before
+                cell = STYLES["cell"]
+                row = cell.size * cell.leading + 2 * CELL_PADDING
+                keep = 2 * row + STYLES["cell-head"].before
+            else:
+                following = STYLES.get(blocks[n + 1].kind, STYLES["p"])
+                keep = following.size * following.leading
         doc.add(
             PREFIX.get(block.kind, "") + block.text, style, keep=keep, rtl=rtl and not block.english
         )
