@@ -8,17 +8,26 @@ HarfBuzz (``uharfbuzz``) shapes each line once — joining Arabic, reordering De
 and subsets the fonts; the PDF is written directly.
 
 What it supports, and no more: lines of text in one of a few styles (:class:`Style`), wrapped at
-spaces when too long (continuation lines indented), headings that are kept with the line after
-them, a rule under a heading, a footer on every page (``{page}`` and ``{pages}``), A4.
+spaces when too long (continuation lines indented) and between Chinese/Japanese characters
+(:func:`breakable`), left-to-right or right-to-left paragraphs, headings that are kept with the line
+after them, a rule under a heading, tables (:meth:`Document.table`: columns sized from their
+content, cells wrapped, header repeated on every page), a footer on every page (``{page}`` and
+``{pages}``), A4.
 
 - **Fonts**: a stack of families (fontconfig's ``fc-list`` says where their files are); each
   character takes the first family that has it, so Latin, Greek and Cyrillic come from DejaVu
   Sans, Arabic from Noto Sans Arabic, CJK from Noto Sans CJK … Only the glyphs used are embedded
   (HarfBuzz subsetter), with a ToUnicode map so text can be copied and searched (pdftotext).
-- **Bidirectional text**: lines are left-to-right paragraphs. Right-to-left letters (Arabic,
-  Hebrew …) form right-to-left runs; text between FSI (U+2068) and PDI (U+2069) is an isolate
-  whose direction is that of its first strong letter (Unicode bidi rules X5c, W/N and L2,
-  simplified: numbers and Latin letters inside a right-to-left isolate keep their own order).
+- **Bidirectional text**: a paragraph's base direction is left-to-right unless it is added with
+  ``rtl=True`` (paragraph level 1: lines right-aligned, continuation indent on the right, each
+  wrapped line reordered on its own). Right-to-left letters (Arabic, Hebrew …) form right-to-left
+  runs; text between FSI (U+2068) and PDI (U+2069) is an isolate whose direction is that of its
+  first strong letter (Unicode bidi rules X5c, W/N and L2, simplified: numbers and Latin letters
+  inside right-to-left text keep their own order).
+- **Line breaking**: at spaces (the space is dropped), and, for text without spaces (Chinese,
+  Japanese), between ideographs and kana and after CJK punctuation — never before closing
+  punctuation (。，、）」 …) nor after opening punctuation (（「 …), the basic rules of UAX #14 and
+  JIS X 4051 for these scripts.
 
 Font files, HarfBuzz faces and character maps are loaded once per process (a long-running worker
 pays for them once).
@@ -30,8 +39,8 @@ import functools
 import subprocess
 import unicodedata
 import zlib
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
 import uharfbuzz as hb
 
@@ -175,8 +184,9 @@ def _isolate_directions(text: str, classes: list[str]) -> dict[int, bool]:
 MAX_DEPTH = 125
 
 
-def _levels(text: str) -> list[int]:
-    """An embedding level per character (isolate marks get -1: they are not drawn)."""
+def _levels(text: str, base_level: int = 0) -> list[int]:
+    """An embedding level per character (isolate marks get -1: they are not drawn).
+    ``base_level``: the paragraph level, 0 (left-to-right) or 1 (right-to-left)."""
     classes = [unicodedata.bidirectional(ch) for ch in text]
     fsi_rtl = _isolate_directions(text, classes)
     levels = [0] * len(text)
@@ -186,7 +196,7 @@ def _levels(text: str) -> list[int]:
     for i, ch in enumerate(text):
         if ch in (FSI, LRI, RLI):
             rtl = fsi_rtl.get(i, False) if ch == FSI else ch == RLI
-            level = stack[-1] if stack else 0
+            level = stack[-1] if stack else base_level
             # The least odd (right-to-left) or even (left-to-right) level above the current one.
             new = level + 1 if (level % 2 == 0) == rtl else level + 2
             if new > MAX_DEPTH or overflow:
@@ -202,7 +212,7 @@ def _levels(text: str) -> list[int]:
                 stack.pop()
             levels[i] = -1
             continue
-        current = stack[-1] if stack else 0
+        current = stack[-1] if stack else base_level
         base[i] = current
         cls = classes[i]
         if current % 2 == 0:  # left-to-right context: right-to-left letters go up one level
@@ -237,13 +247,14 @@ def _levels(text: str) -> list[int]:
     return levels
 
 
-def visual_runs(text: str) -> list[tuple[str, bool, list[int]]]:
+def visual_runs(text: str, rtl: bool = False) -> list[tuple[str, bool, list[int]]]:
     """``text`` as runs in visual order: (run text, right-to-left?, index in ``text`` of each of
-    its characters). Isolate marks are dropped."""
-    if not any(unicodedata.bidirectional(ch) in _STRONG_RTL for ch in text):
+    its characters). Isolate marks are dropped. ``rtl``: the paragraph is right-to-left (level
+    1), so its runs go from right to left and a leading bullet is drawn at the right."""
+    if not rtl and not any(unicodedata.bidirectional(ch) in _STRONG_RTL for ch in text):
         kept = [i for i, ch in enumerate(text) if ch not in (FSI, LRI, RLI, PDI)]
         return [("".join(text[i] for i in kept), False, kept)] if kept else []
-    levels = _levels(text)
+    levels = _levels(text, 1 if rtl else 0)
     runs: list[tuple[int, list[int]]] = []
     for i, level in enumerate(levels):
         if level < 0:
@@ -297,11 +308,12 @@ def _face_for(ch: str, stack: tuple[Face, ...], previous: Face | None) -> Face:
     return previous or stack[0]
 
 
-def shape(text: str, bold: bool = False) -> list[Glyphs]:
-    """``text`` as glyphs, in visual order, ready to draw from left to right."""
+def shape(text: str, bold: bool = False, rtl: bool = False) -> list[Glyphs]:
+    """``text`` as glyphs, in visual order, ready to draw from left to right. ``rtl``: ``text``
+    is (a line of) a right-to-left paragraph."""
     stack = font_stack(bold)
     pieces: list[Glyphs] = []
-    for run, rtl, index in visual_runs(text):
+    for run, run_rtl, index in visual_runs(text, rtl):
         # Split the run by face, in logical order.
         parts: list[tuple[Face, int, int]] = []
         previous: Face | None = None
@@ -312,14 +324,14 @@ def shape(text: str, bold: bool = False) -> list[Glyphs]:
             else:
                 parts.append((face, k, k + 1))
             previous = face
-        if rtl:
+        if run_rtl:
             parts.reverse()
         for face, start, end in parts:
             chunk = run[start:end]
             buf = hb.Buffer()
             buf.add_codepoints([ord(ch) for ch in chunk])
             buf.guess_segment_properties()
-            buf.direction = "rtl" if rtl else "ltr"
+            buf.direction = "rtl" if run_rtl else "ltr"
             hb.shape(face.font, buf, {})
             infos, positions = buf.glyph_infos, buf.glyph_positions
             clusters = [info.cluster for info in infos]
@@ -368,6 +380,52 @@ def _char_widths(text: str, pieces: Iterable[Glyphs], size: float) -> list[float
     return per_char
 
 
+# --- Line breaking ---------------------------------------------------------------------------------------
+
+#: A line never starts with these: closing punctuation, CJK small kana, iteration and prolonged
+#: sound marks (UAX #14 classes CL, CP, EX, IS, NS and the strict CJ; JIS X 4051 "gyōtō kinsoku").
+NO_START = frozenset(
+    "。．，、；：？！）］｝〕〉》」』】〙〗〟’”｠»・‼⁇⁈⁉ー〜～ゝゞヽヾ々〻゛゜"
+    "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ"
+    ")]},.:;!?%‰℃…‥"
+)
+#: A line never ends with these: opening punctuation (UAX #14 OP, JIS X 4051 "gyōmatsu kinsoku").
+NO_END = frozenset("（［｛〔〈《「『【〘〖〝‘“｟«([{＄￥＃")
+
+
+def _wide(ch: str) -> bool:
+    """Is ``ch`` Chinese/Japanese: an ideograph, kana, bopomofo, CJK punctuation or a fullwidth
+    form (text written without spaces, breakable between any two of them)? Hangul syllables are
+    not: Korean is written with spaces and broken there."""
+    cp = ord(ch)
+    return (
+        0x2E80 <= cp <= 0x9FFF
+        or 0xF900 <= cp <= 0xFAFF
+        or 0xFE30 <= cp <= 0xFE4F
+        or 0xFF00 <= cp <= 0xFFEF
+        or 0x20000 <= cp <= 0x3FFFF
+    )
+
+
+def breakable(before: str, after: str) -> bool:
+    """May a line end after ``before`` and the next start with ``after`` (two characters that
+    are not spaces)? Only where one of them is Chinese/Japanese, and never before closing or
+    after opening punctuation."""
+    return (_wide(before) or _wide(after)) and after not in NO_START and before not in NO_END
+
+
+def _last_break(text: str, start: int, limit: int) -> tuple[int, int] | None:
+    """The last place to break ``text[start:]`` no later than ``limit`` (a line
+    ``text[start:end]``): (end, where the next line resumes), or None. Scans back from
+    ``limit``, so at most one line's length."""
+    for p in range(min(limit, len(text) - 1), start, -1):
+        if text[p] == " ":
+            return p, p + 1
+        if text[p - 1] != " " and breakable(text[p - 1], text[p]):
+            return p, p
+    return None
+
+
 # --- Document --------------------------------------------------------------------------------------------
 
 
@@ -399,17 +457,42 @@ class _Page:
     rules: list[tuple[float, float, float]] = field(default_factory=list)  # x1, x2, y
 
 
+def _shaped(text: str, bold: bool, rtl: bool) -> list[Glyphs]:
+    # Left-to-right text is shaped as before (``shape(text, bold)``), so that wrappers of
+    # :func:`shape` in tests see the same calls.
+    return shape(text, bold, rtl=True) if rtl else shape(text, bold)
+
+
+def cell_rtl(text: str, default: bool) -> bool:
+    """The direction of a table cell, as HTML's ``dir="auto"``: that of its first strong
+    letter; a cell without letters that has digits (a phone number, a count) left to right,
+    else ``default`` (the table's). An English cell in an Arabic table keeps its ``+`` and
+    parentheses where they belong."""
+    for ch in text:
+        cls = unicodedata.bidirectional(ch)
+        if cls == "L":
+            return False
+        if cls in _STRONG_RTL:
+            return True
+    return False if any(ch.isdigit() for ch in text) else default
+
+
 class Document:
-    """Lines flowed onto A4 pages; :meth:`render` returns the PDF."""
+    """Lines flowed onto A4 pages; :meth:`render` returns the PDF. ``rtl``: the document's
+    paragraphs, tables and footer are right-to-left unless :meth:`add` or :meth:`table` say
+    otherwise (an English paragraph in an Arabic document)."""
 
     def __init__(
         self,
         title: str,
         footer: str = "",
         margins: tuple[float, float, float, float] = (14 * MM, 12 * MM, 16 * MM, 12 * MM),
+        *,
+        rtl: bool = False,
     ) -> None:
         self.title = title
         self.footer = footer
+        self.rtl = rtl
         self.top, self.right, self.bottom, self.left = margins
         self.pages: list[_Page] = [_Page()]
         self.y = A4[1] - self.top  # top of the next line
@@ -417,72 +500,99 @@ class Document:
 
     def _room(self, height: float) -> None:
         if self.y - height < self.bottom and self.pages[-1].lines:
-            self.pages.append(_Page())
-            self.y = A4[1] - self.top
+            self._new_page()
 
-    def add(self, text: str, style: Style, *, keep: float = 0.0) -> None:
-        """One paragraph: ``text`` wrapped at spaces to the page width. ``keep``: height that
-        must fit under it on the same page (a heading's first following line)."""
+    def _new_page(self) -> None:
+        self.pages.append(_Page())
+        self.y = A4[1] - self.top
+
+    def add(self, text: str, style: Style, *, keep: float = 0.0, rtl: bool | None = None) -> None:
+        """One paragraph: ``text`` wrapped to the page width. ``keep``: height that must fit
+        under it on the same page (a heading's first following line). ``rtl``: right-to-left
+        paragraph (lines right-aligned, continuation lines indented from the right); the
+        document's direction when not given."""
+        rtl = self.rtl if rtl is None else rtl
         line_height = style.size * style.leading
-        lines = self._wrap(text, style)
+        lines = self._wrap(text, style, self.measure, rtl)
         if self.pages[-1].lines:
             self.y -= style.before
         self._room(line_height * min(len(lines), 1) + keep + style.after)
         for n, pieces in enumerate(lines):
             self._room(line_height)
             baseline = self.y - style.size * (style.leading - 1) / 2 - style.size * 0.8
-            x = self.left + (style.indent if n else 0.0)
+            indent = style.indent if n else 0.0
+            if rtl:
+                x = self.left + self.measure - indent - width(pieces, style.size)
+            else:
+                x = self.left + indent
             self.pages[-1].lines.append(_Line(x, baseline, style.size, style.gray, pieces))
             self.y -= line_height
         if style.rule:
             self.pages[-1].rules.append((self.left, A4[0] - self.right, self.y - 0.6))
         self.y -= style.after
 
-    def _wrap(self, text: str, style: Style) -> list[list[Glyphs]]:
-        """``text`` in lines no wider than the measure (continuation lines: minus the indent),
-        broken at the last space that fits, or inside a word longer than a line.
+    def _wrap(
+        self, text: str, style: Style, measure: float | None = None, rtl: bool = False
+    ) -> list[list[Glyphs]]:
+        """``text`` in lines no wider than ``measure`` (the page's by default; continuation
+        lines: minus the indent), broken at the last space or CJK break (:func:`breakable`) that
+        fits, or inside a word longer than a line.
 
         Linear in the length of ``text``: it is shaped once to measure each character, the breaks
         are found in one pass over those widths, and each line is shaped once more (so that
         Arabic joins and kerning are right at its ends). Shaping the rest of the text again after
         each line, as this did before, made a 200,000-character name take minutes.
         """
-        pieces = shape(text, style.bold)
-        if width(pieces, style.size) <= self.measure:
+        measure = self.measure if measure is None else measure
+        pieces = _shaped(text, style.bold, rtl)
+        if width(pieces, style.size) <= measure:
             return [pieces]
         per_char = _char_widths(text, pieces, style.size)
         lines: list[list[Glyphs]] = []
-        available = self.measure
+        available = measure
         start, n = 0, len(text)
         while start < n:
-            total, cut, i = 0.0, -1, start
+            total, i = 0.0, start
+            end = resume = -1  # the last break that fits: line text[start:end], next at resume
             while i < n:
                 total += per_char[i]
                 if total > available:
                     break
-                if text[i] == " ":
-                    cut = i
+                ch = text[i]
+                if ch == " ":
+                    end, resume = i, i + 1
+                elif i + 1 < n:
+                    after = text[i + 1]
+                    # Cheap test first: only CJK text breaks between letters.
+                    if (ch >= "\u2e80" or after >= "\u2e80") and after != " ":
+                        if breakable(ch, after):
+                            end = resume = i + 1
                 i += 1
             if i == n:  # the rest fits
-                lines.append(shape(text[start:], style.bold))
+                lines.append(_shaped(text[start:], style.bold, rtl))
                 break
-            if cut <= start:  # one word longer than the line: cut it where it overflows
+            if end <= start:  # one word longer than the line: cut it where it overflows
                 end = resume = max(start + 1, i)
-            else:
-                end, resume = cut, cut + 1
-            line, end, resume = self._fit(text, start, end, resume, available, style)
+            line, end, resume = self._fit(text, start, end, resume, available, style, rtl)
             lines.append(line)
             start = resume
-            available = self.measure - style.indent
+            available = measure - min(style.indent, measure / 2)
         return lines
 
     def _fit(
-        self, text: str, start: int, end: int, resume: int, available: float, style: Style
+        self,
+        text: str,
+        start: int,
+        end: int,
+        resume: int,
+        available: float,
+        style: Style,
+        rtl: bool = False,
     ) -> tuple[list[Glyphs], int, int]:
         """``text[start:end]`` shaped, made shorter if, shaped on its own, it is wider than
         ``available`` (letters at a line's end can take a wider form than inside a word, e.g.
         Arabic final forms). A few tries at most, each on one line's text: this stays linear."""
-        line = shape(text[start:end], style.bold)
+        line = _shaped(text[start:end], style.bold, rtl)
         for _attempt in range(3):
             excess = width(line, style.size) - available
             if excess <= 0 or end - start <= 1:
@@ -493,10 +603,184 @@ class Document:
                 k -= 1
                 dropped += widths[k]
             k = max(1, k - 1)  # and room for the new last letter's end form
-            space = text.rfind(" ", start + 1, start + k + 1)
-            end, resume = (space, space + 1) if space > start else (start + k, start + k)
-            line = shape(text[start:end], style.bold)
+            found = _last_break(text, start, start + k)
+            end, resume = found if found else (start + k, start + k)
+            line = _shaped(text[start:end], style.bold, rtl)
         return line, end, resume
+
+    # --- Tables --------------------------------------------------------------------------------------
+
+    def table(
+        self,
+        columns: Sequence[str],
+        rows: Iterable[Sequence[str]],
+        *,
+        style: Style = Style(size=9, leading=1.3, indent=0),
+        head: Style | None = None,
+        rtl: bool | None = None,
+        padding: float = 3.0,
+        min_width: float = 40.0,
+        max_share: float = 0.6,
+    ) -> None:
+        """A table across the measure: a header row (``columns``, bold: ``head``, or ``style``
+        in bold) repeated at the top of every page the table continues on, then ``rows``, each
+        cell wrapped inside its column; thin rules above and below the header and under every
+        row. ``rtl``: the first column is at the right. Each cell takes its own direction
+        (:func:`cell_rtl`) and is aligned to its start.
+
+        Column widths come from the content: each column's widest cell on one line, bounded by
+        ``min_width`` (or an equal share when there are too many columns) and ``max_share`` of
+        the measure, then scaled to the measure (room left over goes first to the columns whose
+        cells wrap). A row that fits on a page is never split; a row taller than a page is,
+        between its lines."""
+        rtl = self.rtl if rtl is None else rtl
+        head = head or replace(style, bold=True)
+        header = [str(c) for c in columns]
+        body = [[str(c) for c in row] for row in rows]
+        count = max([len(header), *(len(row) for row in body)], default=0)
+        if count == 0:
+            return
+        if header:
+            header += [""] * (count - len(header))
+        body = [row + [""] * (count - len(row)) for row in body]
+        widths = self._column_widths(header, body, style, head, rtl, padding, min_width, max_share)
+        edges = []  # left edge of each column
+        x = self.left + self.measure if rtl else self.left
+        for w in widths:
+            if rtl:
+                x -= w
+                edges.append(x)
+            else:
+                edges.append(x)
+                x += w
+        x1, x2 = min(edges), max(e + w for e, w in zip(edges, widths, strict=True))
+
+        def cells(row: list[str], st: Style) -> list[tuple[bool, list[list[Glyphs]]]]:
+            out = []
+            for cell, w in zip(row, widths, strict=True):
+                direction = cell_rtl(cell, rtl)
+                lines = self._wrap(cell, st, w - 2 * padding, direction) if cell.strip() else []
+                out.append((direction, lines))
+            return out
+
+        def height(lines: list[tuple[bool, list[list[Glyphs]]]], st: Style) -> float:
+            return max(1, *(len(c) for _d, c in lines)) * st.size * st.leading + 2 * padding
+
+        head_lines = cells(header, head) if header else []
+        head_height = height(head_lines, head) if header else 0.0
+
+        def draw_header() -> None:
+            self.pages[-1].rules.append((x1, x2, self.y))
+            if header:
+                self._draw_row(head_lines, 0, None, head, edges, widths, padding)
+                self.y -= head_height
+                self.pages[-1].rules.append((x1, x2, self.y))
+
+        if self.pages[-1].lines:
+            self.y -= head.before
+        first = cells(body[0], style) if body else []
+        self._room(head_height + (height(first, style) if body else 0.0))
+        draw_header()
+        page_room = A4[1] - self.top - self.bottom - head_height
+        line_height = style.size * style.leading
+        for n, row in enumerate(body):
+            lines = first if n == 0 else cells(row, style)
+            needed = height(lines, style)
+            if self.y - needed < self.bottom and needed <= page_room:
+                self._new_page()
+                draw_header()
+            total = max(1, *(len(c) for _d, c in lines))
+            done, fresh = 0, False
+            while done < total:  # once, unless the row is taller than a page
+                fit = int((self.y - self.bottom - 2 * padding + 0.01) // line_height)
+                if fit < 1 and not fresh:
+                    self._new_page()
+                    draw_header()
+                    fresh = True  # a header taller than a page: one line a page, not forever
+                    continue
+                take = min(max(fit, 1), total - done)
+                fresh = False
+                self._draw_row(lines, done, done + take, style, edges, widths, padding)
+                self.y -= take * line_height + 2 * padding
+                self.pages[-1].rules.append((x1, x2, self.y))
+                done += take
+        self.y -= style.after
+
+    def _column_widths(
+        self,
+        header: list[str],
+        body: list[list[str]],
+        style: Style,
+        head: Style,
+        rtl: bool,
+        padding: float,
+        min_width: float,
+        max_share: float,
+    ) -> list[float]:
+        count = len(body[0]) if body else len(header)
+        natural = [0.0] * count  # the widest cell on one line
+        longest = [0.0] * count  # the widest word (what cannot be broken)
+        for row, st in [(header, head), *((row, style) for row in body)]:
+            for c, cell in enumerate(row):
+                if not cell.strip():
+                    continue
+                pieces = _shaped(cell, st.bold, cell_rtl(cell, rtl))
+                natural[c] = max(natural[c], width(pieces, st.size) + 2 * padding)
+                word = 0.0
+                for k, w in enumerate(_char_widths(cell, pieces, st.size)):
+                    if cell[k] == " " or (k and breakable(cell[k - 1], cell[k])):
+                        word = 0.0
+                    word += 0.0 if cell[k] == " " else w
+                    longest[c] = max(longest[c], word + 2 * padding)
+        room = self.measure
+        low = min(min_width, room / count)
+        high = max(low, room * max_share)
+        floor = [min(max(w, low), high) for w in longest]
+        if sum(floor) > room:  # words too long for any layout: they will be cut
+            floor = [low] * count
+        wanted = [min(max(w, f), high) for w, f in zip(natural, floor, strict=True)]
+        total = sum(wanted)
+        if total > room:  # shrink what is above each column's floor, in proportion
+            above = total - sum(floor)
+            scale = (room - sum(floor)) / above if above else 0.0
+            return [f + (w - f) * scale for w, f in zip(wanted, floor, strict=True)]
+        spare = room - total
+        short = [max(0.0, n - w) for n, w in zip(natural, wanted, strict=True)]
+        need = sum(short)
+        if need > 0:  # first to the columns that would wrap
+            give = min(spare, need)
+            wanted = [w + give * s / need for w, s in zip(wanted, short, strict=True)]
+            spare -= give
+        if spare > 0:
+            total = sum(wanted)
+            wanted = [w + spare * w / total for w in wanted]
+        return wanted
+
+    def _draw_row(
+        self,
+        lines: list[tuple[bool, list[list[Glyphs]]]],
+        first: int,
+        last: int | None,
+        style: Style,
+        edges: list[float],
+        widths: list[float],
+        padding: float,
+    ) -> None:
+        """Lines ``first:last`` of every cell of a row, the row's top at ``self.y``; each cell
+        aligned to the start of its own direction."""
+        line_height = style.size * style.leading
+        top = self.y - padding - style.size * (style.leading - 1) / 2 - style.size * 0.8
+        indent = min(style.indent, (min(widths) - 2 * padding) / 2)
+        for (rtl, cell), left, w in zip(lines, edges, widths, strict=True):
+            for k, pieces in enumerate(cell[first:last]):
+                n = first + k
+                shift = indent if n else 0.0
+                if rtl:
+                    x = left + w - padding - shift - width(pieces, style.size)
+                else:
+                    x = left + padding + shift
+                line = _Line(x, top - k * line_height, style.size, style.gray, pieces)
+                self.pages[-1].lines.append(line)
 
     # --- PDF output ----------------------------------------------------------------------------------
 
@@ -504,7 +788,9 @@ class Document:
         footer_style = 7.0
         pages = self.pages
         footers = [
-            shape(self.footer.format(page=n, pages=len(pages))) if self.footer else []
+            _shaped(self.footer.format(page=n, pages=len(pages)), False, self.rtl)
+            if self.footer
+            else []
             for n in range(1, len(pages) + 1)
         ]
         for page, pieces in zip(pages, footers, strict=True):

@@ -54,14 +54,29 @@ class Block:
             raise ValueError(f"unknown block kind {self.kind!r}")
 
 
+class _Isolated(dict[str, str]):
+    """Values for a right-to-left document: :func:`fill` puts each in a bidi isolate."""
+
+
+def _values_for(
+    doc: catalogs.Localized, values: Mapping[str, str] | None
+) -> Mapping[str, str] | None:
+    """In a right-to-left language, ``values`` marked to be isolated: a domain name such as
+    ``.example`` or ``[tld]`` inside Arabic text would otherwise have its dot or brackets
+    moved by the bidi rules (``example.``). FSI/PDI are invisible in HTML and PDF."""
+    return _Isolated(values or {}) if doc.rtl and not isinstance(values, _Isolated) else values
+
+
 def fill(text: str, values: Mapping[str, str] | None = None) -> str:
     """``text`` with its placeholders replaced by ``values``, or by ``[name]`` where none."""
     values = values or {}
+    isolate = isinstance(values, _Isolated)
 
     def one(match: Any) -> str:
         name = match.group(1)
         value = values.get(name)
-        return str(value) if value else f"[{name}]"
+        found = str(value) if value else f"[{name}]"
+        return f"{typeset.FSI}{found}{typeset.PDI}" if isolate else found
 
     return content.PLACEHOLDER_RE.sub(one, text)
 
@@ -117,6 +132,7 @@ def playbook_blocks(
     out = [Block("title", book["title"], english=book["title"] in doc.english)]
     if values is None:
         out.append(Block("meta", words["fill_in"]))
+    values = _values_for(doc, values)
     out += text_blocks(book["summary"], values, doc.english)
     out.append(Block("h2", words["audience"]))
     out += text_blocks(book["audience"], values, doc.english)
@@ -145,6 +161,7 @@ def scenario_blocks(
 ) -> list[Block]:
     """One DR/BCP scenario: trigger, the four stages, who decides, the templates."""
     words = catalogs.labels(doc.language)
+    values = _values_for(doc, values)
     out = [Block("h1", fill(scenario["title"], values), english=scenario["title"] in doc.english)]
     out.append(Block("h2", words["trigger"]))
     out += text_blocks(scenario["trigger"], values, doc.english)
@@ -170,6 +187,7 @@ def scenario_blocks(
 def table_blocks(
     table: dict[str, Any], doc: catalogs.Localized, values: Mapping[str, str] | None = None
 ) -> list[Block]:
+    values = _values_for(doc, values)
     out = [Block("h2", fill(table["title"], values), english=table["title"] in doc.english)]
     out += text_blocks(table["text"], values, doc.english)
     out.append(
@@ -201,38 +219,53 @@ STYLES = {
     "note": typeset.Style(
         size=9.5, bold=True, before=1.5 * MM, after=0.8 * MM, keep_with_next=True
     ),
-    "cell-head": typeset.Style(size=9, bold=True, before=2 * MM, indent=0, keep_with_next=True),
-    "cell": typeset.Style(size=9, leading=1.35, indent=9),
+    "cell-head": typeset.Style(size=9, bold=True, leading=1.3, before=2 * MM, indent=0),
+    "cell": typeset.Style(size=9, leading=1.3, after=2 * MM, indent=0),
 }
+#: Space between a table cell's text and its rules, points.
+CELL_PADDING = 3.0
 PREFIX = {"item": "• ", "check": "☐ "}
 
 
 def pdf(blocks: list[Block], *, title: str, language: str = "en", footer: str = "") -> bytes:
     """The blocks as an A4 PDF. ``footer`` may hold ``{page}`` and ``{pages}``; the default is
-    the title and "Page n of m" in ``language``."""
+    the title and "Page n of m" in ``language``.
+
+    In a right-to-left language (:data:`catalogs.RTL`) paragraphs, tables and the footer run
+    right to left, except blocks still shown in English (``Block.english``), which stay left to
+    right so that their punctuation stays at their end. Tables are real tables (columns sized
+    from their content, header repeated on every page)."""
     words = catalogs.labels(language)
+    rtl = language in catalogs.RTL
     doc = typeset.Document(
         title,
         footer=footer or f"{title} · {words['page']}",
         margins=(18 * MM, 18 * MM, 18 * MM, 18 * MM),
+        rtl=rtl,
     )
     for n, block in enumerate(blocks):
         if block.kind == "table":
-            for row in block.rows:
-                cells = list(zip(block.columns, row, strict=False))
-                if not cells:
-                    continue
-                doc.add(f"{cells[0][0]}: {cells[0][1]}", STYLES["cell-head"])
-                for column, value in cells[1:]:
-                    if value:
-                        doc.add(f"{column}: {value}", STYLES["cell"])
+            doc.table(
+                block.columns,
+                block.rows,
+                style=STYLES["cell"],
+                head=STYLES["cell-head"],
+                padding=CELL_PADDING,
+            )
             continue
         style = STYLES[block.kind]
         keep = 0.0
         if style.keep_with_next and n + 1 < len(blocks):
-            following = STYLES.get(blocks[n + 1].kind, STYLES["p"])
-            keep = following.size * following.leading
-        doc.add(PREFIX.get(block.kind, "") + block.text, style, keep=keep)
+            if blocks[n + 1].kind == "table":  # its header and first row
+                cell = STYLES["cell"]
+                row = cell.size * cell.leading + 2 * CELL_PADDING
+                keep = 2 * row + STYLES["cell-head"].before
+            else:
+                following = STYLES.get(blocks[n + 1].kind, STYLES["p"])
+                keep = following.size * following.leading
+        doc.add(
+            PREFIX.get(block.kind, "") + block.text, style, keep=keep, rtl=rtl and not block.english
+        )
     return doc.render()
 
 
