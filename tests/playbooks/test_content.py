@@ -118,7 +118,11 @@ def test_the_injects_match_their_schema_and_cover_every_scenario():
 def test_the_injects_schema_refuses_a_deck_without_its_scenario_or_too_few_injects():
     validator = jsonschema_rs.validator_for(INJECTS_SCHEMA)
     one = {"id": "a-inject", "at": 5, "title": "A title", "text": "Some text to read."}
-    assert not validator.is_valid({"version": 1, "decks": [{"playbook": "drbcp", "injects": [one] * 3}]})
-    assert not validator.is_valid({"version": 1, "decks": [{"playbook": "ddos", "injects": [one] * 3}]})
+    assert not validator.is_valid(
+        {"version": 1, "decks": [{"playbook": "drbcp", "injects": [one] * 3}]}
+    )
+    assert not validator.is_valid(
+        {"version": 1, "decks": [{"playbook": "ddos", "injects": [one] * 3}]}
+    )
     bad = {**one, "text": "Uses {{ nothing }} here."}
     assert not content.placeholders(bad["text"]) <= content.PLACEHOLDERS
