@@ -7,8 +7,6 @@ An exercise is its ccTLD's: only that ccTLD's active contacts see or change it (
 only if they are contacts); everyone else gets 404, as if it did not exist.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Any
 
