@@ -258,6 +258,7 @@ class EntryIn(InputSchema):
     summary="Add a note or a decision to the timeline",
 )
 def add_entry(request: HttpRequest, exercise_id: int, body: EntryIn) -> tuple[int, dict[str, Any]]:
+    """A note or a decision, by you, now. 400 once the exercise has ended."""
     person = require_member(request)
     exercise = exercises.get(person, exercise_id)
     exercises.add_entry(exercise, person, body.text, kind=body.kind, actor=actor(request))
