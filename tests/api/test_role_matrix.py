@@ -104,6 +104,17 @@ LOWEST_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/monitor/incidents/{incident_id}/notes"): MEMBER,
     ("POST", "/monitor/incidents/{incident_id}/close"): MEMBER,
     ("POST", "/monitor/incidents/{incident_id}/alert"): MEMBER,
+    # Exercises and live use: the active contacts of the exercise's ccTLD only (staff too only
+    # if they are); 404 for everyone else, so that an exercise's existence does not leak.
+    ("GET", "/exercises"): MEMBER,
+    ("POST", "/exercises"): MEMBER,
+    ("GET", "/exercises/{exercise_id}"): MEMBER,
+    ("PATCH", "/exercises/{exercise_id}/steps/{step_id}"): MEMBER,
+    ("POST", "/exercises/{exercise_id}/timeline"): MEMBER,
+    ("POST", "/exercises/{exercise_id}/injects"): MEMBER,
+    ("POST", "/exercises/{exercise_id}/links"): MEMBER,
+    ("POST", "/exercises/{exercise_id}/end"): MEMBER,
+    ("GET", "/exercises/{exercise_id}/report"): MEMBER,
     # Staff: the secretariat and the standing committee.
     ("DELETE", "/directory/contacts/{membership_id}"): STAFF,
     ("GET", "/invitations"): STAFF,

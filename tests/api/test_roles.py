@@ -179,6 +179,56 @@ def _incident(world: Any, role: str) -> int:
     ).pk
 
 
+def _own_tld(world: Any, role: str) -> Any:
+    """A ccTLD the caller is an active contact of (the member's for the callers without an
+    account); the secretariat is made a contact of .ua for it: exercises are their ccTLD's."""
+    from django.utils import timezone
+
+    from tldops.catalog.models import Tld
+    from tldops.directory.models import Membership
+
+    person = getattr(world, role, None) or world.member
+    membership = person.memberships.filter(status="active").select_related("tld").first()
+    if membership is None:
+        membership = Membership.objects.create(
+            person=person,
+            tld=Tld.objects.get(alabel="ua"),
+            status=Membership.Status.ACTIVE,
+            number=1,
+            authorised_by="admin@nic.ua",
+            authorised_at=timezone.now(),
+            authorisation_rule="test",
+            authorised_via="test",
+            confirmed_at=timezone.now(),
+        )
+    return membership.tld
+
+
+def _exercise(world: Any, role: str, **fields: Any) -> int:
+    """A running DR/BCP exercise (site loss) of the caller's ccTLD, started by the caller."""
+    from tldops.kernel.audit import SystemActor
+    from tldops.playbooks import exercises
+
+    person = getattr(world, role, None) or world.member
+    fields = {"kind": "exercise", "playbook": "drbcp", "scenario": "site-loss", **fields}
+    return exercises.start(person, _own_tld(world, role), actor=SystemActor(), **fields).pk
+
+
+def _live_ddos(world: Any, role: str) -> int:
+    return _exercise(world, role, kind="live", playbook="ddos", scenario="")
+
+
+def _ended_exercise(world: Any, role: str) -> int:
+    from tldops.kernel.audit import SystemActor
+    from tldops.playbooks import exercises
+    from tldops.playbooks.models import Exercise
+
+    person = getattr(world, role, None) or world.member
+    exercise = Exercise.objects.get(pk=_exercise(world, role))
+    report = exercises.ReportInput(went_well="Calm.")
+    return exercises.end(exercise, person, report, actor=SystemActor()).pk
+
+
 def _event_uuid(world: Any, role: str) -> str:
     """The MISP event uuid of a GREEN alert (in the feed of every member and of staff)."""
     from tldops.alerts import exchange
@@ -356,6 +406,44 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ("POST", "/monitor/probes/{probe_id}/reset-key"): (
         {"probe_id": _probe},
         {},
+        members(200),
+    ),
+    # Exercises: the caller's own ccTLD's (everyone else gets 404: tests/api/test_exercises_api.py).
+    ("GET", "/exercises"): ({}, {"tld": ""}, members(200)),
+    ("POST", "/exercises"): (
+        {},
+        lambda world, role: {"tld": _own_tld(world, role).alabel, "playbook": "ddos"},
+        members(201),
+    ),
+    ("GET", "/exercises/{exercise_id}"): ({"exercise_id": _exercise}, None, members(200)),
+    ("PATCH", "/exercises/{exercise_id}/steps/{step_id}"): (
+        {"exercise_id": _exercise, "step_id": "site-loss-h1"},
+        {"done": True, "note": "Everyone is safe."},
+        members(200),
+    ),
+    ("POST", "/exercises/{exercise_id}/timeline"): (
+        {"exercise_id": _exercise},
+        {"kind": "decision", "text": "Move to the backup site."},
+        members(201),
+    ),
+    ("POST", "/exercises/{exercise_id}/injects"): (
+        {"exercise_id": _exercise},
+        {"title": "Lift out", "text": "Carry the spare server up."},
+        members(201),
+    ),
+    ("POST", "/exercises/{exercise_id}/links"): (
+        {"exercise_id": _live_ddos},
+        lambda world, role: {"alert_id": _alert(world, role)},
+        members(200),
+    ),
+    ("POST", "/exercises/{exercise_id}/end"): (
+        {"exercise_id": _exercise},
+        {"went_well": "Calm.", "actions": [{"text": "Keep tokens off site", "owner": "Ana"}]},
+        members(200),
+    ),
+    ("GET", "/exercises/{exercise_id}/report"): (
+        {"exercise_id": _ended_exercise},
+        None,
         members(200),
     ),
     # A probe's token only: every person's credential (token or session) is refused.

@@ -128,3 +128,14 @@ def test_unknown_language_or_playbook_is_refused():
         catalogs.localize("ddos", "de")
     with pytest.raises(KeyError):
         catalogs.localize("nope", "fr")
+
+
+def test_injects_are_translated_by_inject_id():
+    contexts = {u.context for u in catalogs.units("injects")}
+    assert {"ddos-inject-traffic/title", "ddos-inject-traffic/text"} <= contexts
+    assert all(c.split("/")[1] in ("title", "text") for c in contexts)
+    book, english = catalogs.localized_injects("fr")
+    first = content.deck("ddos", source=book)[0]
+    assert first["id"] == "ddos-inject-traffic"
+    if first["title"] == content.deck("ddos")[0]["title"]:
+        assert first["title"] in english  # shown in English until a translator reviews it

@@ -88,3 +88,41 @@ def test_the_drbcp_playbook_has_every_scenario_with_top_management_deciding():
         assert {t["audience"] for t in scenario["communication"]} == AUDIENCES, scenario["id"]
     tables = {t["id"] for t in book["tables"]}
     assert {"contact-tree", "rto-rpo", "suppliers"} <= tables
+
+
+INJECTS_SCHEMA = json.loads((content.CONTENT / "injects.schema.json").read_text())
+
+
+def test_the_injects_match_their_schema_and_cover_every_scenario():
+    """content/injects.yaml: 3 to 5 injects per DR/BCP scenario, 5 for the DDoS playbook, ids
+    unique, only known placeholders, each deck in the order of its time."""
+    deck = content.injects()
+    errors = [str(e) for e in jsonschema_rs.validator_for(INJECTS_SCHEMA).iter_errors(deck)]
+    assert errors == []
+    scenarios = {s["id"] for s in content.load("drbcp")["scenarios"]}
+    decks = {(d["playbook"], d.get("scenario", "")): d["injects"] for d in deck["decks"]}
+    assert set(decks) == {("ddos", "")} | {("drbcp", s) for s in scenarios}
+    assert len(decks[("ddos", "")]) == 5
+    for key, injects in decks.items():
+        assert 3 <= len(injects) <= 5, key
+        times = [i["at"] for i in injects]
+        assert times == sorted(times) and len(set(times)) == len(times), key
+    ids = [i["id"] for injects in decks.values() for i in injects]
+    assert len(ids) == len(set(ids))
+    for text in texts(deck):
+        assert not UNFINISHED.search(text), text[:80]
+        assert content.placeholders(text) <= content.PLACEHOLDERS, text[:80]
+    assert [i["id"] for i in content.deck("drbcp", "site-loss")][0] == "site-loss-inject-missing"
+
+
+def test_the_injects_schema_refuses_a_deck_without_its_scenario_or_too_few_injects():
+    validator = jsonschema_rs.validator_for(INJECTS_SCHEMA)
+    one = {"id": "a-inject", "at": 5, "title": "A title", "text": "Some text to read."}
+    assert not validator.is_valid(
+        {"version": 1, "decks": [{"playbook": "drbcp", "injects": [one] * 3}]}
+    )
+    assert not validator.is_valid(
+        {"version": 1, "decks": [{"playbook": "ddos", "injects": [one] * 3}]}
+    )
+    bad = {**one, "text": "Uses {{ nothing }} here."}
+    assert not content.placeholders(bad["text"]) <= content.PLACEHOLDERS

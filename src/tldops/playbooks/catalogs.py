@@ -48,8 +48,9 @@ LANGUAGES: dict[str, str] = {
 }
 RTL = frozenset({"ar"})
 LOCALE = content.CONTENT / "locale"
-#: What has catalogs: each playbook, and the words around them (``content/labels.yaml``).
-SOURCES = (*content.PLAYBOOKS, "labels")
+#: What has catalogs: each playbook, the words around them (``content/labels.yaml``) and the
+#: exercises' injects (``content/injects.yaml``).
+SOURCES = (*content.PLAYBOOKS, "labels", "injects")
 
 #: Fields holding one line (translated whole) and fields holding paragraphs (translated each).
 LINE_FIELDS = frozenset({"title", "subject"})
@@ -140,7 +141,8 @@ def units(playbook: str) -> list[Unit]:
         seen.setdefault((context, text), Unit(context, text))
         return text
 
-    _map(content.load(playbook), playbook, collect)
+    source = content.injects() if playbook == "injects" else content.load(playbook)
+    _map(source, playbook, collect)  # an inject's units are "<inject-id>/title" and "/text"
     return list(seen.values())
 
 
@@ -314,6 +316,24 @@ def localize(playbook: str, language: str) -> Localized:
 
     result.book = _map(copy.deepcopy(content.load(playbook)), playbook, translate)
     return result
+
+
+def localized_injects(language: str) -> tuple[dict[str, Any], set[str]]:
+    """The injects (shape of :func:`content.injects`) in ``language``, with the English texts
+    shown in place of a missing or unreviewed translation."""
+    if language not in LANGUAGES:
+        raise KeyError(language)
+    table = _catalog("injects", language) if language != "en" else {}
+    english: set[str] = set()
+
+    def translate(context: str, text: str) -> str:
+        found = table.get((context, text)) if language != "en" else text
+        if not found:
+            english.add(text)
+            return text
+        return found
+
+    return _map(copy.deepcopy(content.injects()), "injects", translate), english
 
 
 def iter_entries(playbook: str, language: str) -> Iterator[polib.POEntry]:

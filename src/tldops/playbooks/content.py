@@ -50,6 +50,24 @@ def load(playbook: str) -> dict[str, Any]:
         return yaml.safe_load(fh)
 
 
+@functools.cache
+def injects() -> dict[str, Any]:
+    """The injects for table-top exercises (``content/injects.yaml``, shape
+    ``content/injects.schema.json``), read once: timed surprises per DR/BCP scenario and for the
+    DDoS playbook."""
+    with open(CONTENT / "injects.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def deck(playbook: str, scenario: str = "", source: dict[str, Any] | None = None) -> list[dict]:
+    """The injects of ``playbook`` (and of its DR/BCP ``scenario``) in the order of their time,
+    from ``source`` (a localized copy of :func:`injects`) or the English."""
+    for entry in (source or injects())["decks"]:
+        if entry["playbook"] == playbook and entry.get("scenario", "") == (scenario or ""):
+            return sorted(entry["injects"], key=lambda i: i["at"])
+    return []
+
+
 def placeholders(text: str) -> set[str]:
     """The placeholder names used in ``text``."""
     return set(PLACEHOLDER_RE.findall(text))

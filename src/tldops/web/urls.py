@@ -7,6 +7,7 @@ from tldops.web import views
 from tldops.web.views import alert_filters as alert_filter_views
 from tldops.web.views import alerts as alert_views
 from tldops.web.views import catalog_editor as catalog_views
+from tldops.web.views import exercises as exercise_views
 from tldops.web.views import lists as list_views
 from tldops.web.views import monitor as monitor_views
 from tldops.web.views import monitor_incidents as incident_views
@@ -122,6 +123,27 @@ urlpatterns = [
         "playbooks/<slug:playbook>/<slug:language>.pdf",
         playbook_views.playbook_pdf,
         name="playbook_pdf",
+    ),
+    # Exercises and live use of the playbooks (tldops.web.views.exercises): the ccTLD's contacts
+    # only (404 for anyone else), private, no-store. The report paths before the actions.
+    path("exercises/", exercise_views.exercise_list, name="exercises"),
+    path("exercises/start/", exercise_views.exercise_start, name="exercise_start"),
+    path("exercises/<int:pk>/", exercise_views.exercise_detail, name="exercise"),
+    path("exercises/<int:pk>/report/", exercise_views.exercise_report, name="exercise_report"),
+    path(
+        "exercises/<int:pk>/report.pdf",
+        exercise_views.exercise_report_pdf,
+        name="exercise_report_pdf",
+    ),
+    path(
+        "exercises/<int:pk>/steps/<slug:step_id>/",
+        exercise_views.exercise_step,
+        name="exercise_step",
+    ),
+    path(
+        "exercises/<int:pk>/<slug:action>/",
+        exercise_views.exercise_action,
+        name="exercise_action",
     ),
     # Public alerts (tldops.web.views.public_alerts): TLP:CLEAR and made public only, for anyone.
     path("public/alerts/", public_alert_views.public_alert_list, name="public_alerts"),

@@ -1,0 +1,174 @@
+"""What the playbooks keep in the database.
+
+Exercises and live use (issue 12): a ccTLD's team runs a DR/BCP scenario or the DDoS playbook,
+as a table-top exercise or for real. Everything here belongs to one ccTLD and is read and changed
+only by its active contacts (:mod:`tldops.playbooks.access`). The services are in
+:mod:`tldops.playbooks.exercises`.
+
+An exercise is linked to its ccTLD's plan by the ccTLD (a plan per ccTLD), and remembers the plan's
+version when it started. A live DDoS incident may name an alert and a monitor incident: plain
+integers, not foreign keys, because the playbooks do not import the alerts or the monitor (a
+capability never imports another); the bridge :mod:`tldops.ops.playbook_links` checks them.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from tldops.catalog.models import Tld
+from tldops.directory.models import Person
+
+TITLE_MAX = 160
+NOTE_MAX = 2000
+TEXT_MAX = 4000
+ASSIGNEE_MAX = 120
+ACTION_MAX = 300
+
+
+class Exercise(models.Model):
+    class Kind(models.TextChoices):
+        EXERCISE = "exercise", "Table-top exercise"
+        LIVE = "live", "Live incident"
+
+    class Playbook(models.TextChoices):
+        DDOS = "ddos", "DDoS"
+        DRBCP = "drbcp", "DR/BCP"
+
+    tld = models.ForeignKey(Tld, on_delete=models.CASCADE, related_name="exercises")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    playbook = models.CharField(max_length=10, choices=Playbook.choices)
+    #: The DR/BCP scenario's id; "" for the DDoS playbook (its five phases).
+    scenario = models.CharField(max_length=41, blank=True)
+    language = models.CharField(max_length=5, default="en")
+    title = models.CharField(max_length=TITLE_MAX)
+    started_by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    #: The version of the ccTLD's plan when the exercise started (none: no plan yet).
+    plan_version = models.PositiveIntegerField(null=True, blank=True)
+    #: A live DDoS incident's alert and monitor incident (ids; see the module's doc).
+    alert_id = models.PositiveBigIntegerField(null=True, blank=True)
+    monitor_incident_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # The after-action report, written when it ends.
+    went_well = models.TextField(blank=True)
+    to_change = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [models.Index(fields=["tld", "started_at"], name="exercise_tld_started")]
+
+    def __str__(self) -> str:
+        return f"{self.title} (.{self.tld.alabel})"
+
+    @property
+    def running(self) -> bool:
+        return self.ended_at is None
+
+
+class ExerciseStep(models.Model):
+    """A step of the scenario (or of a DDoS phase) as an item of the exercise's checklist."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField()
+    step_id = models.CharField(max_length=41)
+    #: The stage (first_hour …) or the DDoS phase (prepare …) the step belongs to.
+    stage = models.CharField(max_length=20)
+    #: The step's title in the exercise's language, as it was when the exercise started.
+    title = models.CharField(max_length=TITLE_MAX)
+    #: The role the playbook gives the step (top-management …); "" when it names none.
+    owner_role = models.CharField(max_length=30, blank=True)
+    assignee = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    assignee_text = models.CharField(max_length=ASSIGNEE_MAX, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["exercise", "step_id"], name="uniq_exercise_step")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def assigned_to(self) -> str:
+        return self.assignee.name if self.assignee else self.assignee_text
+
+
+class Inject(models.Model):
+    """A timed surprise of a table-top exercise: from the deck (``inject_id``) or added by the
+    facilitator (``inject_id`` empty). Released once its time has come."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="injects")
+    inject_id = models.CharField(max_length=61, blank=True)
+    at_minutes = models.PositiveIntegerField()
+    title = models.CharField(max_length=TITLE_MAX)
+    text = models.TextField()
+    released_at = models.DateTimeField(null=True, blank=True)
+    added_by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at_minutes", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["exercise", "inject_id"],
+                condition=~models.Q(inject_id=""),
+                name="uniq_exercise_inject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TimelineEntry(models.Model):
+    class Kind(models.TextChoices):
+        START = "start", "Started"
+        STEP = "step", "Step"
+        NOTE = "note", "Note"
+        INJECT = "inject", "Inject"
+        DECISION = "decision", "Decision"
+        LINK = "link", "Link"
+        END = "end", "Ended"
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="timeline")
+    at = models.DateTimeField()
+    person = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.text[:40]}"
+
+
+class ReportAction(models.Model):
+    """An action of the after-action report: what to change, and who sees to it."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="actions")
+    position = models.PositiveIntegerField()
+    text = models.CharField(max_length=ACTION_MAX)
+    owner = models.CharField(max_length=ASSIGNEE_MAX, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.text
