@@ -8,7 +8,8 @@ recovery), once an hour sends the invitation reminders that are due
 repository, :func:`tldops.repository.editions.run_due`; the reachability challenges, reminders and
 escalations, :func:`tldops.repository.reachability.run_due`; the list's daily digests,
 :func:`tldops.lists.digest.run_due`; the personal alert digests,
-:func:`tldops.alerts.notify.run_due`), then delivers the outbox
+:func:`tldops.alerts.notify.run_due`; the yearly review reminders of the ccTLDs' DR/BCP plans,
+:func:`tldops.playbooks.plans.run_due`), then delivers the outbox
 (:func:`tldops.mail.outbox.deliver_due`), so what the first two queued leaves in the same round. Every job
 is idempotent and claims its rows before working on them, so rounds may overlap across processes,
 and a worker killed at any point resumes where the database says it was.
@@ -77,6 +78,7 @@ class Worker:
         from tldops.directory import actions, bounces
         from tldops.lists import digest
         from tldops.mail import intake, outbox
+        from tldops.playbooks import plans
         from tldops.repository import editions, reachability
 
         report = Round()
@@ -98,6 +100,8 @@ class Worker:
                 self._job("reachability", report, reachability.run_due)
                 self._job("digest", report, digest.run_due)
                 self._job("alert-digest", report, notify.run_due)
+                # A ccTLD's DR/BCP plan: the yearly review reminder, once per plan and period.
+                self._job("plan-reviews", report, plans.run_due)
                 self._last_schedules = now
             deliver = outbox.deliver_due if deliverer is None else deliverer.deliver_due  # type: ignore[attr-defined]
             report.delivered = self._job("deliver", report, deliver, DELIVERY_BATCH) or 0
