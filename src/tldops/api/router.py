@@ -44,6 +44,7 @@ api.add_router("", "tldops.api.alerts.router")
 api.add_router("", "tldops.api.monitor_status.router")
 api.add_router("", "tldops.api.monitor_probes.router")
 api.add_router("", "tldops.api.monitor_incidents.router")
+api.add_router("", "tldops.api.plans.router")
 
 
 def _error(
