@@ -36,8 +36,8 @@ def test_a_contact_saves_signs_off_and_downloads(world, api_client):
     assert signed.status_code == 201, signed.data
     assert signed.data["version"] == 1 and signed.data["recorded_by"] == "Ana Lopez"
     versions = client.get("/plans/fr/versions")
-    assert [v["number"] for v in versions.data] == [1]
-    assert versions.data[0]["signoffs"][0]["name"] == "Pierre Bonnet"
+    assert versions.data["count"] == 1 and [v["number"] for v in versions.data["items"]] == [1]
+    assert versions.data["items"][0]["signoffs"][0]["name"] == "Pierre Bonnet"
 
     pdf = client.get("/plans/fr.pdf")
     assert pdf.status_code == 200 and pdf.body.startswith(b"%PDF")

@@ -10,9 +10,10 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
 
 from tldops.api.auth import AUTH, actor, caller
-from tldops.api.schemas import AUTH_ERRORS, InputSchema, TldRef, errors
+from tldops.api.schemas import AUTH_ERRORS, InputSchema, Pagination, TldRef, errors
 from tldops.catalog.lookup import resolve_tld
 from tldops.catalog.models import Tld
 from tldops.directory.validation import PHONE_MAX_LENGTH
@@ -258,8 +259,9 @@ def put_plan(request: HttpRequest, tld: str, body: PlanIn) -> dict[str, Any]:
     response={200: list[VersionOut], **errors(404, *AUTH_ERRORS)},
     summary="Versions of your ccTLD's plan",
 )
+@paginate(Pagination)
 def list_versions(request: HttpRequest, tld: str) -> list[dict[str, Any]]:
-    """Every saved version, newest first, with its sign-offs."""
+    """Every saved version, newest first, with its sign-offs, `{"items", "count"}`."""
     rows: list[PlanVersion] = plans.versions(caller(request), _tld(tld))
     return [
         {
