@@ -27,7 +27,7 @@ def test_a_run_from_start_to_report(community):
     assert started.status_code == 201, started.data
     data = started.data
     pk, step = data["id"], data["steps"][0]
-    assert data["plan"] == "/plan/fr/" and data["pending_injects"] == 4 and data["injects"] == []
+    assert data["plan"] == "/plans/fr/" and data["pending_injects"] == 4 and data["injects"] == []
     assert step["owner_role"] and step["stage"] == "first_hour"
 
     changed = ana.patch(f"/exercises/{pk}/steps/{step['step_id']}",

@@ -115,6 +115,14 @@ LOWEST_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/exercises/{exercise_id}/links"): MEMBER,
     ("POST", "/exercises/{exercise_id}/end"): MEMBER,
     ("GET", "/exercises/{exercise_id}/report"): MEMBER,
+    # A ccTLD's own DR/BCP plan: its active contacts only, staff included only if they are one;
+    # 404 to everyone else (tests/api/test_plans_api.py), so no role gets more than the member.
+    ("GET", "/plans/{tld}"): MEMBER,
+    ("PUT", "/plans/{tld}"): MEMBER,
+    ("GET", "/plans/{tld}/versions"): MEMBER,
+    ("POST", "/plans/{tld}/signoffs"): MEMBER,
+    ("GET", "/plans/{tld}.pdf"): MEMBER,
+    ("GET", "/plans/{tld}/versions/{number}.pdf"): MEMBER,
     # Staff: the secretariat and the standing committee.
     ("DELETE", "/directory/contacts/{membership_id}"): STAFF,
     ("GET", "/invitations"): STAFF,

@@ -229,6 +229,30 @@ def _ended_exercise(world: Any, role: str) -> int:
     return exercises.end(exercise, person, report, actor=SystemActor()).pk
 
 
+def _plan_tld(world: Any, role: str) -> str:
+    """A ccTLD the caller is an active contact of (the member's for the callers without an
+    account), with a saved plan of one version: only a ccTLD's own contacts read or change its
+    plan, so staff are made contacts of .ua for it, as for an incident (a staff member who is
+    not a contact gets 404: tests/api/test_plans_api.py)."""
+    from tldops.directory.audit import Actor
+    from tldops.playbooks import plans
+    from tldops.playbooks.models import Plan
+
+    person = getattr(world, role, None) or world.member
+    _incident(world, role)  # makes the caller a contact of a ccTLD if they are none
+    tld = person.memberships.filter(status="active").select_related("tld").first().tld
+    if not Plan.objects.filter(tld=tld).exists():
+        plans.save(person, tld, {}, actor=Actor.system())
+    return tld.alabel
+
+
+def _signoff_today(world: Any, role: str) -> dict[str, str]:
+    """A sign-off dated today (not before the version it signs, not in the future)."""
+    from django.utils import timezone
+
+    return {"name": "Pat Doe", "role": "Managing director", "signed_on": str(timezone.localdate())}
+
+
 def _event_uuid(world: Any, role: str) -> str:
     """The MISP event uuid of a GREEN alert (in the feed of every member and of staff)."""
     from tldops.alerts import exchange
@@ -443,6 +467,24 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/exercises/{exercise_id}/report"): (
         {"exercise_id": _ended_exercise},
+        None,
+        members(200),
+    ),
+    ("GET", "/plans/{tld}"): ({"tld": _plan_tld}, None, members(200)),
+    ("PUT", "/plans/{tld}"): (
+        {"tld": _plan_tld},
+        {"language": "en", "values": {"registry": "Registry", "sites": [{"name": "Main"}]}},
+        members(200),
+    ),
+    ("GET", "/plans/{tld}/versions"): ({"tld": _plan_tld}, None, members(200)),
+    ("POST", "/plans/{tld}/signoffs"): (
+        {"tld": _plan_tld},
+        _signoff_today,
+        members(201),
+    ),
+    ("GET", "/plans/{tld}.pdf"): ({"tld": _plan_tld}, None, members(200)),
+    ("GET", "/plans/{tld}/versions/{number}.pdf"): (
+        {"tld": _plan_tld, "number": 1},
         None,
         members(200),
     ),

@@ -30,7 +30,7 @@ def test_a_contact_runs_an_exercise_to_its_report(page, catalog, make_member):
     exercise = Exercise.objects.get()
     expect(page.get_by_role("heading", level=1)).to_have_text("Flood drill")
     expect(page.locator("#exercise-status")).to_contain_text("Running")
-    expect(page.locator("#plan-link")).to_have_attribute("href", "/plan/fr/")
+    expect(page.locator("#plan-link")).to_have_attribute("href", "/plans/fr/")
 
     first = exercise.steps.first()
     item = page.locator(f"#step-{first.step_id}")

@@ -16,7 +16,7 @@ from tldops.kernel.errors import InvalidInput, NotFound
 from tldops.monitor.models import Incident
 from tldops.ops import playbook_links
 from tldops.ops.worker import Worker
-from tldops.playbooks import catalogs, content, exercises
+from tldops.playbooks import catalogs, content, exercises, plans
 from tldops.playbooks.models import Exercise, Inject, TimelineEntry
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -118,7 +118,7 @@ def test_an_exercise_from_start_to_after_action_report(community, catalog, tmp_p
         "Keep the backup tokens off site.",
         "Move the tokens to the bank safe",
         "Marc Dubois",
-        "/plan/fr/",
+        "/plans/fr/",
         steps[0].title,
         deck[0]["title"],
         "We move to the backup site.",
@@ -228,3 +228,14 @@ def test_the_worker_releases_due_injects(community, catalog, monkeypatch):
     report = Worker().run_once()
     assert "exercise-injects" not in report.errors
     assert Inject.objects.filter(exercise=exercise, released_at__isnull=False).count() == 5
+
+
+def test_an_exercise_remembers_the_version_of_its_ccTLDs_plan(community, catalog):
+    ana = community.ana
+    plans.save(ana, catalog["fr"], {}, actor=Actor.of(ana, "web"))
+    plans.save(ana, catalog["fr"], {"registry": "Registre FR"}, actor=Actor.of(ana, "web"))
+    exercise = start(ana, catalog["fr"])
+    assert exercise.plan_version == 2
+    assert exercises.plan_path(catalog["fr"]) == "/plans/fr/"
+    # Another ccTLD's plan is not this one's.
+    assert start(community.jan, catalog["nl"]).plan_version is None

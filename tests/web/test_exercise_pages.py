@@ -84,7 +84,7 @@ def test_a_contact_runs_an_exercise_to_its_report(world, catalog, tmp_path):
         f"/exercises/{exercise.pk}/inject/", {"title": "Power cut", "text": "The HSM room is dark."}
     )
     detail = client.get(f"/exercises/{exercise.pk}/").content.decode()
-    for text in ("Signer restarted.", "Go insecure.", "Power cut", "Marc Dubois", "/plan/fr/"):
+    for text in ("Signer restarted.", "Go insecure.", "Power cut", "Marc Dubois", "/plans/fr/"):
         assert text in detail, text
     assert client.get(f"/exercises/{exercise.pk}/report/").status_code == 404  # not ended yet
 
@@ -98,7 +98,7 @@ def test_a_contact_runs_an_exercise_to_its_report(world, catalog, tmp_path):
     assert ended["Location"] == f"/exercises/{exercise.pk}/report/"
     report = client.get(ended["Location"]).content.decode()
     for text in ("The deputy knew the HSM.", "A third smart card.", "Order a third card",
-                 "Signer restarted.", "/plan/fr/"):  # fmt: skip
+                 "Signer restarted.", "/plans/fr/"):  # fmt: skip
         assert text in report, text
     pdf = client.get(f"/exercises/{exercise.pk}/report.pdf")
     assert pdf["Content-Type"] == "application/pdf"

@@ -45,6 +45,7 @@ api.add_router("", "tldops.api.monitor_status.router")
 api.add_router("", "tldops.api.monitor_probes.router")
 api.add_router("", "tldops.api.monitor_incidents.router")
 api.add_router("", "tldops.api.exercises.router")
+api.add_router("", "tldops.api.plans.router")
 
 
 def _error(

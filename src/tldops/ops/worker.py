@@ -9,7 +9,8 @@ repository, :func:`tldops.repository.editions.run_due`; the reachability challen
 escalations, :func:`tldops.repository.reachability.run_due`; the list's daily digests,
 :func:`tldops.lists.digest.run_due`; the personal alert digests,
 :func:`tldops.alerts.notify.run_due`; the table-top exercises' injects that are due,
-:func:`tldops.playbooks.exercises.release_all_due`), then delivers the outbox
+:func:`tldops.playbooks.exercises.release_all_due`; the yearly review reminders of the ccTLDs'
+DR/BCP plans, :func:`tldops.playbooks.plans.run_due`), then delivers the outbox
 (:func:`tldops.mail.outbox.deliver_due`), so what the first two queued leaves in the same round. Every job
 is idempotent and claims its rows before working on them, so rounds may overlap across processes,
 and a worker killed at any point resumes where the database says it was.
@@ -78,7 +79,7 @@ class Worker:
         from tldops.directory import actions, bounces
         from tldops.lists import digest
         from tldops.mail import intake, outbox
-        from tldops.playbooks import exercises
+        from tldops.playbooks import exercises, plans
         from tldops.repository import editions, reachability
 
         report = Round()
@@ -102,6 +103,8 @@ class Worker:
                 self._job("alert-digest", report, notify.run_due)
                 # Table-top exercises' injects whose time has come (also released on reading).
                 self._job("exercise-injects", report, exercises.release_all_due)
+                # A ccTLD's DR/BCP plan: the yearly review reminder, once per plan and period.
+                self._job("plan-reviews", report, plans.run_due)
                 self._last_schedules = now
             deliver = outbox.deliver_due if deliverer is None else deliverer.deliver_due  # type: ignore[attr-defined]
             report.delivered = self._job("deliver", report, deliver, DELIVERY_BATCH) or 0

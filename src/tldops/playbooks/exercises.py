@@ -47,6 +47,7 @@ from tldops.playbooks.models import (
     Exercise,
     ExerciseStep,
     Inject,
+    Plan,
     ReportAction,
     TimelineEntry,
 )
@@ -61,17 +62,15 @@ PERSON_ENTRIES = (TimelineEntry.Kind.NOTE, TimelineEntry.Kind.DECISION)
 
 
 def plan_version(tld: Tld) -> int | None:
-    """The version of ``tld``'s own plan now, or ``None`` when it has none.
-
-    The plans are built beside the exercises (issue 12, "A ccTLD's own plan"); an exercise links
-    to its plan by the ccTLD, and this is the one place that asks the plan for its version, so
-    that wiring it is one edit. Until plans exist, no ccTLD has one."""
-    return None
+    """The version of ``tld``'s own plan now (its last save), or ``None`` when it has none: an
+    exercise links to its plan by the ccTLD and remembers the version it was run against."""
+    version = Plan.objects.filter(tld=tld).values_list("version", flat=True).first()
+    return version or None
 
 
 def plan_path(tld: Tld) -> str:
     """The page of ``tld``'s own plan (the report links to it)."""
-    return f"/plan/{tld.alabel}/"
+    return f"/plans/{tld.alabel}/"
 
 
 # --- Choosing what to run ------------------------------------------------------------------------

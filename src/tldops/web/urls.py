@@ -13,6 +13,7 @@ from tldops.web.views import monitor as monitor_views
 from tldops.web.views import monitor_incidents as incident_views
 from tldops.web.views import monitor_probes as probe_views
 from tldops.web.views import own_settings
+from tldops.web.views import plans as plan_views
 from tldops.web.views import playbooks as playbook_views
 from tldops.web.views import public_alerts as public_alert_views
 from tldops.web.views import reachability as reach_views
@@ -170,6 +171,17 @@ urlpatterns = [
         "repository/<str:period>.<str:fmt>",
         repository_views.repository_edition,
         name="repository_edition",
+    ),
+    # A ccTLD's own DR/BCP plan (tldops.web.views.plans): its active contacts only, 404 otherwise.
+    path("plans/", plan_views.plan_index, name="plans"),
+    path("plans/<str:alabel>/", plan_views.plan_view, name="plan"),
+    path("plans/<str:alabel>/edit/", plan_views.plan_edit, name="plan_edit"),
+    path("plans/<str:alabel>/signoff/", plan_views.plan_signoff, name="plan_signoff"),
+    path("plans/<str:alabel>/plan.pdf", plan_views.plan_pdf, name="plan_pdf"),
+    path(
+        "plans/<str:alabel>/versions/<int:number>.pdf",
+        plan_views.plan_version_pdf,
+        name="plan_version_pdf",
     ),
     # The monitor (tldops.web.views.monitor): keep /monitor/<alabel>/ LAST, after every other
     # /monitor/… page (incidents, probes), which it would otherwise catch.

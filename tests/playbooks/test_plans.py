@@ -1,0 +1,271 @@
+"""A ccTLD's own plan: values checked, saved as versions, signed off, prefilled from the catalog
+and the directory, printed with every placeholder filled, reminded of yearly; and readable by its
+ccTLD's active contacts only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+
+import pytest
+from django.utils import timezone
+
+from tests.playbooks.plan_fixtures import BLANK, full_values
+from tldops.catalog.models import NameServer
+from tldops.directory.audit import Actor
+from tldops.directory.models import AuditEntry, Phone
+from tldops.kernel.errors import InvalidInput, NotFound
+from tldops.mail.models import Delivery, OutboundMessage
+from tldops.playbooks import plans
+from tldops.playbooks.models import Plan, PlanVersion, ReviewReminder, SignOff
+
+
+@pytest.fixture
+def contact(catalog, make_member):
+    return make_member(catalog["fr"], "Ana Lopez")
+
+
+def _save(person, tld, values=None, language="en"):
+    return plans.save(
+        person, tld, values or full_values(), language=language, actor=Actor.of(person, "web")
+    )
+
+
+def test_every_save_is_a_numbered_version_with_an_audit_entry(contact, catalog):
+    first = _save(contact, catalog["fr"])
+    values = full_values()
+    values["incident_lead"] = "Jean Dupont"
+    second = _save(contact, catalog["fr"], values, language="fr")
+    plan = Plan.objects.get(tld=catalog["fr"])
+    assert (first.number, second.number, plan.version) == (1, 2, 2)
+    assert plan.language == "fr" and plan.updated_by == contact
+    assert PlanVersion.objects.get(plan=plan, number=1).values["incident_lead"] == "Ana Lopez"
+    assert second.values["incident_lead"] == "Jean Dupont"
+    assert second.content_version == 1 and second.language == "fr"
+    assert AuditEntry.objects.filter(action="plan.saved").count() == 2
+    # Phones come back in international form, read in the ccTLD's country.
+    assert second.values["phone_24x7"] == "+33 1 39 30 83 00"
+
+
+def test_bad_values_are_all_reported_and_nothing_is_stored(contact, catalog):
+    values = full_values()
+    values["website"] = "javascript:alert(1)"
+    values["phone_24x7"] = "call me"
+    values["sites"][1]["role"] = "basement"
+    values["roles"].append({"role": "king", "person": "", "deputy": "", "phone": ""})
+    values["suppliers"][0]["email"] = "not-an-address"
+    values["nonsense"] = "x"
+    with pytest.raises(InvalidInput) as caught:
+        _save(contact, catalog["fr"], values)
+    problems = {(e.field, e.index) for e in caught.value.errors}
+    assert problems >= {
+        ("website", None),
+        ("phone_24x7", None),
+        ("sites.role", 1),
+        ("roles.role", 2),
+        ("roles.person", 2),
+        ("suppliers.email", 0),
+        ("values", None),
+    }
+    assert not Plan.objects.exists() and not AuditEntry.objects.filter(action="plan.saved").exists()
+
+
+def test_sizes_are_bounded(contact, catalog):
+    values = full_values()
+    values["registry"] = "x" * 201
+    values["sites"] = [{"name": f"Site {n}"} for n in range(11)]
+    with pytest.raises(InvalidInput) as caught:
+        _save(contact, catalog["fr"], values)
+    assert {e.field for e in caught.value.errors} == {"registry", "sites"}
+    with pytest.raises(InvalidInput):
+        _save(contact, catalog["fr"], language="tlh")
+
+
+def test_empty_rows_of_a_form_are_dropped(contact, catalog):
+    values = full_values()
+    values["sites"].append({"name": "  ", "address": "", "role": "", "notes": ""})
+    saved = _save(contact, catalog["fr"], values)
+    assert len(saved.values["sites"]) == 2
+
+
+def test_sign_off_is_recorded_on_a_version(contact, catalog):
+    _save(contact, catalog["fr"])
+    _save(contact, catalog["fr"])
+    today = timezone.localdate()
+    signed = plans.sign_off(
+        contact, catalog["fr"], name="Pierre Bonnet", role="Managing director",
+        signed_on=today.isoformat(), version_number=1, actor=Actor.of(contact, "web"),
+    )  # fmt: skip
+    assert signed.version.number == 1 and signed.recorded_by == contact
+    assert AuditEntry.objects.filter(action="plan.signed_off").count() == 1
+    for bad, field in (
+        ({"signed_on": (today + dt.timedelta(days=1)).isoformat()}, "signed_on"),
+        ({"signed_on": "yesterday"}, "signed_on"),
+        ({"name": ""}, "name"),
+        ({"version_number": 9}, "version"),
+    ):
+        kwargs = {"name": "P", "role": "MD", "signed_on": today.isoformat(), **bad}
+        with pytest.raises(InvalidInput) as caught:
+            plans.sign_off(contact, catalog["fr"], actor=Actor.of(contact, "web"), **kwargs)
+        assert caught.value.field == field
+    assert SignOff.objects.count() == 1
+
+
+def test_a_plan_is_its_contacts_only(contact, catalog, make_member, staff):
+    _save(contact, catalog["fr"])
+    other_member = make_member(catalog["br"], "Bruno Silva")
+    secretariat = staff("secretariat")
+    committee = staff("committee", email="chair@tldops.example")
+    for person in (other_member, secretariat, committee, None):
+        for call in (
+            lambda p: plans.get(p, catalog["fr"]),
+            lambda p: plans.versions(p, catalog["fr"]),
+            lambda p: plans.version(p, catalog["fr"], 1),
+            lambda p: plans.current_values(p, catalog["fr"]),
+            lambda p: plans.save(p, catalog["fr"], full_values(), actor=Actor.system()),
+            lambda p: plans.sign_off(
+                p, catalog["fr"], name="X", role="Y", signed_on="2026-01-01", actor=Actor.system()
+            ),
+        ):
+            with pytest.raises(NotFound):
+                call(person)
+    # A ccTLD without a plan answers the same: its existence does not leak.
+    with pytest.raises(NotFound):
+        plans.get(other_member, catalog["nl"])
+    assert PlanVersion.objects.count() == 1
+
+
+def test_prefill_from_the_catalog_and_the_directory(catalog, make_member):
+    tld = catalog["fr"]
+    for host in (
+        "d.nic.fr",
+        "e.ext.nic.fr",
+        "f.ext.nic.fr",
+        "g.ns.example.net",
+        "h.ns.example.net",
+    ):
+        NameServer.objects.create(tld=tld, hostname=host)
+    make_member(tld, "Ana Lopez")
+    lead = make_member(tld, "Jean Dupont", phones=[("+33 6 12 34 56 78", "24/7")])
+    assert lead.phones.get().label == Phone.Label.H24
+    found = plans.prefill(tld)
+    assert found.values["registry"] == "Registry of .fr"
+    assert found.values["dns_providers"] == [
+        {"name": "example.net", "servers": "g.ns.example.net, h.ns.example.net", "contact": ""},
+        {"name": "nic.fr", "servers": "d.nic.fr, e.ext.nic.fr, f.ext.nic.fr", "contact": ""},
+    ]
+    assert [c.name for c in found.candidates] == ["Ana Lopez", "Jean Dupont"]
+    assert found.values["incident_lead"] == "Jean Dupont"  # the one with a 24/7 phone
+    assert found.values["phone_24x7"] == "+33 6 12 34 56 78"
+    assert found.values["website"] == ""  # the catalog does not know it
+    # The prefilled values are valid plan values as they are.
+    assert plans.clean_values(found.values, tld)["dns_providers"] == found.values["dns_providers"]
+
+
+def _text_of(pdf: bytes, tmp_path) -> str:
+    """The PDF's text in the order it is drawn (``-raw``: a table cell's wrapped lines stay
+    together), white space made single spaces."""
+    path = tmp_path / "plan.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(
+        ["pdftotext", "-raw", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True
+    ).stdout.decode()
+    return " ".join(out.split())
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "ar"])
+def test_a_full_plan_leaves_no_placeholder(contact, catalog, tmp_path, language):
+    _save(contact, catalog["fr"], language=language)
+    plan, values = plans.current_values(contact, catalog["fr"])
+    src = plans.source(plan, catalog["fr"], values)
+    texts = [b.text for b in plans.blocks(src)] + [
+        cell for b in plans.blocks(src) for row in b.rows for cell in (*b.columns, *row)
+    ]
+    joined = "\n".join(texts)
+    assert "{{" not in joined and not BLANK.search(joined), BLANK.search(joined)
+    assert "__________" in joined  # the date is a line to write on
+    text = _text_of(plans.pdf(src), tmp_path)
+    assert "{{" not in text and not BLANK.search(text)
+    for value in ("Pierre Bonnet", "Example Hosting Co", "Lyon backup", "Example Anycast",
+                  "Example Escrow Services", "registrars@nic.example", ".fr"):  # fmt: skip
+        assert value in text, value
+    if language == "en":
+        assert "Not signed off" in text and "Version 1" in text
+        assert "+00 000" not in text  # the playbook's example tables are gone
+
+
+def test_a_signed_version_prints_its_sign_off(contact, catalog, tmp_path):
+    _save(contact, catalog["fr"])
+    plans.sign_off(
+        contact, catalog["fr"], name="Pierre Bonnet", role="Managing director",
+        signed_on=timezone.localdate(), actor=Actor.of(contact, "web"),
+    )  # fmt: skip
+    text = _text_of(
+        plans.pdf(plans.version_source(plans.version(contact, catalog["fr"], 1))), tmp_path
+    )
+    assert "Signed off by Pierre Bonnet (Managing director)" in text
+
+
+# --- The yearly review reminder --------------------------------------------------------------------
+
+
+def _reminders():
+    return list(OutboundMessage.objects.filter(purpose="plan-review"))
+
+
+def test_reminder_a_year_after_creation_once_then_a_year_after_sign_off(
+    contact, catalog, make_member, settings
+):
+    settings.BASE_URL = "https://tldops.example"
+    second = make_member(catalog["fr"], "Jean Dupont")
+    make_member(catalog["br"], "Bruno Silva")  # another ccTLD's contact: not reminded
+    _save(contact, catalog["fr"])
+    plan = Plan.objects.get()
+    created = timezone.now() - dt.timedelta(days=366)
+    Plan.objects.filter(pk=plan.pk).update(created_at=created)
+    PlanVersion.objects.filter(plan=plan).update(created_at=created)
+
+    assert plans.run_due(timezone.now() - dt.timedelta(days=2)) == 0  # not yet a year
+    assert plans.run_due() == 1
+    assert plans.run_due() == 0  # once per period
+    (message,) = _reminders()
+    recipients = set(Delivery.objects.filter(message=message).values_list("recipient", flat=True))
+    assert recipients == {contact.email, second.email}
+    raw = message.raw.decode()
+    assert "https://tldops.example/plans/fr/" in raw and "DR/BCP plan of .fr" in raw
+    assert ReviewReminder.objects.get().period == created.date().replace(year=created.year + 1)
+
+    # A sign-off moves the next review a year after it.
+    plans.sign_off(
+        contact, catalog["fr"], name="Pierre Bonnet", role="MD",
+        signed_on=timezone.localdate() - dt.timedelta(days=10), actor=Actor.of(contact, "web"),
+    )  # fmt: skip
+    assert plans.run_due(timezone.now() + dt.timedelta(days=300)) == 0
+    assert plans.run_due(timezone.now() + dt.timedelta(days=360)) == 1
+    assert plans.run_due(timezone.now() + dt.timedelta(days=361)) == 0
+    assert len(_reminders()) == 2
+
+
+def test_a_reminder_that_fails_to_queue_leaves_no_mark(contact, catalog, monkeypatch):
+    _save(contact, catalog["fr"])
+    Plan.objects.update(created_at=timezone.now() - dt.timedelta(days=400))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("crash while queueing")
+
+    monkeypatch.setattr(plans.outbox, "send_template", broken)
+    with pytest.raises(RuntimeError):
+        plans.run_due()
+    assert not ReviewReminder.objects.exists() and not _reminders()
+    monkeypatch.undo()
+    assert plans.run_due() == 1 and len(_reminders()) == 1
+
+
+def test_the_worker_runs_the_reminder(contact, catalog):
+    from tldops.ops.worker import Worker
+
+    _save(contact, catalog["fr"])
+    Plan.objects.update(created_at=timezone.now() - dt.timedelta(days=400))
+    report = Worker().run_once()
+    assert "plan-reviews" not in report.errors
+    assert len(_reminders()) == 1
