@@ -149,7 +149,15 @@ LOGIN_MAX_DELAY = SOURCE.int("LOGIN_MAX_DELAY_SECONDS", 60)
 TRUSTED_PROXIES = SOURCE.list("TRUSTED_PROXIES", "")
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("fr", "Français")]
+#: The community's six languages (SPEC); Chinese is Django's "zh-hans" (simplified script).
+LANGUAGES = [
+    ("en", "English"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("ar", "العربية"),
+    ("ru", "Русский"),
+    ("zh-hans", "中文"),
+]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"

@@ -117,3 +117,16 @@ def test_coverage_filter_without_script_uses_the_server(new_page, catalog):
     visitor.wait_for_url("**/?q=xn--p1ai")
     expect(visitor.locator("#open-tlds tbody tr")).to_have_count(1)
     expect(visitor.locator("#coverage-filter-status")).to_contain_text("1 ccTLD matches")
+
+
+def test_arabic_turns_the_portal_right_to_left_and_chinese_reads_chinese(page, catalog):
+    page.goto("/")
+    page.locator("button[name=language][value=ar]").click()
+    expect(page.locator("html")).to_have_attribute("lang", "ar")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    assert page.locator("main").evaluate("el => getComputedStyle(el).direction") == "rtl"
+    expect(page.get_by_role("heading", level=1)).to_contain_text(re.compile(r"[\u0600-\u06ff]"))
+    page.screenshot(path="/tmp/tldops-ar.png", full_page=False)
+    page.locator("button[name=language][value=zh-hans]").click()
+    expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(re.compile(r"[\u4e00-\u9fff]"))

@@ -1,4 +1,5 @@
-"""French: pages follow Accept-Language or the language switch; the catalogue is complete."""
+"""The portal's languages: pages follow Accept-Language or the language switch; every catalogue is
+complete; Arabic pages are right to left."""
 
 import gettext
 import html as htmllib
@@ -21,7 +22,7 @@ LOCALE = Path(tldops.__file__).parent / "locale" / "fr" / "LC_MESSAGES"
 
 def test_coverage_in_french_from_accept_language(client, catalog):
     html = text(client.get("/", headers={"Accept-Language": "fr"}))
-    assert '<html lang="fr">' in html
+    assert '<html lang="fr" dir="ltr">' in html
     assert "Aller au contenu" in html
     # The name is kept on one line in headings (no break at its hyphen on narrow screens).
     assert '<h1>Les ccTLD présents dans <span class="nowrap">TLD-OPS</span></h1>' in html
@@ -37,10 +38,46 @@ def test_language_switch_sets_french_and_back(client, catalog):
     assert "Sign in" in text(client.get("/login/"))
 
 
-def test_switch_is_a_form_with_both_languages(client, catalog):
+def test_switch_is_a_form_with_the_six_languages(client, catalog):
     html = text(client.get("/"))
     assert 'action="/i18n/setlang/"' in html
-    assert 'name="language" value="fr"' in html and 'name="language" value="en"' in html
+    for code in ("en", "fr", "es", "ar", "ru", "zh-hans"):
+        assert f'name="language" value="{code}"' in html
+
+
+#: A string of the sign-in page and of the coverage page in each language, as the catalogue has it.
+OTHER_LANGUAGES = ["es", "ar", "ru", "zh_Hans"]
+
+
+@pytest.mark.parametrize("locale", OTHER_LANGUAGES)
+def test_every_catalogue_is_complete_and_compiled(locale):
+    folder = LOCALE.parent.parent / locale / "LC_MESSAGES"
+    po = (folder / "django.po").read_text(encoding="utf-8")
+    entries = po.split("\n\n")[1:]
+    untranslated = [
+        e
+        for e in entries
+        if re.search(r'^msgstr(\[\d\])? ""$', e, re.M) and '\n"' not in e.split("msgstr", 1)[1]
+    ]
+    assert not untranslated, untranslated[:3]
+    assert "#, fuzzy" not in po
+    catalog = gettext.GNUTranslations((folder / "django.mo").open("rb"))
+    assert catalog.gettext("Sign in") not in ("", "Sign in")
+
+
+@pytest.mark.parametrize(
+    ("accept", "code", "direction"),
+    [("es", "es", "ltr"), ("ar", "ar", "rtl"), ("ru", "ru", "ltr"), ("zh-CN", "zh-hans", "ltr")],
+)
+def test_pages_in_the_other_languages(client, catalog, accept, code, direction):
+    html = text(client.get("/login/", headers={"Accept-Language": accept}))
+    assert f'<html lang="{code}" dir="{direction}">' in html
+    catalog_ = gettext.GNUTranslations(
+        (
+            LOCALE.parent.parent / code.replace("zh-hans", "zh_Hans") / "LC_MESSAGES" / "django.mo"
+        ).open("rb")
+    )
+    assert catalog_.gettext("Sign in") in html
 
 
 def test_service_messages_are_french_too(client, catalog):

@@ -47,6 +47,8 @@ LANGUAGES: dict[str, str] = {
     "zh": "中文",
 }
 RTL = frozenset({"ar"})
+#: Django's code for a playbook language, where they differ (Django names Chinese by its script).
+DJANGO_CODES = {"zh": "zh-hans"}
 LOCALE = content.CONTENT / "locale"
 #: What has catalogs: each playbook, the words around them (``content/labels.yaml``) and the
 #: exercises' injects (``content/injects.yaml``).
@@ -256,6 +258,19 @@ def _catalog(playbook: str, language: str) -> dict[tuple[str, str], str]:
         for e in polib.pofile(str(path))
         if e.msgstr and not e.fuzzy and not e.obsolete
     }
+
+
+def django_language(language: str) -> str:
+    """The Django language code of a playbook language (``zh`` → ``zh-hans``), for
+    ``translation.override`` around the words a document takes from the portal's catalogs."""
+    return DJANGO_CODES.get(language, language)
+
+
+def from_django(code: str | None) -> str:
+    """The playbook language for a Django language code (``zh-hans`` → ``zh``, ``fr-ca`` →
+    ``fr``), English when the playbooks are not in it."""
+    base = (code or "en").lower().split("-")[0]
+    return base if base in LANGUAGES else "en"
 
 
 def label(key: str, language: str) -> str:

@@ -403,7 +403,7 @@ def update_step(
     raise_all(errors)
     now = now or timezone.now()
     actor = actor or Actor.of(person, "system")
-    with transaction.atomic(), translation.override(exercise.language):
+    with transaction.atomic(), translation.override(catalogs.django_language(exercise.language)):
         current = _locked(exercise, person)
         step = (
             ExerciseStep.objects.select_for_update()
@@ -569,7 +569,7 @@ def link(
         raise InvalidInput(_("Give an alert or a monitor incident to link."), field="alert_id")
     now = now or timezone.now()
     actor = actor or Actor.of(person, "system")
-    with transaction.atomic(), translation.override(exercise.language):
+    with transaction.atomic(), translation.override(catalogs.django_language(exercise.language)):
         current = _locked(exercise, person)
         said = []
         if alert_id is not None:
@@ -684,7 +684,7 @@ def report_blocks(exercise: Exercise) -> list[document.Block]:
     linked to the ccTLD's plan."""
     words = catalogs.labels(exercise.language)
     tld = exercise.tld
-    with translation.override(exercise.language):
+    with translation.override(catalogs.django_language(exercise.language)):
         kind = (
             _("Table-top exercise")
             if exercise.kind == Exercise.Kind.EXERCISE
@@ -782,6 +782,6 @@ def report_blocks(exercise: Exercise) -> list[document.Block]:
 
 def report_pdf(exercise: Exercise) -> bytes:
     """The after-action report as an A4 PDF (printed: a disaster can take the screens away)."""
-    with translation.override(exercise.language):
+    with translation.override(catalogs.django_language(exercise.language)):
         title = _("After-action report: %(title)s") % {"title": exercise.title}
     return document.pdf(report_blocks(exercise), title=title, language=exercise.language)

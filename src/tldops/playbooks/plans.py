@@ -166,8 +166,11 @@ PARTS_BY_KEY = {part.key: part for part in PARTS}
 
 def role_labels(language: str | None = None) -> dict[str, str]:
     """The playbook's role names in ``language`` (the labels catalog)."""
-    language = language or translation.get_language() or "en"
-    language = language if language in catalogs.LANGUAGES else "en"
+    language = (
+        language
+        if language in catalogs.LANGUAGES
+        else catalogs.from_django(language or translation.get_language())
+    )
     return {role: catalogs.label(role, language) for role in ROLES}
 
 
@@ -680,7 +683,7 @@ def _cover(src: Source) -> list[Block]:
 def blocks(src: Source) -> list[Block]:
     """The plan as a document, in its language: a cover, the playbook with every placeholder
     filled, then the ccTLD's own tables where the playbook has its example tables."""
-    with translation.override(src.language):
+    with translation.override(catalogs.django_language(src.language)):
         doc = catalogs.localize(PLAYBOOK, src.language)
         values = placeholder_values(src)
         roles = role_labels(src.language)
@@ -720,7 +723,7 @@ def blocks(src: Source) -> list[Block]:
 
 
 def title(src: Source) -> str:
-    with translation.override(src.language):
+    with translation.override(catalogs.django_language(src.language)):
         return _("DR/BCP plan of %(tld)s") % {"tld": src.tld.display}
 
 

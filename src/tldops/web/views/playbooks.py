@@ -66,7 +66,7 @@ def playbook_index(request: HttpRequest) -> HttpResponse:
 
 def _preferred() -> str:
     """The reader's interface language if the playbooks are in it, else English."""
-    code = (get_language() or "en").split("-")[0]
+    code = catalogs.from_django(get_language())
     return code if code in catalogs.translated_languages() else "en"
 
 
