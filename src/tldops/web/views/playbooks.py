@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -120,9 +121,9 @@ def playbook_html(request: HttpRequest, playbook: str, language: str) -> HttpRes
             "book": document.outline(doc),
             "words": catalogs.labels(language),
             "css": mark_safe(_css()),  # noqa: S308 — our own stylesheet, not input
-            "source": request.build_absolute_uri(
-                reverse("web:playbook_page", args=[playbook, language])
-            ),
+            # The configured address, not the request's Host: the file may be kept by a shared
+            # cache for an hour and served to everyone.
+            "source": settings.BASE_URL + reverse("web:playbook_page", args=[playbook, language]),
         },
     )
     response = HttpResponse(body, content_type="text/html; charset=utf-8")
