@@ -219,3 +219,23 @@ def test_values_in_a_right_to_left_playbook_are_bidi_isolates(scratch_catalogs):
     assert (".example", False) in runs
     english = document.playbook_blocks(catalogs.localize("drbcp", "en"), {"tld": ".example"})
     assert not any("\u2068" in b.text for b in english)
+
+
+@pytest.mark.parametrize("language", ["ar", "zh", "ru"])
+def test_the_shipped_translations_print_in_their_script(language, tmp_path):
+    """The real catalogs, not a scratch one: every scenario title of the DR/BCP playbook comes
+    back from the PDF's text layer (pdftotext), word by word, in its own script."""
+    doc = catalogs.localize("drbcp", language)
+    assert doc.complete
+    data = document.pdf(document.playbook_blocks(doc), title=doc.book["title"], language=language)
+    text = re.sub("[\u202a-\u202e]", "", pdftotext(data, tmp_path))
+    flat = " ".join(text.split())
+    squeezed = "".join(text.split())  # Chinese has no spaces; a line may break inside a title
+    for scenario in doc.book["scenarios"]:
+        title = scenario["title"]
+        if language == "zh":
+            assert "".join(title.split()) in squeezed, title
+        else:
+            # Words, not their punctuation: brackets are mirrored in a right-to-left line.
+            for word in re.findall(r"\w+", title):
+                assert as_poppler_reads(word) in flat, (title, word)
