@@ -88,3 +88,36 @@ def test_a_live_ddos_incidents_links(community, catalog):
     # Marc was named on the RED alert: he may link it.
     linked = client(community.marc).post(f"/exercises/{pk}/links", {"alert_id": red.pk})
     assert linked.status_code == 200 and linked.data["alert_id"] == red.pk
+
+
+def test_a_red_alerts_number_only_for_its_readers(community, catalog):
+    red = raise_as(community.jan, "RED", recipients=[community.marc.email])
+    fr = Incident.objects.create(tld=catalog["fr"], code="ALL_SERVERS_DOWN", server="", severity=50)
+    ana, marc = client(community.ana), client(community.marc)
+    pk = ana.post("/exercises", {"tld": "fr", "kind": "live", "playbook": "ddos"}).data["id"]
+    linked = marc.post(f"/exercises/{pk}/links", {"alert_id": red.pk, "monitor_incident_id": fr.pk})
+    assert linked.status_code == 200 and linked.data["alert_id"] == red.pk
+
+    detail = ana.get(f"/exercises/{pk}").data
+    assert detail["alert_id"] is None and detail["monitor_incident_id"] == fr.pk
+    assert [e["text"] for e in detail["timeline"] if e["kind"] == "link"] == [
+        f"Linked to an alert, monitor incident {fr.pk}"
+    ]
+    assert ana.get("/exercises").data["items"][0]["alert_id"] is None
+    assert marc.get("/exercises").data["items"][0]["alert_id"] == red.pk
+    ana.post(f"/exercises/{pk}/end", {"went_well": "Scrubbing held."})
+    assert ana.get(f"/exercises/{pk}/report").data["exercise"]["alert_id"] is None
+    assert marc.get(f"/exercises/{pk}/report").data["exercise"]["alert_id"] == red.pk
+
+
+def test_an_injects_time_is_the_services_rule(community):
+    ana = client(community.ana)
+    pk = ana.post("/exercises", {"tld": "fr", "playbook": "ddos"}).data["id"]
+    zero = ana.post(
+        f"/exercises/{pk}/injects", {"title": "Kick-off", "text": "Go.", "at_minutes": 0}
+    )
+    assert zero.status_code == 201 and zero.data["injects"][-1]["at_minutes"] == 0
+    for wrong in (-1, 1441):
+        refused = ana.post(f"/exercises/{pk}/injects",
+                           {"title": "Odd", "text": "Odd.", "at_minutes": wrong})  # fmt: skip
+        assert refused.status_code == 400 and refused.data["field"] == "at_minutes", wrong

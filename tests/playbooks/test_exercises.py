@@ -13,6 +13,7 @@ from tests.playbooks.test_document import pdftotext
 from tldops.directory.audit import Actor
 from tldops.directory.models import AuditEntry
 from tldops.kernel.errors import InvalidInput, NotFound
+from tldops.kernel.typeset import FSI, PDI
 from tldops.monitor.models import Incident
 from tldops.ops import playbook_links
 from tldops.ops.worker import Worker
@@ -239,3 +240,35 @@ def test_an_exercise_remembers_the_version_of_its_ccTLDs_plan(community, catalog
     assert exercises.plan_path(catalog["fr"]) == "/plans/fr/"
     # Another ccTLD's plan is not this one's.
     assert start(community.jan, catalog["nl"]).plan_version is None
+
+
+def test_the_audit_log_has_ids_and_kinds_not_the_teams_words(community, catalog):
+    """Staff read the audit log; an exercise's title is its ccTLD's."""
+    ana = community.ana
+    drill = start(ana, catalog["fr"], title="Kilo-secret signer drill")
+    live = start(ana, catalog["fr"], kind="live", playbook="ddos", scenario="", title="Real one")
+    summaries = list(
+        AuditEntry.objects.filter(action="exercise-started")
+        .order_by("pk")
+        .values_list("summary", "before", "after")
+    )
+    assert summaries == [
+        (f"Exercise {drill.pk} started (drbcp/site-loss)", None, None),
+        (f"Live incident {live.pk} started (ddos)", None, None),
+    ]
+    red = raise_as(community.jan, "RED", recipients=[community.marc.email])
+    playbook_links.link(live, community.marc, alert_id=red.pk, now=at(5))
+    entry = AuditEntry.objects.get(action="exercise-link")
+    assert entry.summary == f"Exercise {live.pk} linked: alert {red.pk}"  # ids, as alerts' own
+    # The timeline, read by every contact of .fr (not all of whom may read the alert), says
+    # that an alert is linked, not which.
+    assert live.timeline.get(kind="link").text == "Linked to an alert"
+
+
+def test_an_arabic_exercise_isolates_the_cctlds_name(community, catalog):
+    arabic = start(community.ana, catalog["fr"], playbook="ddos", scenario="", language="ar")
+    texts = [i.text for i in arabic.injects.all()] + [s.title for s in arabic.steps.all()]
+    assert any(f"{FSI}.fr{PDI}" in t for t in texts)
+    assert not any(".fr" in t.replace(f"{FSI}.fr{PDI}", "") for t in texts)
+    french = start(community.ana, catalog["fr"], playbook="ddos", scenario="", language="fr")
+    assert not any(FSI in i.text for i in french.injects.all())

@@ -3,14 +3,18 @@ everyone else gets 404 on every page of it; a live DDoS incident's links are che
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 
 from tests.alerts.conftest import World, build_community, raise_as
 from tests.playbooks.test_document import pdftotext
 from tests.web.test_alert_pages import client_for
 from tldops.directory.audit import Actor
+from tldops.directory.models import Membership
 from tldops.monitor.models import Incident
-from tldops.playbooks import exercises
+from tldops.playbooks import catalogs, content, exercises
 from tldops.playbooks.models import Exercise
 
 
@@ -126,3 +130,138 @@ def test_a_live_ddos_incident_links_only_what_its_contact_may_read(world, catalo
     page = client.get(f"/exercises/{live.pk}/").content.decode()
     assert f'href="/alerts/{green.pk}/"' in page
     assert f'href="/monitor/incidents/{fr.pk}/"' in page
+
+
+def _linked_to_red(world: World, catalog) -> tuple[Exercise, object, Incident]:
+    """A live DDoS incident of .fr that Marc linked to a RED alert naming him (not Ana), and to a
+    monitor incident of .fr."""
+    red = raise_as(world.jan, "RED", recipients=[world.marc.email])
+    fr = Incident.objects.create(tld=catalog["fr"], code="ALL_SERVERS_DOWN", server="", severity=50)
+    live = _exercise(world, catalog, kind="live", playbook="ddos", scenario="")
+    client_for(world.marc).post(
+        f"/exercises/{live.pk}/link/", {"alert_id": str(red.pk), "monitor_incident_id": str(fr.pk)}
+    )
+    live.refresh_from_db()
+    assert live.alert_id == red.pk
+    return live, red, fr
+
+
+def test_a_red_alerts_number_is_shown_only_to_its_readers(world, catalog, tmp_path):
+    live, red, fr = _linked_to_red(world, catalog)
+    ana, marc = client_for(world.ana), client_for(world.marc)
+    assert ana.get(f"/alerts/{red.pk}/").status_code == 404  # Ana may not read it
+    alert_path = f"/alerts/{red.pk}/"
+
+    page = ana.get(f"/exercises/{live.pk}/").content.decode()
+    assert alert_path not in page and 'id="alert-link"' not in page
+    assert f"Alert {red.pk}" not in page and f"alert {red.pk}" not in page
+    assert "Linked to an alert" in page  # the timeline says that one is linked, not which
+    assert f'href="/monitor/incidents/{fr.pk}/"' in page  # every member may read the monitor
+    assert f'href="{alert_path}"' in marc.get(f"/exercises/{live.pk}/").content.decode()
+
+    exercises.end(live, world.marc, exercises.ReportInput(went_well="Scrubbing held."))
+    report = ana.get(f"/exercises/{live.pk}/report/").content.decode()
+    assert alert_path not in report and f"Alert {red.pk}" not in report
+    assert f'href="/monitor/incidents/{fr.pk}/"' in report
+    assert f'href="{alert_path}"' in marc.get(f"/exercises/{live.pk}/report/").content.decode()
+    pdf = " ".join(pdftotext(ana.get(f"/exercises/{live.pk}/report.pdf").content, tmp_path).split())
+    assert "Scrubbing held." in pdf and alert_path not in pdf and f"Alert {red.pk}" not in pdf
+    pdf = " ".join(
+        pdftotext(marc.get(f"/exercises/{live.pk}/report.pdf").content, tmp_path).split()
+    )
+    assert f"Alert {red.pk}: {alert_path}" in pdf
+
+
+def test_an_arabic_exercise_runs_right_to_left(world, catalog):
+    arabic = _exercise(world, catalog, playbook="ddos", scenario="", language="ar")
+    page = client_for(world.ana).get(f"/exercises/{arabic.pk}/").content.decode()
+    for part in ("checklist", "injects", "timeline"):
+        assert re.search(rf'id="{part}"[^>]* lang="ar" dir="rtl"', page), part
+    english = _exercise(world, catalog)
+    page = (
+        client_for(world.ana)
+        .get(f"/exercises/{english.pk}/", headers={"Accept-Language": "ar"})
+        .content.decode()
+    )
+    assert '<html lang="ar" dir="rtl">' in page  # an English checklist inside an Arabic page
+    assert re.search(r'id="checklist" lang="en" dir="ltr"', page)
+
+
+def test_the_start_form_names_the_scenarios_in_the_readers_language(world, catalog):
+    french = catalogs.localize("drbcp", "fr").book["scenarios"][0]
+    english = content.load("drbcp")["scenarios"][0]
+    assert french["title"] != english["title"]
+    page = client_for(world.ana).get("/exercises/", headers={"Accept-Language": "fr"})
+    assert html.escape(french["title"]) in page.content.decode()
+    assert html.escape(english["title"]) not in page.content.decode()
+
+
+def _step_form(page: str, step_id: str) -> dict[str, str]:
+    """The step's form as a browser would send it untouched (the box unticked if it is)."""
+    part = page.split(f'id="step-{step_id}"', 1)[1].split("</form>", 1)[0]
+    data = {}
+    for tag in re.findall(r"<input [^>]*>", part):
+        name = re.search(r'name="([^"]+)"', tag)
+        if not name or name.group(1) == "csrfmiddlewaretoken":
+            continue
+        if 'type="checkbox"' in tag and "checked" not in tag:
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        data[name.group(1)] = html.unescape(value.group(1)) if value else ""
+    select = re.search(r'<select [^>]*name="assignee_id">(.*?)</select>', part, re.S)
+    chosen = re.search(r'<option value="([^"]*)" selected>', select.group(1))
+    data["assignee_id"] = chosen.group(1) if chosen else ""
+    note = re.search(r'<textarea [^>]*name="note"[^>]*>(.*?)</textarea>', part, re.S)
+    data["note"] = html.unescape(note.group(1))
+    return data
+
+
+def test_a_step_form_changes_only_what_its_sender_changed(world, catalog):
+    exercise = _exercise(world, catalog)
+    first, second = exercise.steps.all()[:2]
+    ana = client_for(world.ana)
+    exercises.update_step(exercise, world.ana, second.step_id, assignee_id=world.marc.pk)
+    page = ana.get(f"/exercises/{exercise.pk}/").content.decode()
+    stale_first, stale_second = _step_form(page, first.step_id), _step_form(page, second.step_id)
+
+    # Meanwhile Marc closes the first step, and his membership of .fr ends.
+    exercises.update_step(exercise, world.marc, first.step_id, done=True)
+    Membership.objects.filter(person=world.marc).update(status=Membership.Status.LEFT)
+
+    # Ana, from the page she loaded before, writes notes: the box she left unticked does not
+    # reopen Marc's step, and the select Marc is no longer in does not unassign him.
+    ana.post(f"/exercises/{exercise.pk}/steps/{first.step_id}/",
+             {**stale_first, "note": "Called the NOC."})  # fmt: skip
+    page = ana.get(f"/exercises/{exercise.pk}/").content.decode()
+    ana.post(f"/exercises/{exercise.pk}/steps/{second.step_id}/",
+             {**_step_form(page, second.step_id), "note": "Marc's deputy takes it."})  # fmt: skip
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.done_by, first.note) == (world.marc, "Called the NOC.")
+    assert (second.assignee, second.note) == (world.marc, "Marc's deputy takes it.")
+    assert stale_second["assignee_id"] == str(world.marc.pk)  # he was a contact then
+
+    # What she does change is changed: unticking reopens, a name replaces the assignee.
+    page = ana.get(f"/exercises/{exercise.pk}/").content.decode()
+    form = _step_form(page, first.step_id)
+    form.pop("done")
+    ana.post(f"/exercises/{exercise.pk}/steps/{first.step_id}/", form)
+    form = {**_step_form(page, second.step_id), "assignee": "The NOC on duty"}
+    ana.post(f"/exercises/{exercise.pk}/steps/{second.step_id}/", form)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.done_at is None and first.note == "Called the NOC."
+    assert (second.assignee, second.assignee_text) == (None, "The NOC on duty")
+
+
+def test_an_inject_at_minute_zero_is_taken_as_by_the_api(world, catalog):
+    exercise = _exercise(world, catalog)
+    client = client_for(world.ana)
+    zero = client.post(f"/exercises/{exercise.pk}/inject/",
+                       {"title": "Kick-off", "text": "The fire alarm rings.", "at_minutes": "0"})  # fmt: skip
+    assert zero.status_code == 302
+    assert exercise.injects.get(inject_id="").at_minutes == 0
+    late = client.post(f"/exercises/{exercise.pk}/inject/",
+                       {"title": "Too late", "text": "Next week.", "at_minutes": "1441"})  # fmt: skip
+    assert late.status_code == 400 and "0 to 1440 minutes" in late.content.decode()
+    assert exercise.injects.filter(inject_id="").count() == 1

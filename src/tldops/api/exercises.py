@@ -47,7 +47,10 @@ class ExerciseOut(Schema):
     ended_at: datetime | None
     plan_version: int | None = Field(description="The ccTLD's plan version when it started.")
     plan: str = Field(description="The path of the ccTLD's plan page.")
-    alert_id: int | None = Field(description="A live DDoS incident's alert.")
+    alert_id: int | None = Field(
+        description="A live DDoS incident's alert; null when none, or when it is one you may not "
+        "read (its TLP: a RED alert is for its author and named recipients only)."
+    )
     monitor_incident_id: int | None = Field(description="A live DDoS incident's monitor incident.")
 
 
@@ -86,7 +89,8 @@ class ExerciseDetailOut(ExerciseOut):
     pending_injects: int = Field(description="Injects still to come (not shown before their time).")
 
 
-def _exercise(e: Exercise) -> dict[str, Any]:
+def _exercise(e: Exercise, alert_ids: set[int]) -> dict[str, Any]:
+    """One exercise; its alert only if it is among ``alert_ids``, those the reader may read."""
     return {
         "id": e.pk,
         "tld": e.tld.alabel,
@@ -100,15 +104,16 @@ def _exercise(e: Exercise) -> dict[str, Any]:
         "ended_at": e.ended_at,
         "plan_version": e.plan_version,
         "plan": exercises.plan_path(e.tld),
-        "alert_id": e.alert_id,
+        "alert_id": e.alert_id if e.alert_id in alert_ids else None,
         "monitor_incident_id": e.monitor_incident_id,
     }
 
 
 def _detail(request: HttpRequest, pk: int) -> dict[str, Any]:
-    e = exercises.get(require_member(request), pk)
+    person = require_member(request)
+    e = exercises.get(person, pk)
     return {
-        **_exercise(e),
+        **_exercise(e, playbook_links.readable_alert_ids(person, [e.alert_id])),
         "steps": [
             {
                 "step_id": s.step_id,
@@ -161,7 +166,10 @@ def list_exercises(request: HttpRequest, filters: Query[ExerciseFilters]) -> Sha
     `{"items", "count"}`, a page at a time."""
     person = require_member(request)
     tld = resolve_tld(filters.tld) if filters.tld else None
-    return Shaped(exercises.for_person(person, tld).select_related("started_by"), _exercise)
+    return Shaped(
+        exercises.for_person(person, tld).select_related("started_by"),
+        lambda e: _exercise(e, playbook_links.readable_alert_ids(person, [e.alert_id])),
+    )
 
 
 class StartIn(InputSchema):
@@ -269,7 +277,9 @@ class InjectIn(InputSchema):
     title: str = Field(max_length=TITLE_MAX)
     text: str = Field(max_length=TEXT_MAX)
     at_minutes: int | None = Field(
-        None, ge=0, le=exercises.MAX_INJECT_MINUTES, description="Default: now."
+        None,
+        description=f"0 to {exercises.MAX_INJECT_MINUTES} minutes after the start (checked by "
+        "the service, 400 otherwise, as on the page). Default: now.",
     )
 
 
@@ -338,11 +348,12 @@ class ReportOut(Schema):
 
 
 def _report(request: HttpRequest, exercise_id: int) -> dict[str, Any]:
-    e = exercises.get(require_member(request), exercise_id)
+    person = require_member(request)
+    e = exercises.get(person, exercise_id)
     if e.running:
         raise NotFound(_("The exercise has not ended: no report yet."))
     return {
-        "exercise": _exercise(e),
+        "exercise": _exercise(e, playbook_links.readable_alert_ids(person, [e.alert_id])),
         "went_well": e.went_well,
         "to_change": e.to_change,
         "actions": [{"text": a.text, "owner": a.owner} for a in e.actions.all()],

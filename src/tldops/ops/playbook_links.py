@@ -13,10 +13,16 @@ The checks:
   the one TLP rule): an alert they may not read is answered as if it did not exist, so that a
   link does not tell them a RED alert's number is taken;
 - the **monitor incident** exists and is about the exercise's own ccTLD.
+
+Once linked, the alert stays under its TLP: every contact of the ccTLD reads the exercise, not all
+of them the alert (a RED alert is for its author and named recipients). The doors show the
+alert's number and link only through :func:`readable_alert_id` / :func:`readable_alert_ids`, and
+the exercise's own timeline never names it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
@@ -29,7 +35,7 @@ from tldops.directory.audit import Actor
 from tldops.directory.models import Person
 from tldops.kernel.errors import InvalidInput, NotFound, raise_all
 from tldops.monitor.models import Incident
-from tldops.playbooks import access, exercises
+from tldops.playbooks import exercises
 from tldops.playbooks.models import Exercise
 
 
@@ -70,6 +76,24 @@ def check(
     raise_all(errors)
 
 
+def readable_alert_ids(person: Person | None, alert_ids: Iterable[int | None]) -> set[int]:
+    """Those of ``alert_ids`` (linked alerts of exercises) that ``person`` may read, in one query
+    (:func:`tldops.alerts.access.visible_to`, the one TLP rule); none asked, no query."""
+    wanted = {pk for pk in alert_ids if pk}
+    if not wanted:
+        return set()
+    return set(alert_access.visible_to(person).filter(pk__in=wanted).values_list("pk", flat=True))
+
+
+def readable_alert_id(person: Person | None, exercise: Exercise) -> int | None:
+    """The exercise's linked alert as ``person`` may see it: its id if they may read the alert,
+    ``None`` otherwise (or when none is linked). Every page, report and API answer about an
+    exercise shows the alert through this."""
+    if exercise.alert_id and readable_alert_ids(person, [exercise.alert_id]):
+        return exercise.alert_id
+    return None
+
+
 def link(
     exercise: Exercise,
     person: Person,
@@ -103,15 +127,14 @@ def start(
     **fields: str,
 ) -> Exercise:
     """Start an exercise or a live incident (:func:`tldops.playbooks.exercises.start`), linked at
-    once to an alert and a monitor incident when they are given (checked first: a refused link
-    starts nothing)."""
+    once to an alert and a monitor incident when they are given. The service refuses anyone but
+    the ccTLD's contacts before any id is looked at; the ids are checked in the same transaction,
+    so a refused link starts nothing."""
     if alert_id is None and monitor_incident_id is None:
         return exercises.start(person, tld, now=now, actor=actor, **fields)
-    if not access.is_own(person, tld):
-        raise NotFound(_("No such exercise."))
-    check(person, tld, alert_id=alert_id, monitor_incident_id=monitor_incident_id)
     with transaction.atomic():
         exercise = exercises.start(person, tld, now=now, actor=actor, **fields)
+        check(person, tld, alert_id=alert_id, monitor_incident_id=monitor_incident_id)
         return exercises.link(
             exercise,
             person,

@@ -67,6 +67,14 @@ def _values_for(
     return _Isolated(values or {}) if doc.rtl and not isinstance(values, _Isolated) else values
 
 
+def values_for(language: str, values: Mapping[str, str]) -> Mapping[str, str]:
+    """``values`` for text in ``language`` that is not a whole localized document (an exercise's
+    steps and injects): isolated in a right-to-left language, as :func:`_values_for` does."""
+    if language in catalogs.RTL and not isinstance(values, _Isolated):
+        return _Isolated(values)
+    return values
+
+
 def fill(text: str, values: Mapping[str, str] | None = None) -> str:
     """``text`` with its placeholders replaced by ``values``, or by ``[name]`` where none."""
     values = values or {}

@@ -21,6 +21,7 @@ worker (:func:`release_all_due`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -105,9 +106,11 @@ def parse_key(key: str) -> tuple[str, str]:
     return playbook, scenario
 
 
-def _values(tld: Tld) -> dict[str, str]:
-    """What placeholders in steps and injects become for ``tld`` (the others stay ``[name]``)."""
-    return {"tld": f".{tld.ulabel}", "registry": tld.manager}
+def _values(tld: Tld, language: str) -> Mapping[str, str]:
+    """What placeholders in steps and injects become for ``tld`` (the others stay ``[name]``);
+    in a right-to-left language each in a bidi isolate, as in the printed playbook, so that
+    ``.example`` keeps its dot in front inside Arabic text."""
+    return document.values_for(language, {"tld": f".{tld.ulabel}", "registry": tld.manager})
 
 
 def _steps(playbook: str, scenario: str, language: str) -> list[tuple[str, dict[str, Any]]]:
@@ -169,6 +172,14 @@ def _text(value: str | None, name: str, *, limit: int, required: bool) -> str:
             _("%(field)s cannot hold control characters.") % {"field": name}, field=name
         )
     return text
+
+
+def _audit_started(exercise: Exercise) -> str:
+    """The audit summary of a start: ids and kinds only, in English. Staff read the audit log
+    and are not the ccTLD's contacts, so the exercise's title (free text) stays out of it."""
+    what = "Live incident" if exercise.kind == Exercise.Kind.LIVE else "Exercise"
+    source = exercise.playbook + (f"/{exercise.scenario}" if exercise.scenario else "")
+    return f"{what} {exercise.pk} started ({source})"
 
 
 def _not_found() -> NotFound:
@@ -245,7 +256,7 @@ def start(
     raise_all(errors)
     now = now or timezone.now()
     actor = actor or Actor.of(person, "system")
-    values = _values(tld)
+    values = _values(tld, language)
     with transaction.atomic():
         exercise = Exercise.objects.create(
             tld=tld,
@@ -286,12 +297,7 @@ def start(
                 for i in content.deck(playbook, exercise.scenario, source=book)
             )
         _entry(exercise, TimelineEntry.Kind.START, exercise.title, at=now, person=person)
-        record(
-            actor,
-            "exercise-started",
-            f"{exercise.get_kind_display()} {exercise.pk} started: {exercise.title}",
-            tld=tld,
-        )
+        record(actor, "exercise-started", _audit_started(exercise), tld=tld)
     return exercise
 
 
@@ -571,13 +577,18 @@ def link(
     actor = actor or Actor.of(person, "system")
     with transaction.atomic(), translation.override(catalogs.django_language(exercise.language)):
         current = _locked(exercise, person)
-        said = []
+        # Every contact of the ccTLD reads the timeline, not all of them the alert (a RED one
+        # names its readers): the timeline says that an alert is linked, never which. The doors
+        # show its number only to those who may read it (tldops.ops.playbook_links).
+        said, audited = [], []
         if alert_id is not None:
             current.alert_id = alert_id
-            said.append(_("alert %(id)d") % {"id": alert_id})
+            said.append(_("an alert"))
+            audited.append(f"alert {alert_id}")
         if monitor_incident_id is not None:
             current.monitor_incident_id = monitor_incident_id
             said.append(_("monitor incident %(id)d") % {"id": monitor_incident_id})
+            audited.append(f"monitor incident {monitor_incident_id}")
         current.save(update_fields=["alert_id", "monitor_incident_id"])
         _entry(
             current,
@@ -586,10 +597,11 @@ def link(
             at=now,
             person=person,
         )
+        # Ids only, in English (the audit log numbers alerts too: "Alert 5 raised (TLP:RED)").
         record(
             actor,
             "exercise-link",
-            f"Exercise {current.pk} linked: {', '.join(said)}",
+            f"Exercise {current.pk} linked: {', '.join(audited)}",
             tld=current.tld,
         )
     return current
@@ -678,10 +690,15 @@ def _when(at: datetime | None) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if at else "—"
 
 
-def report_blocks(exercise: Exercise) -> list[document.Block]:
+def report_blocks(exercise: Exercise, *, alert_id: int | None = None) -> list[document.Block]:
     """The after-action report as blocks (printed by :func:`report_pdf`, shown by the page):
     the team's words, the actions, the checklist as it ended, the injects and the timeline,
-    linked to the ccTLD's plan."""
+    linked to the ccTLD's plan.
+
+    ``alert_id`` is the linked alert *as the reader may see it*: the door passes
+    ``exercise.alert_id`` only to someone who may read that alert
+    (:func:`tldops.ops.playbook_links.readable_alert_id`), since a RED alert's number is not
+    for every contact of the ccTLD; by default the report names no alert."""
     words = catalogs.labels(exercise.language)
     tld = exercise.tld
     with translation.override(catalogs.django_language(exercise.language)):
@@ -712,15 +729,12 @@ def report_blocks(exercise: Exercise) -> list[document.Block]:
             % {"path": plan_path(tld)}
         )
         out.append(document.Block("meta", plan))
-        if exercise.alert_id:
+        if alert_id:
             out.append(
                 document.Block(
                     "meta",
                     _("Alert %(id)d: %(path)s")
-                    % {
-                        "id": exercise.alert_id,
-                        "path": reverse("web:alert", args=[exercise.alert_id]),
-                    },
+                    % {"id": alert_id, "path": reverse("web:alert", args=[alert_id])},
                 )
             )
         if exercise.monitor_incident_id:
@@ -780,8 +794,11 @@ def report_blocks(exercise: Exercise) -> list[document.Block]:
     return out
 
 
-def report_pdf(exercise: Exercise) -> bytes:
-    """The after-action report as an A4 PDF (printed: a disaster can take the screens away)."""
+def report_pdf(exercise: Exercise, *, alert_id: int | None = None) -> bytes:
+    """The after-action report as an A4 PDF (printed: a disaster can take the screens away);
+    ``alert_id`` as for :func:`report_blocks`."""
     with translation.override(catalogs.django_language(exercise.language)):
         title = _("After-action report: %(title)s") % {"title": exercise.title}
-    return document.pdf(report_blocks(exercise), title=title, language=exercise.language)
+    return document.pdf(
+        report_blocks(exercise, alert_id=alert_id), title=title, language=exercise.language
+    )

@@ -9,11 +9,13 @@ exercise is its ccTLD's, and anyone but that ccTLD's active contacts gets 404 on
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
@@ -52,13 +54,21 @@ def _get(request: HttpRequest, pk: int) -> Exercise:
         raise Http404(_("No such exercise.")) from None
 
 
-def _optional_id(request: HttpRequest, name: str) -> int | None:
+def _optional_number(request: HttpRequest, name: str) -> int | None:
+    """A whole number from the form, or ``None`` when empty; its range is the service's rule."""
     raw = request.POST.get(name, "")[:20].strip()
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) < 1:
+    if not raw.removeprefix("-").isdigit():
         raise InvalidInput(_("A number, please."), field=name)
     return int(raw)
+
+
+def _optional_id(request: HttpRequest, name: str) -> int | None:
+    number = _optional_number(request, name)
+    if number is not None and number < 1:
+        raise InvalidInput(_("A number, please."), field=name)
+    return number
 
 
 def _list(
@@ -75,7 +85,7 @@ def _list(
         {
             "rows": exercises.for_person(person).select_related("started_by"),
             "tlds": access.own_tlds(person).order_by("alabel"),
-            "scenarios": exercises.scenarios(),
+            "scenarios": exercises.scenarios(catalogs.from_django(get_language())),
             "playbook_languages": catalogs.LANGUAGES.items(),
             "title_max": TITLE_MAX,
             "errors": errors or {},
@@ -136,6 +146,7 @@ def _detail(
             stages.append((step.stage, []))
         stages[-1][1].append(step)
     words = catalogs.labels(exercise.language)
+    contacts = list(exercises.contacts(exercise))
     return render(
         request,
         "web/exercises/exercise.html",
@@ -152,8 +163,11 @@ def _detail(
             "timeline": exercise.timeline.select_related("person"),
             "injects": exercises.released_injects(exercise),
             "pending_injects": exercise.injects.filter(released_at__isnull=True).count(),
-            "contacts": exercises.contacts(exercise),
+            "contacts": contacts,
+            "contact_ids": {c.pk for c in contacts},
             "plan_path": exercises.plan_path(exercise.tld),
+            "alert_id": playbook_links.readable_alert_id(_person(request), exercise),
+            "rtl": exercise.language in catalogs.RTL,
             "is_live_ddos": exercise.kind == Exercise.Kind.LIVE
             and exercise.playbook == Exercise.Playbook.DDOS,
             "note_max": NOTE_MAX,
@@ -178,25 +192,57 @@ def exercise_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @private
 @require_POST
 def exercise_step(request: HttpRequest, pk: int, step_id: str) -> HttpResponse:
-    """Save one item of the checklist (done, assignee, note) from its form."""
+    """Save one item of the checklist (done, assignee, note) from its form.
+
+    The form is one of several people's: it carries what it was rendered with (``done_was``,
+    ``assignee_id_was``, ``assignee_was``, ``note_was``), and only what the person changed in it
+    is passed on. An unticked box would otherwise reopen a step a colleague closed meanwhile,
+    and a select without a former contact in it would unassign them on every save."""
     exercise = _get(request, pk)
     person = _person(request)
     try:
         exercises.update_step(
-            exercise,
-            person,
-            step_id[:60],
-            done=request.POST.get("done") == "1",
-            assignee=request.POST.get("assignee", "")[: ASSIGNEE_MAX + 1],
-            assignee_id=_optional_id(request, "assignee_id"),
-            note=request.POST.get("note", "")[: NOTE_MAX + 1],
-            actor=Actor.of(person, "web"),
+            exercise, person, step_id[:60], **_step_changes(request), actor=Actor.of(person, "web")
         )
     except DirectoryError as exc:
         return _detail(
             request, exercise, status=exc.status, errors={f"step-{step_id[:60]}": exc.message}
         )
     return redirect(reverse("web:exercise", args=[pk]) + f"#step-{step_id[:60]}")
+
+
+def _changed(request: HttpRequest, name: str, limit: int) -> str | None:
+    """The field's value if the person changed it from what the form was rendered with (its
+    ``<name>_was`` twin), else ``None``; a form without the twin is taken as changed."""
+    value = request.POST.get(name, "")[: limit + 1]
+    was = request.POST.get(f"{name}_was")
+    if was is not None and _same(value) == _same(was[: limit + 1]):
+        return None
+    return value
+
+
+def _same(text: str) -> str:
+    """A form value as compared with its twin: a hidden field and a textarea may send the same
+    text with different line ends."""
+    return text.replace("\r\n", "\n").strip()
+
+
+def _step_changes(request: HttpRequest) -> dict[str, Any]:
+    """What a step form asks to change, as :func:`exercises.update_step` arguments."""
+    changes: dict[str, Any] = {}
+    done = "1" if request.POST.get("done") == "1" else "0"
+    if done != request.POST.get("done_was", "0"):  # without it, only a tick is a change
+        changes["done"] = done == "1"
+    contact = _changed(request, "assignee_id", 20)
+    text = _changed(request, "assignee", ASSIGNEE_MAX)
+    if contact is not None and _optional_id(request, "assignee_id") is not None:
+        changes["assignee_id"] = _optional_id(request, "assignee_id")
+    elif contact is not None or text is not None:  # unassigned, or given to someone by name
+        changes["assignee"] = request.POST.get("assignee", "")[: ASSIGNEE_MAX + 1]
+    note = _changed(request, "note", NOTE_MAX)
+    if note is not None:
+        changes["note"] = note
+    return changes
 
 
 def _entry(exercise: Exercise, person: Person, request: HttpRequest) -> str:
@@ -212,7 +258,7 @@ def _inject(exercise: Exercise, person: Person, request: HttpRequest) -> str:
         person,
         request.POST.get("title", "")[: TITLE_MAX + 1],
         request.POST.get("text", "")[: TEXT_MAX + 1],
-        at_minutes=_optional_id(request, "at_minutes"),
+        at_minutes=_optional_number(request, "at_minutes"),
         actor=Actor.of(person, "web"),
     )
     return _("The inject is added.")
@@ -289,12 +335,14 @@ def _ended(request: HttpRequest, pk: int) -> Exercise:
 def exercise_report(request: HttpRequest, pk: int) -> HttpResponse:
     """The after-action report: the same blocks the PDF prints."""
     exercise = _ended(request, pk)
+    alert_id = playbook_links.readable_alert_id(_person(request), exercise)
     return render(
         request,
         "web/exercises/report.html",
         {
             "exercise": exercise,
-            "blocks": exercises.report_blocks(exercise),
+            "alert_id": alert_id,
+            "blocks": exercises.report_blocks(exercise, alert_id=alert_id),
             "rtl": exercise.language in catalogs.RTL,
             "plan_path": exercises.plan_path(exercise.tld),
         },
@@ -305,7 +353,10 @@ def exercise_report(request: HttpRequest, pk: int) -> HttpResponse:
 @private
 def exercise_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     exercise = _ended(request, pk)
-    response = HttpResponse(exercises.report_pdf(exercise), content_type="application/pdf")
+    alert_id = playbook_links.readable_alert_id(_person(request), exercise)
+    response = HttpResponse(
+        exercises.report_pdf(exercise, alert_id=alert_id), content_type="application/pdf"
+    )
     response["Content-Disposition"] = (
         f'attachment; filename="after-action-{exercise.tld.alabel}-{exercise.pk}.pdf"'
     )
