@@ -126,18 +126,24 @@ def clean_text(
     max_length: int = REASON_MAX_LENGTH,
     required: bool = False,
     what: str | None = None,
+    lines: bool = False,
 ) -> str:
-    """A short free text on one line (a reason, a note, a label): white space collapsed, at most
-    ``max_length`` characters, no control characters. Empty is allowed unless ``required``."""
+    """A free text (a reason, a note, a label): at most ``max_length`` characters, no control or
+    text-direction characters. On one line, white space collapsed; with ``lines``, a text of
+    several lines: its line breaks kept, spaces at the ends of lines and around it dropped.
+    Empty is allowed unless ``required``."""
     what = what or _("This text")
     if raw is not None and len(raw) > 4 * max_length:
         raise _too_long(what, max_length, field_name)
-    text = " ".join((raw or "").split())
+    if lines:
+        text = "\n".join(line.rstrip() for line in (raw or "").strip().splitlines())
+    else:
+        text = " ".join((raw or "").split())
     if required and not text:
         raise InvalidInput(_("%(what)s cannot be empty.") % {"what": what}, field=field_name)
     if len(text) > max_length:
         raise _too_long(what, max_length, field_name)
-    if _FORBIDDEN.search(text):
+    if has_forbidden(text, lines=lines):
         raise InvalidInput(
             _("%(what)s may not contain control or text-direction characters.") % {"what": what},
             field=field_name,

@@ -31,11 +31,12 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tldops.catalog.models import Tld
 from tldops.directory.audit import Actor
 from tldops.directory.models import Person
-from tldops.directory.validation import has_forbidden
+from tldops.directory.validation import clean_text
 from tldops.kernel.audit import record
 from tldops.kernel.errors import InvalidInput, NotFound, raise_all
 from tldops.playbooks import access, catalogs, content, document
@@ -140,38 +141,36 @@ def scenario_title(exercise: Exercise) -> str:
 # --- Validation ----------------------------------------------------------------------------------
 
 
+#: What each field is called in a refusal ("Note may be at most 2000 characters; shorten it.").
+_FIELD_NAMES = {
+    "title": gettext_lazy("Title"),
+    "assignee": gettext_lazy("Assigned to"),
+    "note": gettext_lazy("Note"),
+    "text": gettext_lazy("Text"),
+    "went_well": gettext_lazy("What went well"),
+    "to_change": gettext_lazy("What to change"),
+    "action": gettext_lazy("Action"),
+    "owner": gettext_lazy("Owner"),
+}
+
+
 def _line(value: str | None, name: str, *, limit: int, required: bool) -> str:
-    text = (value or "").strip()
-    if len(text) > limit:
-        raise InvalidInput(
-            _("%(field)s may be at most %(n)d characters; shorten it.")
-            % {"field": name, "n": limit},
-            field=name,
-        )
-    if required and not text:
-        raise InvalidInput(_("%(field)s cannot be empty.") % {"field": name}, field=name)
-    if has_forbidden(text):
-        raise InvalidInput(
-            _("%(field)s cannot hold control characters.") % {"field": name}, field=name
-        )
-    return text
+    """One line of free text (the directory's rule: :func:`clean_text`)."""
+    return clean_text(
+        value, field_name=name, max_length=limit, required=required, what=str(_FIELD_NAMES[name])
+    )
 
 
 def _text(value: str | None, name: str, *, limit: int, required: bool) -> str:
-    text = (value or "").strip()
-    if len(text) > limit:
-        raise InvalidInput(
-            _("%(field)s may be at most %(n)d characters; shorten it.")
-            % {"field": name, "n": limit},
-            field=name,
-        )
-    if required and not text:
-        raise InvalidInput(_("%(field)s cannot be empty.") % {"field": name}, field=name)
-    if has_forbidden(text, lines=True):
-        raise InvalidInput(
-            _("%(field)s cannot hold control characters.") % {"field": name}, field=name
-        )
-    return text
+    """A text of several lines (the same rule, line breaks kept)."""
+    return clean_text(
+        value,
+        field_name=name,
+        max_length=limit,
+        required=required,
+        what=str(_FIELD_NAMES[name]),
+        lines=True,
+    )
 
 
 def _audit_started(exercise: Exercise) -> str:
