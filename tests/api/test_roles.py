@@ -247,10 +247,13 @@ def _plan_tld(world: Any, role: str) -> str:
 
 
 def _plan_put(world: Any, role: str) -> dict[str, Any]:
-    """A save of the plan :func:`_plan_tld` made, based on its version now (an older one: 409)."""
+    """A save of the plan :func:`_plan_tld` made (the path's), based on its version now (an
+    older one: 409)."""
     from tldops.playbooks.models import Plan
 
-    version = Plan.objects.get(tld__alabel=_plan_tld(world, role)).version
+    person = getattr(world, role, None) or world.member
+    tld = person.memberships.filter(status="active").values_list("tld", flat=True).first()
+    version = Plan.objects.get(tld=tld).version
     values = {"registry": "Registry", "sites": [{"name": "Main"}]}
     return {"language": "en", "base_version": version, "values": values}
 
