@@ -114,7 +114,10 @@ class CandidateOut(Schema):
 class PlanOut(Schema):
     tld: TldRef
     saved: bool = Field(description="False: never saved; the values are prefilled suggestions.")
-    version: int = Field(description="The current version (0 before the first save).")
+    version: int = Field(
+        description="The current version (0 before the first save): send it back as "
+        "`base_version` when you save your changes."
+    )
     language: str
     values: PlanValues
     updated_at: dt.datetime | None
