@@ -25,7 +25,7 @@ def test_a_contact_saves_signs_off_and_downloads(world, api_client):
     assert before.data["values"]["registry"] == "Registry of .fr"  # prefilled from the catalog
     assert [c["name"] for c in before.data["candidates"]] == ["Ana Lopez"]
 
-    saved = client.put("/plans/fr", {"language": "fr", "values": full_values()})
+    saved = client.put("/plans/fr", {"language": "fr", "base_version": 0, "values": full_values()})
     assert saved.status_code == 200, saved.data
     assert saved.data["saved"] and saved.data["version"] == 1 and saved.data["language"] == "fr"
     assert saved.data["values"]["sites"][1]["role"] == "backup"
@@ -53,16 +53,16 @@ def test_bad_values_are_reported_together(world, api_client):
     values = full_values()
     values["website"] = "ftp://nic.example"
     values["sites"][0]["role"] = "bunker"
-    response = client.put("/plans/fr", {"language": "en", "values": values})
+    response = client.put("/plans/fr", {"language": "en", "base_version": 0, "values": values})
     assert response.status_code == 400
     assert {(e["field"], e["index"]) for e in response.data["errors"]} == {
         ("website", None),
         ("sites.role", 0),
     }
     assert not Plan.objects.exists()
-    too_many = {"language": "en", "values": {"sites": [{"name": "x"}] * 11}}
+    too_many = {"language": "en", "base_version": 0, "values": {"sites": [{"name": "x"}] * 11}}
     assert client.put("/plans/fr", too_many).status_code == 422
-    unknown = {"language": "en", "values": {"castle": "x"}}
+    unknown = {"language": "en", "base_version": 0, "values": {"castle": "x"}}
     assert client.put("/plans/fr", unknown).status_code == 422
 
 
@@ -72,12 +72,15 @@ def test_no_one_else_reaches_the_plan(world, api_client, who, exists):
     owner = api_client(token=token_for(world.member))
     if exists:
         assert (
-            owner.put("/plans/fr", {"language": "en", "values": full_values()}).status_code == 200
+            owner.put(
+                "/plans/fr", {"language": "en", "base_version": 0, "values": full_values()}
+            ).status_code
+            == 200
         )
     outsider = api_client(token=token_for(getattr(world, who)))
     calls = [
         outsider.get("/plans/fr"),
-        outsider.put("/plans/fr", {"language": "en", "values": {}}),
+        outsider.put("/plans/fr", {"language": "en", "base_version": 0, "values": {}}),
         outsider.get("/plans/fr/versions"),
         outsider.post("/plans/fr/signoffs", {"name": "X", "role": "Y", "signed_on": _today()}),
         outsider.get("/plans/fr.pdf"),
@@ -99,6 +102,27 @@ def test_anonymous_gets_401_and_an_unknown_cctld_404(world, api_client):
 
 def test_a_contact_who_left_no_longer_reads_it(world, api_client):
     client = api_client(token=token_for(world.member))
-    assert client.put("/plans/fr", {"language": "en", "values": {}}).status_code == 200
+    body = {"language": "en", "base_version": 0, "values": {}}
+    assert client.put("/plans/fr", body).status_code == 200
     world.member.memberships.update(status="left")
     assert client.get("/plans/fr").status_code == 404
+
+
+def test_a_save_based_on_an_old_version_gets_409(world, api_client, catalog):
+    """PUT says which version it changes (`base_version`, the `version` it read): a save made
+    from an older one would undo someone else's changes, and is refused with 409."""
+    from tldops.playbooks import plans
+
+    client = api_client(token=token_for(world.member))
+    assert client.put("/plans/fr", {"language": "en", "values": {}}).status_code == 422
+    read = client.get("/plans/fr").data
+    assert read["version"] == 0
+    first = {"language": "en", "base_version": read["version"], "values": full_values()}
+    assert client.put("/plans/fr", first).status_code == 200
+    stale = client.put("/plans/fr", {**first, "values": {"registry": "Afnic"}})
+    assert stale.status_code == 409
+    assert stale.data["field"] == "base_version" and "Version 1 of the plan" in stale.data["detail"]
+    assert Plan.objects.get().version == 1 and Plan.objects.get().values["registry"] != "Afnic"
+    current = client.put("/plans/fr", {**first, "base_version": 1, "values": {"registry": "Afnic"}})
+    assert current.status_code == 200 and current.data["version"] == 2
+    assert plans.get(world.member, catalog["fr"]).values["registry"] == "Afnic"

@@ -237,7 +237,7 @@ def test_an_exercise_remembers_the_version_of_its_ccTLDs_plan(community, catalog
     plans.save(ana, catalog["fr"], {"registry": "Registre FR"}, actor=Actor.of(ana, "web"))
     exercise = start(ana, catalog["fr"])
     assert exercise.plan_version == 2
-    assert exercises.plan_path(catalog["fr"]) == "/plans/fr/"
+    assert plans.plan_url(catalog["fr"]) == "/plans/fr/"
     # Another ccTLD's plan is not this one's.
     assert start(community.jan, catalog["nl"]).plan_version is None
 

@@ -269,3 +269,160 @@ def test_the_worker_runs_the_reminder(contact, catalog):
     report = Worker().run_once()
     assert "plan-reviews" not in report.errors
     assert len(_reminders()) == 1
+
+
+# --- Review fixes (issue 12 review, items 2, 3, 6, 7, 8) -------------------------------------------
+
+
+def test_the_audit_log_says_which_version_was_signed_but_not_by_whom(contact, catalog):
+    """Staff read the audit log but not the plan: the entry names no signer and no role."""
+    _save(contact, catalog["fr"])
+    plans.sign_off(
+        contact, catalog["fr"], name="Pierre Bonnet", role="Managing director",
+        signed_on=timezone.localdate(), actor=Actor.of(contact, "web"),
+    )  # fmt: skip
+    entry = AuditEntry.objects.get(action="plan.signed_off")
+    assert entry.summary == "DR/BCP plan of .fr version 1 signed off"
+    stored = f"{entry.summary} {entry.before} {entry.after}"
+    for secret in ("Pierre", "Bonnet", "Managing", "director"):
+        assert secret not in stored, secret
+    assert entry.after["version"] == 1
+
+
+def _changed_playbook(monkeypatch):
+    """The playbook's text and content version as a later release has them."""
+    real_localize, real_load = plans.catalogs.localize, plans.content.load
+
+    def localize(playbook, language):
+        doc = real_localize(playbook, language)
+        doc.book["title"] = "A rewritten playbook"
+        doc.book["version"] = 2
+        return doc
+
+    monkeypatch.setattr(plans.catalogs, "localize", localize)
+    monkeypatch.setattr(plans.content, "load", lambda p: {**real_load(p), "version": 2})
+
+
+def _texts(src):
+    return [b.text for b in plans.blocks(src)]
+
+
+def test_a_signed_version_keeps_the_text_it_was_signed_with(contact, catalog, monkeypatch):
+    _save(contact, catalog["fr"], language="fr")
+    _save(contact, catalog["fr"])
+    plans.sign_off(
+        contact, catalog["fr"], name="Pierre Bonnet", role="MD", signed_on=timezone.localdate(),
+        version_number=1, actor=Actor.of(contact, "web"),
+    )  # fmt: skip
+    signed_title = plans.catalogs.localize("drbcp", "fr").book["title"]
+    _changed_playbook(monkeypatch)
+
+    src = plans.version_source(plans.version(contact, catalog["fr"], 1))
+    signed = _texts(src)
+    assert "A rewritten playbook" not in signed and signed_title in signed
+    assert src.content_version == 1
+    assert PlanVersion.objects.get(number=1).content_version == 1
+    # A second sign-off of the same version signs the same frozen text.
+    plans.sign_off(
+        contact, catalog["fr"], name="Marie Curie", role="Chair", signed_on=timezone.localdate(),
+        version_number=1, actor=Actor.of(contact, "web"),
+    )  # fmt: skip
+    assert "A rewritten playbook" not in _texts(
+        plans.version_source(plans.version(contact, catalog["fr"], 1))
+    )
+    # An unsigned version, and the current plan, show today's text.
+    unsigned = plans.version_source(plans.version(contact, catalog["fr"], 2))
+    assert "A rewritten playbook" in _texts(unsigned)
+    plan, values = plans.current_values(contact, catalog["fr"])
+    assert "A rewritten playbook" in _texts(plans.source(plan, catalog["fr"], values))
+    # Signing version 2 now freezes today's text and says which content version it is.
+    plans.sign_off(
+        contact, catalog["fr"], name="Pierre Bonnet", role="MD", signed_on=timezone.localdate(),
+        version_number=2, actor=Actor.of(contact, "web"),
+    )  # fmt: skip
+    assert PlanVersion.objects.get(number=2).content_version == 2
+    monkeypatch.undo()
+    two = _texts(plans.version_source(plans.version(contact, catalog["fr"], 2)))
+    assert "A rewritten playbook" in two and "Playbook content version 2" in two
+
+
+def test_a_save_based_on_an_old_version_is_refused(contact, catalog, make_member):
+    """Two contacts edit at once: the second save, made from the version both started from, is
+    refused (409 in the API) instead of silently undoing the first one's changes."""
+    jean = make_member(catalog["fr"], "Jean Dupont")
+    plans.save(contact, catalog["fr"], full_values(), base_version=0, actor=Actor.system())
+    with pytest.raises(InvalidInput) as caught:
+        plans.save(jean, catalog["fr"], {}, base_version=0, actor=Actor.system())
+    assert caught.value.status == 409 and caught.value.field == "base_version"
+    assert "Version 1 of the plan was saved" in caught.value.message
+    plan = Plan.objects.get()
+    assert plan.version == 1 and plan.values["top_manager"] == "Pierre Bonnet"
+    assert PlanVersion.objects.count() == 1
+    assert AuditEntry.objects.filter(action="plan.saved").count() == 1
+    assert plans.save(jean, catalog["fr"], {}, base_version=1, actor=Actor.system()).number == 2
+
+
+def test_plan_url_is_the_plan_page(catalog):
+    assert plans.plan_url(catalog["fr"]) == "/plans/fr/"
+
+
+def test_no_reminder_mark_while_nobody_can_be_told(contact, catalog, make_member):
+    _save(contact, catalog["fr"])
+    Plan.objects.update(created_at=timezone.now() - dt.timedelta(days=400))
+    contact.memberships.update(status="left")
+    assert plans.run_due() == 0
+    assert not ReviewReminder.objects.exists() and not _reminders()
+    assert not AuditEntry.objects.filter(action="plan.review_reminder").exists()
+    # A contact joins: the reminder that could not go out goes out now.
+    newcomer = make_member(catalog["fr"], "Jean Dupont")
+    assert plans.run_due() == 1
+    (message,) = _reminders()
+    assert set(Delivery.objects.filter(message=message).values_list("recipient", flat=True)) == {
+        newcomer.email
+    }
+
+
+def test_a_back_dated_sign_off_right_after_a_reminder_sends_no_second_one(contact, catalog):
+    _save(contact, catalog["fr"])
+    created = timezone.now() - dt.timedelta(days=400)
+    Plan.objects.update(created_at=created)
+    PlanVersion.objects.update(created_at=created)
+    assert plans.run_due() == 1
+    # Top management had signed three weeks after the plan was made; recorded only now.
+    plans.sign_off(
+        contact, catalog["fr"], name="Pierre Bonnet", role="MD",
+        signed_on=timezone.localdate(created) + dt.timedelta(days=20),
+        actor=Actor.of(contact, "web"),
+    )  # fmt: skip
+    assert plans.review_period(Plan.objects.get(), timezone.localdate()) is not None
+    assert plans.run_due() == 0
+    assert plans.run_due(timezone.now() + dt.timedelta(days=200)) == 0
+    assert len(_reminders()) == 1
+    # The next anniversary of the sign-off is reminded as usual.
+    assert plans.run_due(timezone.now() + dt.timedelta(days=365)) == 1
+    assert len(_reminders()) == 2
+
+
+def test_the_worker_locks_only_plans_that_are_due(contact, catalog, make_member, monkeypatch):
+    _save(contact, catalog["fr"])
+    Plan.objects.update(created_at=timezone.now() - dt.timedelta(days=400))
+    assert plans.run_due() == 1
+    other = make_member(catalog["br"], "Bruno Silva")
+    plans.save(other, catalog["br"], {}, actor=Actor.system())
+    Plan.objects.filter(tld=catalog["br"]).update(
+        created_at=timezone.now() - dt.timedelta(days=400)
+    )
+    PlanVersion.objects.filter(plan__tld=catalog["br"]).update(
+        created_at=timezone.now() - dt.timedelta(days=400)
+    )
+    plans.sign_off(
+        other, catalog["br"], name="Chefe", role="CEO", signed_on=timezone.localdate(),
+        actor=Actor.of(other, "web"),
+    )  # fmt: skip
+    locked = []
+    real = plans.send_review_reminder
+    monkeypatch.setattr(
+        plans, "send_review_reminder", lambda pk, today: locked.append(pk) or real(pk, today)
+    )
+    # .fr was reminded for this year, .br signed off today: neither is locked.
+    assert plans.run_due() == 0 and locked == []

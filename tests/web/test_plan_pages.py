@@ -18,9 +18,14 @@ from tldops.playbooks import plans
 from tldops.playbooks.models import Plan, PlanVersion, SignOff
 
 
-def _form(values: dict, language: str = "en", action: str = "save") -> dict[str, str]:
-    """The editor's form fields for ``values``, as the browser sends them."""
-    data = {"language": language, "action": action}
+def _form(
+    values: dict, language: str = "en", action: str = "save", base: int | None = None
+) -> dict[str, str]:
+    """The editor's form fields for ``values``, as the browser sends them; ``base`` the version
+    the editor was opened on (by default the plan's version now: an editor opened just before)."""
+    if base is None:
+        base = Plan.objects.filter(tld__alabel="fr").values_list("version", flat=True).first() or 0
+    data = {"language": language, "action": action, "base_version": str(base)}
     for column in plans.SCALARS:
         data[column.key] = values.get(column.key, "")
     for part in plans.PARTS:
@@ -183,3 +188,30 @@ def test_a_contact_of_two_cctlds_chooses(client: Client, catalog, make_member):
     sign_in(client, person)
     html = client.get("/plans/").content.decode()
     assert 'href="/plans/fr/"' in html and 'href="/plans/nl/"' in html
+
+
+def test_a_save_from_an_editor_opened_before_anothers_save_is_refused(
+    member_client, catalog, make_member
+):
+    """Two contacts edit at once: the later save would silently undo the earlier one's changes;
+    it is refused (409, nothing saved), the editor keeps what was typed and says to reload."""
+    member_client.post("/plans/fr/edit/", _form(full_values()))
+    html = member_client.get("/plans/fr/edit/").content.decode()
+    assert 'name="base_version" value="1"' in html
+    jean = make_member(catalog["fr"], "Jean Dupont")
+    theirs = full_values()
+    theirs["top_manager"] = "Marie Curie"
+    plans.save(jean, catalog["fr"], theirs, base_version=1, actor=Actor.of(jean, "web"))
+
+    mine = full_values()
+    mine["registry"] = "Afnic"
+    more = member_client.post("/plans/fr/edit/", _form(mine, action="more:sites", base=1))
+    assert 'name="base_version" value="1"' in more.content.decode()  # kept across "More rows"
+    response = member_client.post("/plans/fr/edit/", _form(mine, base=1))
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert 'id="plan-errors"' in html and "Version 2 of the plan" in html
+    assert 'value="Afnic"' in html and 'name="base_version" value="1"' in html
+    plan = Plan.objects.get()
+    assert plan.version == 2 and plan.values["top_manager"] == "Marie Curie"
+    assert plan.values["registry"] != "Afnic"

@@ -21,7 +21,7 @@ from tldops.api.schemas import AUTH_ERRORS, InputSchema, Pagination, Shaped, err
 from tldops.catalog.lookup import resolve_tld
 from tldops.kernel.errors import NotFound
 from tldops.ops import playbook_links
-from tldops.playbooks import exercises
+from tldops.playbooks import exercises, plans
 from tldops.playbooks.models import (
     ACTION_MAX,
     ASSIGNEE_MAX,
@@ -103,7 +103,7 @@ def _exercise(e: Exercise, alert_ids: set[int]) -> dict[str, Any]:
         "started_at": e.started_at,
         "ended_at": e.ended_at,
         "plan_version": e.plan_version,
-        "plan": exercises.plan_path(e.tld),
+        "plan": plans.plan_url(e.tld),
         "alert_id": e.alert_id if e.alert_id in alert_ids else None,
         "monitor_incident_id": e.monitor_incident_id,
     }

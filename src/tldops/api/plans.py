@@ -85,6 +85,14 @@ class PlanValues(InputSchema):
 
 class PlanIn(InputSchema):
     language: str = Field("en", max_length=8, description=LANGUAGE_DESCRIPTION)
+    base_version: int = Field(
+        ge=0,
+        le=2**31 - 1,
+        description=(
+            "The plan's `version` your change was made from (as `GET /plans/{tld}` gave it; 0 "
+            "before the first save). Saved since: 409, nothing saved — read the plan again."
+        ),
+    )
     values: PlanValues
 
 
@@ -106,7 +114,10 @@ class CandidateOut(Schema):
 class PlanOut(Schema):
     tld: TldRef
     saved: bool = Field(description="False: never saved; the values are prefilled suggestions.")
-    version: int = Field(description="The current version (0 before the first save).")
+    version: int = Field(
+        description="The current version (0 before the first save): send it back as "
+        "`base_version` when you save your changes."
+    )
     language: str
     values: PlanValues
     updated_at: dt.datetime | None
@@ -121,7 +132,10 @@ class PlanOut(Schema):
 class VersionOut(Schema):
     number: int
     language: str
-    content_version: int = Field(description="The DR/BCP playbook's version it was made with.")
+    content_version: int = Field(
+        description="The DR/BCP playbook's version of its text: the one it was saved with, or "
+        "once signed off the one it was signed with (a signed version prints that text)."
+    )
     created_at: dt.datetime
     created_by: str | None
     signoffs: list[SignOffOut]
@@ -221,7 +235,8 @@ def plan_pdf(request: HttpRequest, tld: str, query: Query[PdfQuery]) -> HttpResp
     summary="One version of your ccTLD's plan as PDF",
 )
 def version_pdf(request: HttpRequest, tld: str, number: int) -> HttpResponse:
-    """A saved version exactly as it was saved (values, language) with its sign-offs."""
+    """A saved version exactly as it was saved (values, language) with its sign-offs; a signed
+    version with the playbook's text it was signed with."""
     saved = plans.version(caller(request), _tld(tld), number)
     return _pdf(plans.version_source(saved))
 
@@ -240,16 +255,23 @@ def get_plan(request: HttpRequest, tld: str) -> dict[str, Any]:
 
 @router.put(
     "/plans/{tld}",
-    response={200: PlanOut, **errors(400, 404, *AUTH_ERRORS)},
+    response={200: PlanOut, **errors(400, 404, 409, *AUTH_ERRORS)},
     summary="Save your ccTLD's DR/BCP plan",
 )
 def put_plan(request: HttpRequest, tld: str, body: PlanIn) -> dict[str, Any]:
     """Save every value of the plan at once, as its next version; every problem is reported at
-    once (`errors`, `field` as `part.column`, `index` the row from 0) and nothing is stored."""
+    once (`errors`, `field` as `part.column`, `index` the row from 0) and nothing is stored.
+    `base_version` is the version you read: when someone saved the plan since, 409 (`field`
+    `base_version`) and nothing is stored, rather than undoing their changes unseen."""
     found = _tld(tld)
     data = body.dict()
     plans.save(
-        caller(request), found, data["values"], language=data["language"], actor=actor(request)
+        caller(request),
+        found,
+        data["values"],
+        language=data["language"],
+        base_version=data["base_version"],
+        actor=actor(request),
     )
     return _plan(request, found)
 

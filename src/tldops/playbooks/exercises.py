@@ -39,7 +39,7 @@ from tldops.directory.models import Person
 from tldops.directory.validation import clean_text
 from tldops.kernel.audit import record
 from tldops.kernel.errors import InvalidInput, NotFound, raise_all
-from tldops.playbooks import access, catalogs, content, document
+from tldops.playbooks import access, catalogs, content, document, plans
 from tldops.playbooks.models import (
     ACTION_MAX,
     ASSIGNEE_MAX,
@@ -68,11 +68,6 @@ def plan_version(tld: Tld) -> int | None:
     exercise links to its plan by the ccTLD and remembers the version it was run against."""
     version = Plan.objects.filter(tld=tld).values_list("version", flat=True).first()
     return version or None
-
-
-def plan_path(tld: Tld) -> str:
-    """The page of ``tld``'s own plan (the report links to it)."""
-    return f"/plans/{tld.alabel}/"
 
 
 # --- Choosing what to run ------------------------------------------------------------------------
@@ -722,10 +717,10 @@ def report_blocks(exercise: Exercise, *, alert_id: int | None = None) -> list[do
             ),
         ]
         plan = (
-            _("Plan version %(n)d: %(path)s") % {"n": exercise.plan_version, "path": plan_path(tld)}
+            _("Plan version %(n)d: %(path)s") % {"n": exercise.plan_version, "path": plans.plan_url(tld)}
             if exercise.plan_version
             else _("The ccTLD's plan (no version yet when it started): %(path)s")
-            % {"path": plan_path(tld)}
+            % {"path": plans.plan_url(tld)}
         )
         out.append(document.Block("meta", plan))
         if alert_id:

@@ -201,13 +201,19 @@ class Plan(models.Model):
 
 class PlanVersion(models.Model):
     """What a save made: the values as they were, with the playbook's content version and the
-    language, so that a signed version prints as it was signed."""
+    language; from its first sign-off on, also the playbook's text it was signed with, so that a
+    signed version prints as it was signed."""
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     values = models.JSONField(default=dict)
+    #: The DR/BCP playbook's version (``version:`` of drbcp.yaml) of the text that goes with the
+    #: values: the one at the save, or once signed the one of ``signed_book``.
     content_version = models.PositiveIntegerField()
     language = models.CharField(max_length=8)
+    #: The localized playbook as signed ({"book", "units", "review", "english"}: see
+    #: :func:`tldops.playbooks.plans.freeze`); None until the first sign-off.
+    signed_book = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

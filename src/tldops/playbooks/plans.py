@@ -26,6 +26,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -61,6 +63,22 @@ URL_MAX = 300
 MAX_SIGNOFFS = 5
 #: How long after the last sign-off (or the plan's creation) the yearly review is due.
 REVIEW_AFTER_MONTHS = 12
+#: No second reminder within this many months of one (a back-dated sign-off can make a new
+#: anniversary due at once, right after the reminder of the old one).
+REMIND_AGAIN_AFTER_MONTHS = 11
+
+
+class PlanChanged(InvalidInput):
+    """The plan was saved again since the version a change was made from: saving it would undo
+    those changes without anyone seeing them. 409 in the API; the person reloads and sees them."""
+
+    status = 409
+
+
+def plan_url(tld: Tld) -> str:
+    """The path of ``tld``'s plan page in the portal, for the links that mails and reports give
+    (the playbooks do not import the web door; its URL names are the contract)."""
+    return reverse("web:plan", args=[tld.alabel])
 
 
 @dataclass(frozen=True)
@@ -428,10 +446,14 @@ def save(
     values: Mapping[str, Any],
     *,
     language: str | None = None,
+    base_version: int | None = None,
     actor: audit.Actor,
 ) -> PlanVersion:
     """Store the plan's values (all of them) as its next version; every problem at once,
-    nothing stored then."""
+    nothing stored then. ``base_version`` is the version the change was made from (0 before the
+    first save), as every door sends it: when the plan has been saved since, :class:`PlanChanged`
+    and nothing stored, so that two contacts editing at once do not silently undo each other's
+    changes (the last save would win). ``None`` (scripts, tests) does not check."""
     _own(person, tld)
     errors: list[DirectoryError] = []
     cleaned = lang = None
@@ -449,6 +471,15 @@ def save(
         plan, created = Plan.objects.select_for_update().get_or_create(
             tld=tld, defaults={"created_at": now, "updated_at": now, "language": lang}
         )
+        if base_version is not None and base_version != plan.version:
+            raise PlanChanged(
+                _(
+                    "Version %(n)d of the plan was saved after you opened it; nothing is saved. "
+                    "Reload the plan to see what changed, then make your changes again."
+                )
+                % {"n": plan.version},
+                field="base_version",
+            )
         before = None if created else {"version": plan.version, "language": plan.language}
         plan.values = cleaned
         plan.language = lang
@@ -504,7 +535,10 @@ def sign_off(
     actor: audit.Actor,
 ) -> SignOff:
     """Record top management's sign-off (``name``, ``role``, the day they signed) on a version of
-    the plan (the latest by default)."""
+    the plan (the latest by default). The first sign-off of a version freezes the playbook's
+    text it prints with (:func:`freeze`), so that the signed version keeps printing what was
+    signed when the playbook or its translations change. The audit entry says which version was
+    signed, not by whom: staff read the audit log, and only the ccTLD's contacts read its plan."""
     _own(person, tld)
     errors: list[DirectoryError] = []
     checks: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = [
@@ -540,6 +574,8 @@ def sign_off(
                 % {"n": number, "max": MAX_SIGNOFFS},
                 field="version",
             )
+        if target.signed_book is None:
+            freeze(target)
         signed = SignOff.objects.create(
             version=target,
             name=clean_name,
@@ -551,16 +587,40 @@ def sign_off(
         audit.record(
             actor,
             "plan.signed_off",
-            f"DR/BCP plan of {tld} version {number} signed off by {clean_name} ({clean_role})",
+            f"DR/BCP plan of {tld} version {number} signed off",
             tld=tld,
-            after={
-                "version": number,
-                "name": clean_name,
-                "role": clean_role,
-                "signed_on": day.isoformat(),
-            },
+            after={"version": number, "signoff": signed.pk, "signed_on": day.isoformat()},
         )
     return signed
+
+
+def freeze(saved: PlanVersion) -> None:
+    """Store on ``saved`` the playbook's text in its language as it is now — what top management
+    reads and signs — and the content version of that text (it may be newer than the one the
+    version was saved with)."""
+    doc = catalogs.localize(PLAYBOOK, saved.language)
+    saved.signed_book = {
+        "book": doc.book,
+        "units": doc.units,
+        "review": list(doc.review),
+        "english": sorted(doc.english),
+    }
+    saved.content_version = int(doc.book.get("version", saved.content_version))
+    saved.save(update_fields=["signed_book", "content_version"])
+
+
+def _frozen(saved: PlanVersion) -> catalogs.Localized | None:
+    stored = saved.signed_book
+    if not stored:
+        return None
+    return catalogs.Localized(
+        PLAYBOOK,
+        saved.language,
+        stored["book"],
+        stored.get("units", 0),
+        list(stored.get("review", [])),
+        set(stored.get("english", [])),
+    )
 
 
 def last_signoff(plan: Plan) -> SignOff | None:
@@ -585,28 +645,42 @@ class Source:
     number: int  # 0: not saved yet
     content_version: int
     signoffs: list[SignOff]
+    #: The playbook's text as signed (:func:`freeze`); None: today's text.
+    signed: catalogs.Localized | None = None
 
 
 def source(
     plan: Plan | None, tld: Tld, values: dict[str, Any], language: str | None = None
 ) -> Source:
-    """The current plan (or the prefilled values of a plan not saved yet)."""
+    """The current plan (or the prefilled values of a plan not saved yet). A signed current
+    version shows the text it was signed with, in its language; in another language, or
+    unsigned, today's text."""
     signoffs: list[SignOff] = []
     number = 0
+    language = language or (plan.language if plan else "en")
+    signed = None
     if plan is not None:
         number = plan.version
         signoffs = list(SignOff.objects.filter(version__plan=plan, version__number=number))
+        current = PlanVersion.objects.filter(plan=plan, number=number).first()
+        if signoffs and current is not None and current.language == language:
+            signed = _frozen(current)
     return Source(
         tld=tld,
         values=values,
-        language=language or (plan.language if plan else "en"),
+        language=language,
         number=number,
-        content_version=content.load(PLAYBOOK)["version"],
+        content_version=int(
+            signed.book.get("version", 0) if signed else content.load(PLAYBOOK)["version"]
+        ),
         signoffs=signoffs,
+        signed=signed,
     )
 
 
 def version_source(saved: PlanVersion) -> Source:
+    """One saved version: its values and language, and once signed the text it was signed with
+    (unsigned, today's text of the playbook)."""
     return Source(
         tld=saved.plan.tld,
         values={**empty_values(), **saved.values},
@@ -614,6 +688,7 @@ def version_source(saved: PlanVersion) -> Source:
         number=saved.number,
         content_version=saved.content_version,
         signoffs=list(saved.signoffs.all()),
+        signed=_frozen(saved),
     )
 
 
@@ -684,7 +759,7 @@ def blocks(src: Source) -> list[Block]:
     """The plan as a document, in its language: a cover, the playbook with every placeholder
     filled, then the ccTLD's own tables where the playbook has its example tables."""
     with translation.override(catalogs.django_language(src.language)):
-        doc = catalogs.localize(PLAYBOOK, src.language)
+        doc = src.signed or catalogs.localize(PLAYBOOK, src.language)
         values = placeholder_values(src)
         roles = role_labels(src.language)
         site_roles = site_role_labels()
@@ -769,17 +844,39 @@ def review_period(plan: Plan, today: dt.date) -> dt.date | None:
     return _add_months(basis, REVIEW_AFTER_MONTHS * n)
 
 
+def _reminded(plan: Plan, period: dt.date, today: dt.date) -> bool:
+    """Whether the review of ``period`` needs no reminder: one went out for it, or for an
+    anniversary less than :data:`REMIND_AGAIN_AFTER_MONTHS` before it (a sign-off back-dated
+    after that reminder moved the anniversary a little), or any less than that long ago."""
+    return ReviewReminder.objects.filter(
+        Q(period__gt=_add_months(period, -REMIND_AGAIN_AFTER_MONTHS))
+        | Q(sent_at__date__gt=_add_months(today, -REMIND_AGAIN_AFTER_MONTHS)),
+        plan=plan,
+    ).exists()
+
+
+def _due(plan: Plan, today: dt.date) -> dt.date | None:
+    """The period ``plan`` is to be reminded of today, or None."""
+    period = review_period(plan, today)
+    if period is None or _reminded(plan, period, today):
+        return None
+    return period
+
+
 def send_review_reminder(plan_pk: int, today: dt.date) -> ReviewReminder | None:
     """Queue the review reminder of one plan if it is due and not yet sent for its period: the
-    mark and the mail in one transaction, so a crash leaves neither or both."""
+    mark and the mail in one transaction, so a crash leaves neither or both. Nobody to tell (no
+    active contact): no mark either, so that the reminder goes out once someone can read it."""
     with transaction.atomic():
         plan = Plan.objects.select_for_update().select_related("tld").filter(pk=plan_pk).first()
         if plan is None:
             return None
-        period = review_period(plan, today)
-        if period is None or ReviewReminder.objects.filter(plan=plan, period=period).exists():
+        period = _due(plan, today)
+        if period is None:
             return None
         recipients = sorted({p.email for p in access.contacts(plan.tld)})
+        if not recipients:
+            return None
         try:
             with transaction.atomic():
                 reminder = ReviewReminder.objects.create(
@@ -787,25 +884,24 @@ def send_review_reminder(plan_pk: int, today: dt.date) -> ReviewReminder | None:
                 )
         except IntegrityError:  # another worker sent it in the meantime
             return None
-        if recipients:
-            signed = last_signoff(plan)
-            with outbox.mail_language():
-                subject = _("[TLD-OPS] Time to review the DR/BCP plan of %(tld)s") % {
-                    "tld": plan.tld.display
-                }
-                outbox.send_template(
-                    "playbooks/email/review_reminder.txt",
-                    {
-                        "tld": plan.tld.display,
-                        "plan_url": f"{settings.BASE_URL.rstrip('/')}/plans/{plan.tld.alabel}/",
-                        "signed": signed,
-                        "created": timezone.localdate(plan.created_at),
-                        "version": plan.version,
-                    },
-                    subject=subject,
-                    to=recipients,
-                    purpose="plan-review",
-                )
+        signed = last_signoff(plan)
+        with outbox.mail_language():
+            subject = _("[TLD-OPS] Time to review the DR/BCP plan of %(tld)s") % {
+                "tld": plan.tld.display
+            }
+            outbox.send_template(
+                "playbooks/email/review_reminder.txt",
+                {
+                    "tld": plan.tld.display,
+                    "plan_url": settings.BASE_URL.rstrip("/") + plan_url(plan.tld),
+                    "signed": signed,
+                    "created": timezone.localdate(plan.created_at),
+                    "version": plan.version,
+                },
+                subject=subject,
+                to=recipients,
+                purpose="plan-review",
+            )
         audit.record(
             audit.SystemActor(),
             "plan.review_reminder",
@@ -818,11 +914,15 @@ def send_review_reminder(plan_pk: int, today: dt.date) -> ReviewReminder | None:
 
 def run_due(now: dt.datetime | None = None) -> int:
     """The worker's hook: every plan whose review is due gets its reminder, once per period; the
-    number queued. Running it again sends nothing more."""
+    number queued. Running it again sends nothing more. It runs every minute, so it reads first
+    and locks (in :func:`send_review_reminder`, which checks again) only the plans that are due
+    and have someone to tell."""
     today = timezone.localdate(now) if now else timezone.localdate()
     limit = _add_months(today, -REVIEW_AFTER_MONTHS)
     sent = 0
-    for pk in Plan.objects.filter(created_at__date__lte=limit).values_list("pk", flat=True):
-        if send_review_reminder(pk, today) is not None:
+    for plan in Plan.objects.filter(created_at__date__lte=limit).select_related("tld"):
+        if _due(plan, today) is None or not access.contacts(plan.tld).exists():
+            continue
+        if send_review_reminder(plan.pk, today) is not None:
             sent += 1
     return sent

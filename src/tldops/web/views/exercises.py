@@ -25,7 +25,7 @@ from tldops.directory.audit import Actor
 from tldops.directory.models import Person
 from tldops.kernel.errors import DirectoryError, InvalidInput, NotFound
 from tldops.ops import playbook_links
-from tldops.playbooks import access, catalogs, exercises
+from tldops.playbooks import access, catalogs, exercises, plans
 from tldops.playbooks.models import (
     ACTION_MAX,
     ASSIGNEE_MAX,
@@ -165,7 +165,7 @@ def _detail(
             "pending_injects": exercise.injects.filter(released_at__isnull=True).count(),
             "contacts": contacts,
             "contact_ids": {c.pk for c in contacts},
-            "plan_path": exercises.plan_path(exercise.tld),
+            "plan_path": plans.plan_url(exercise.tld),
             "alert_id": playbook_links.readable_alert_id(_person(request), exercise),
             "rtl": exercise.language in catalogs.RTL,
             "is_live_ddos": exercise.kind == Exercise.Kind.LIVE
@@ -344,7 +344,7 @@ def exercise_report(request: HttpRequest, pk: int) -> HttpResponse:
             "alert_id": alert_id,
             "blocks": exercises.report_blocks(exercise, alert_id=alert_id),
             "rtl": exercise.language in catalogs.RTL,
-            "plan_path": exercises.plan_path(exercise.tld),
+            "plan_path": plans.plan_url(exercise.tld),
         },
     )
 

@@ -186,10 +186,14 @@ def _editor(
     values: dict[str, Any],
     language: str,
     *,
+    base_version: int,
     errors: list[DirectoryError] = (),  # type: ignore[assignment]
     more: str = "",
     status: int = 200,
 ) -> HttpResponse:
+    """The editor; ``base_version`` the version it was first opened on, sent back with every
+    post (also across "More rows" and refused saves) so that a save made from an older version
+    than the plan's is refused instead of undoing someone else's changes."""
     found = plans.prefill(tld)
     by_field = {(e.field, e.index): e.message for e in errors}
     scalars = [
@@ -244,7 +248,11 @@ def _editor(
                 "error": by_field.get((part.key, None), ""),
             }
         )
-    general = [e.message for e in errors if e.field in ("values", "language") and e.index is None]
+    general = [
+        e.message
+        for e in errors
+        if e.field in ("values", "language", "base_version") and e.index is None
+    ]
     return render(
         request,
         "web/plans/edit.html",
@@ -258,6 +266,7 @@ def _editor(
             "candidates": found.candidates,
             "general_errors": general,
             "has_errors": bool(errors),
+            "base_version": base_version,
         },
         status=status,
     )
@@ -271,16 +280,28 @@ def plan_edit(request: HttpRequest, alabel: str) -> HttpResponse:
     person = _person(request)
     plan, values = _guarded(lambda: plans.current_values(person, tld))
     if request.method == "GET":
-        return _editor(request, tld, plan, values, plan.language if plan else "en")
+        language = plan.language if plan else "en"
+        return _editor(
+            request, tld, plan, values, language, base_version=plan.version if plan else 0
+        )
     posted = _values_from_post(request)
     language = request.POST.get("language", "en")[:8]
     action = request.POST.get("action", "save")[:40]
-    if action.startswith("more:"):
-        return _editor(request, tld, plan, posted, language, more=action[5:])
     try:
-        saved = plans.save(person, tld, posted, language=language, actor=Actor.of(person, "web"))
+        base = int(request.POST.get("base_version", "")[:9])
+    except ValueError:
+        base = -1  # no version is -1: the save is refused as made from another version
+    if action.startswith("more:"):
+        return _editor(request, tld, plan, posted, language, base_version=base, more=action[5:])
+    try:
+        saved = plans.save(
+            person, tld, posted, language=language, base_version=base, actor=Actor.of(person, "web")
+        )
     except InvalidInput as exc:
-        return _editor(request, tld, plan, posted, language, errors=exc.errors, status=400)
+        return _editor(
+            request, tld, plan, posted, language, base_version=base, errors=exc.errors,
+            status=exc.status,
+        )  # fmt: skip
     messages.success(request, _("The plan is saved as version %(n)d.") % {"n": saved.number})
     return redirect("web:plan", alabel=tld.alabel)
 
