@@ -15,7 +15,7 @@ from tldops.directory.audit import Actor
 from tldops.directory.models import Membership
 from tldops.monitor.models import Incident
 from tldops.playbooks import catalogs, content, exercises
-from tldops.playbooks.models import Exercise
+from tldops.playbooks.models import NOTE_MAX, TEXT_MAX, Exercise
 
 
 @pytest.fixture
@@ -194,6 +194,8 @@ def test_the_start_form_names_the_scenarios_in_the_readers_language(world, catal
     page = client_for(world.ana).get("/exercises/", headers={"Accept-Language": "fr"})
     assert html.escape(french["title"]) in page.content.decode()
     assert html.escape(english["title"]) not in page.content.decode()
+    # The checklist's language is the reader's too, unless they choose another.
+    assert re.search(r'<option value="fr"[^>]*selected', page.content.decode())
 
 
 def _step_form(page: str, step_id: str) -> dict[str, str]:
@@ -265,3 +267,34 @@ def test_an_inject_at_minute_zero_is_taken_as_by_the_api(world, catalog):
                        {"title": "Too late", "text": "Next week.", "at_minutes": "1441"})  # fmt: skip
     assert late.status_code == 400 and "0 to 1440 minutes" in late.content.decode()
     assert exercise.injects.filter(inject_id="").count() == 1
+
+
+def test_texts_sent_with_crlf_line_breaks_are_kept_whole_or_refused_whole(world, catalog):
+    """A browser sends each line break of a textarea as CR LF, two characters, where the
+    textarea's maxlength counted one: the page must not cut such a text to the limit and store
+    it shortened; the service measures it once normalised."""
+    exercise = _exercise(world, catalog)
+    client = client_for(world.ana)
+    line = "x" * 39
+    lines = (NOTE_MAX // 40) - 1  # fits once each CR LF is one line break
+    note = "\r\n".join([line] * lines)
+    assert len(note) > NOTE_MAX >= len(note.replace("\r\n", "\n"))
+    response = client.post(f"/exercises/{exercise.pk}/timeline/", {"kind": "note", "text": note})
+    assert response.status_code == 302
+    stored = exercise.timeline.filter(kind="note").get().text
+    assert stored == note.replace("\r\n", "\n")
+
+    too_long = "\r\n".join([line] * (TEXT_MAX // 40 + 5))
+    response = client.post(f"/exercises/{exercise.pk}/end/", {"went_well": too_long})
+    assert response.status_code == 400  # refused whole, not cut and stored
+    exercise.refresh_from_db()
+    assert exercise.ended_at is None
+
+
+def test_page_characters_other_than_line_breaks_are_refused_in_a_note(world, catalog):
+    exercise = _exercise(world, catalog)
+    client = client_for(world.ana)
+    for bad in ("a\x0cb", "a\x1cb", "a\x85b"):  # str.splitlines() breaks at each of them
+        response = client.post(f"/exercises/{exercise.pk}/timeline/", {"kind": "note", "text": bad})
+        assert response.status_code == 400, repr(bad)
+    assert not exercise.timeline.filter(kind="note").exists()

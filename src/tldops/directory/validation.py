@@ -136,7 +136,10 @@ def clean_text(
     if raw is not None and len(raw) > 4 * max_length:
         raise _too_long(what, max_length, field_name)
     if lines:
-        text = "\n".join(line.rstrip() for line in (raw or "").strip().splitlines())
+        # Only CR LF and CR become line breaks: str.splitlines() would also break at form feeds,
+        # separators and NEL, turning characters refused below into accepted line breaks.
+        lined = (raw or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+        text = "\n".join(line.rstrip() for line in lined.split("\n"))
     else:
         text = " ".join((raw or "").split())
     if required and not text:

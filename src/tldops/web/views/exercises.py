@@ -79,17 +79,18 @@ def _list(
     values: dict | None = None,
 ) -> HttpResponse:
     person = _person(request)
+    reader_language = catalogs.from_django(get_language())  # the checklist's, by default
     return render(
         request,
         "web/exercises/list.html",
         {
             "rows": exercises.for_person(person).select_related("started_by"),
             "tlds": access.own_tlds(person).order_by("alabel"),
-            "scenarios": exercises.scenarios(catalogs.from_django(get_language())),
+            "scenarios": exercises.scenarios(reader_language),
             "playbook_languages": catalogs.LANGUAGES.items(),
             "title_max": TITLE_MAX,
             "errors": errors or {},
-            "values": values or {"kind": "exercise", "language": "en"},
+            "values": values or {"kind": "exercise", "language": reader_language},
         },
         status=status,
     )
@@ -124,7 +125,7 @@ def exercise_start(request: HttpRequest) -> HttpResponse:
             playbook=playbook,
             scenario=scenario,
             language=values["language"],
-            title=request.POST.get("title", "")[: TITLE_MAX + 1],
+            title=_posted(request, "title", TITLE_MAX),
             alert_id=_optional_id(request, "alert_id"),
             monitor_incident_id=_optional_id(request, "monitor_incident_id"),
             actor=Actor.of(person, "web"),
@@ -211,12 +212,20 @@ def exercise_step(request: HttpRequest, pk: int, step_id: str) -> HttpResponse:
     return redirect(reverse("web:exercise", args=[pk]) + f"#step-{step_id[:60]}")
 
 
+def _posted(request: HttpRequest, name: str, limit: int) -> str:
+    """A posted text, cut only far beyond its limit: the service measures it once its line
+    breaks are normalised (a browser sends each one as CR LF, two characters, where the
+    textarea's maxlength counted one), and refuses it whole when it is too long. Cutting at the
+    limit here would store a shortened text without a word."""
+    return request.POST.get(name, "")[: 4 * limit + 1]
+
+
 def _changed(request: HttpRequest, name: str, limit: int) -> str | None:
     """The field's value if the person changed it from what the form was rendered with (its
     ``<name>_was`` twin), else ``None``; a form without the twin is taken as changed."""
-    value = request.POST.get(name, "")[: limit + 1]
+    value = _posted(request, name, limit)
     was = request.POST.get(f"{name}_was")
-    if was is not None and _same(value) == _same(was[: limit + 1]):
+    if was is not None and _same(value) == _same(was[: 4 * limit + 1]):
         return None
     return value
 
@@ -238,7 +247,7 @@ def _step_changes(request: HttpRequest) -> dict[str, Any]:
     if contact is not None and _optional_id(request, "assignee_id") is not None:
         changes["assignee_id"] = _optional_id(request, "assignee_id")
     elif contact is not None or text is not None:  # unassigned, or given to someone by name
-        changes["assignee"] = request.POST.get("assignee", "")[: ASSIGNEE_MAX + 1]
+        changes["assignee"] = _posted(request, "assignee", ASSIGNEE_MAX)
     note = _changed(request, "note", NOTE_MAX)
     if note is not None:
         changes["note"] = note
@@ -247,7 +256,7 @@ def _step_changes(request: HttpRequest) -> dict[str, Any]:
 
 def _entry(exercise: Exercise, person: Person, request: HttpRequest) -> str:
     kind = request.POST.get("kind", "note")[:10]
-    text = request.POST.get("text", "")[: NOTE_MAX + 1]
+    text = _posted(request, "text", NOTE_MAX)
     exercises.add_entry(exercise, person, text, kind=kind, actor=Actor.of(person, "web"))
     return _("It is on the timeline.")
 
@@ -256,8 +265,8 @@ def _inject(exercise: Exercise, person: Person, request: HttpRequest) -> str:
     exercises.add_inject(
         exercise,
         person,
-        request.POST.get("title", "")[: TITLE_MAX + 1],
-        request.POST.get("text", "")[: TEXT_MAX + 1],
+        _posted(request, "title", TITLE_MAX),
+        _posted(request, "text", TEXT_MAX),
         at_minutes=_optional_number(request, "at_minutes"),
         actor=Actor.of(person, "web"),
     )
@@ -278,8 +287,8 @@ def _link(exercise: Exercise, person: Person, request: HttpRequest) -> str:
 def _end(exercise: Exercise, person: Person, request: HttpRequest) -> str:
     actions = [
         (
-            request.POST.get(f"action-{n}", "")[: ACTION_MAX + 1],
-            request.POST.get(f"owner-{n}", "")[: ASSIGNEE_MAX + 1],
+            _posted(request, f"action-{n}", ACTION_MAX),
+            _posted(request, f"owner-{n}", ASSIGNEE_MAX),
         )
         for n in range(ACTION_ROWS)
     ]
@@ -287,8 +296,8 @@ def _end(exercise: Exercise, person: Person, request: HttpRequest) -> str:
         exercise,
         person,
         exercises.ReportInput(
-            went_well=request.POST.get("went_well", "")[: TEXT_MAX + 1],
-            to_change=request.POST.get("to_change", "")[: TEXT_MAX + 1],
+            went_well=_posted(request, "went_well", TEXT_MAX),
+            to_change=_posted(request, "to_change", TEXT_MAX),
             actions=actions,
         ),
         actor=Actor.of(person, "web"),
