@@ -126,3 +126,19 @@ def test_a_save_based_on_an_old_version_gets_409(world, api_client, catalog):
     current = client.put("/plans/fr", {**first, "base_version": 1, "values": {"registry": "Afnic"}})
     assert current.status_code == 200 and current.data["version"] == 2
     assert plans.get(world.member, catalog["fr"]).values["registry"] == "Afnic"
+
+
+def test_a_loop_of_saves_gets_409_and_saves_nothing(world, api_client, monkeypatch):
+    """Every save is a version kept for good: past MAX_SAVES_PER_HOUR saves in an hour the next
+    is refused (409, `field` `values`) and nothing is stored."""
+    from tldops.playbooks import plans
+
+    monkeypatch.setattr(plans, "MAX_SAVES_PER_HOUR", 2)
+    client = api_client(token=token_for(world.member))
+    for base in (0, 1):
+        body = {"language": "en", "base_version": base, "values": full_values()}
+        assert client.put("/plans/fr", body).status_code == 200
+    refused = client.put("/plans/fr", {"language": "en", "base_version": 2, "values": {}})
+    assert refused.status_code == 409, refused.data
+    assert refused.data["field"] == "values" and "last hour" in refused.data["detail"]
+    assert Plan.objects.get().version == 2 and PlanVersion.objects.count() == 2

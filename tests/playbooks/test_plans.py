@@ -8,6 +8,7 @@ import datetime as dt
 import subprocess
 
 import pytest
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from tests.playbooks.plan_fixtures import BLANK, full_values
@@ -17,7 +18,7 @@ from tldops.directory.models import AuditEntry, Phone
 from tldops.kernel.errors import InvalidInput, NotFound
 from tldops.mail.models import Delivery, OutboundMessage
 from tldops.playbooks import plans
-from tldops.playbooks.models import Plan, PlanVersion, ReviewReminder, SignOff
+from tldops.playbooks.models import Plan, PlanVersion, ReviewReminder, SignedText, SignOff
 
 
 @pytest.fixture
@@ -344,6 +345,85 @@ def test_a_signed_version_keeps_the_text_it_was_signed_with(contact, catalog, mo
     monkeypatch.undo()
     two = _texts(plans.version_source(plans.version(contact, catalog["fr"], 2)))
     assert "A rewritten playbook" in two and "Playbook content version 2" in two
+
+
+def test_versions_signed_with_the_same_text_share_one_stored_text(contact, catalog, monkeypatch):
+    """Save and sign, again and again: the playbook's text (74–365 KB) is stored once for all
+    the versions signed with it, not once a version; a new text (or language) is a new row."""
+    for _n in range(3):
+        _save(contact, catalog["fr"])
+        plans.sign_off(
+            contact, catalog["fr"], name="Pierre Bonnet", role="MD",
+            signed_on=timezone.localdate(), actor=Actor.of(contact, "web"),
+        )  # fmt: skip
+    assert SignedText.objects.count() == 1
+    text = SignedText.objects.get()
+    assert set(PlanVersion.objects.values_list("signed_text", flat=True)) == {text.pk}
+    assert (text.language, text.content_version) == ("en", 1)
+    assert text.digest == plans.text_digest("en", text.book) and len(text.digest) == 64
+    _save(contact, catalog["fr"], language="fr")
+    _changed_playbook(monkeypatch)
+    _save(contact, catalog["fr"], language="fr")
+    for number in (4, 5):
+        plans.sign_off(
+            contact, catalog["fr"], name="Pierre Bonnet", role="MD",
+            signed_on=timezone.localdate(), version_number=number,
+            actor=Actor.of(contact, "web"),
+        )  # fmt: skip
+    assert SignedText.objects.count() == 2  # the English one, and today's French one for both
+    four, five = (PlanVersion.objects.get(number=n) for n in (4, 5))
+    assert four.signed_text_id == five.signed_text_id != text.pk
+    assert five.signed_text.content_version == 2 and five.content_version == 2
+    monkeypatch.undo()
+    # Each prints the text it was signed with; a stored text cannot be deleted under them.
+    assert "A rewritten playbook" in _texts(plans.version_source(four))
+    assert "A rewritten playbook" not in _texts(
+        plans.version_source(plans.version(contact, catalog["fr"], 1))
+    )
+    with pytest.raises(ProtectedError):
+        text.delete()
+
+
+def test_an_unsigned_version_prints_todays_content_version(contact, catalog, monkeypatch, tmp_path):
+    """An unsigned version prints today's playbook text, so its cover says today's content
+    version (not the one it was saved with) and that it is printed with the current text:
+    management may read and sign exactly that print."""
+    _save(contact, catalog["fr"])
+    _save(contact, catalog["fr"])
+    plans.sign_off(
+        contact, catalog["fr"], name="Pierre Bonnet", role="MD", signed_on=timezone.localdate(),
+        version_number=2, actor=Actor.of(contact, "web"),
+    )  # fmt: skip
+    _changed_playbook(monkeypatch)
+    old = plans.version(contact, catalog["fr"], 1)
+    assert old.content_version == 1  # what it was saved with, as the API lists it
+    src = plans.version_source(old)
+    assert src.content_version == 2
+    text = _text_of(plans.pdf(src), tmp_path)
+    assert "A rewritten playbook" in text and "Playbook content version 2" in text
+    assert "Playbook content version 1" not in text
+    assert "Printed with the current playbook text." in text
+    # The signed version keeps its text, its content version and no such note.
+    signed = _texts(plans.version_source(plans.version(contact, catalog["fr"], 2)))
+    assert "Playbook content version 1" in signed
+    assert "Printed with the current playbook text." not in signed
+
+
+def test_saves_per_hour_are_bounded(contact, catalog, monkeypatch):
+    """A loop of saves is refused after MAX_SAVES_PER_HOUR in an hour (409, nothing stored);
+    saves older than an hour do not count."""
+    monkeypatch.setattr(plans, "MAX_SAVES_PER_HOUR", 3)
+    for _n in range(3):
+        _save(contact, catalog["fr"])
+    with pytest.raises(InvalidInput) as caught:
+        _save(contact, catalog["fr"])
+    assert caught.value.status == 409 and caught.value.field == "values"
+    assert "saved 3 times in the last hour" in caught.value.message
+    assert Plan.objects.get().version == 3 and PlanVersion.objects.count() == 3
+    PlanVersion.objects.filter(number=1).update(
+        created_at=timezone.now() - dt.timedelta(hours=1, minutes=1)
+    )
+    assert _save(contact, catalog["fr"]).number == 4
 
 
 def test_a_save_based_on_an_old_version_is_refused(contact, catalog, make_member):

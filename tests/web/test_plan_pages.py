@@ -63,6 +63,7 @@ def test_a_contact_edits_views_signs_off_and_downloads(member_client, tmp_path):
     for value in ("Pierre Bonnet", "Example Hosting Co", "Lyon backup", "Example Anycast"):
         assert value in html
     assert "not signed off" in html
+    assert "Printed with the current playbook text." in html  # not a signed text
 
     response = member_client.post(
         "/plans/fr/signoff/",
@@ -73,6 +74,7 @@ def test_a_contact_edits_views_signs_off_and_downloads(member_client, tmp_path):
     html = member_client.get("/plans/fr/").content.decode()
     assert "Pierre Bonnet (Managing director)" in html
     assert 'href="/plans/fr/versions/1.pdf"' in html
+    assert "Printed with the current playbook text." not in html  # the text it was signed with
 
     pdf = member_client.get("/plans/fr/versions/1.pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"

@@ -133,8 +133,10 @@ class VersionOut(Schema):
     number: int
     language: str
     content_version: int = Field(
-        description="The DR/BCP playbook's version of its text: the one it was saved with, or "
-        "once signed off the one it was signed with (a signed version prints that text)."
+        description="The DR/BCP playbook's version of its text. Signed off: the version of the "
+        "text it was signed with, which its PDF prints. Unsigned: the one it was saved with; "
+        "its PDF prints today's text, so the PDF's cover gives today's content version and "
+        "says it is printed with the current playbook text."
     )
     created_at: dt.datetime
     created_by: str | None

@@ -199,21 +199,43 @@ class Plan(models.Model):
         return f"plan of {self.tld}"
 
 
+class SignedText(models.Model):
+    """The localized playbook text one or more plan versions were signed with, stored once: a
+    version's first sign-off points it here (:func:`tldops.playbooks.plans.freeze`), reusing the
+    row with the same ``digest``, so that signing many versions with the same text (the usual
+    case: the playbook changes a few times a year) stores 74–365 KB once, not once a version."""
+
+    #: sha256 (hex) of the canonical JSON of the language and ``book``: the same text, one row.
+    digest = models.CharField(max_length=64, unique=True)
+    language = models.CharField(max_length=8)
+    #: The DR/BCP playbook's version (``version:`` of drbcp.yaml) of this text.
+    content_version = models.PositiveIntegerField()
+    #: {"book", "units", "review", "english"}: see :func:`tldops.playbooks.plans.freeze`.
+    book = models.JSONField()
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"signed text {self.language} v{self.content_version} {self.digest[:12]}"
+
+
 class PlanVersion(models.Model):
     """What a save made: the values as they were, with the playbook's content version and the
-    language; from its first sign-off on, also the playbook's text it was signed with, so that a
-    signed version prints as it was signed."""
+    language; from its first sign-off on, also the playbook's text it was signed with
+    (``signed_text``), so that a signed version prints as it was signed."""
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     values = models.JSONField(default=dict)
     #: The DR/BCP playbook's version (``version:`` of drbcp.yaml) of the text that goes with the
-    #: values: the one at the save, or once signed the one of ``signed_book``.
+    #: values: the one at the save, or once signed the one of ``signed_text``. An unsigned
+    #: version prints with today's text, so its document shows today's content version.
     content_version = models.PositiveIntegerField()
     language = models.CharField(max_length=8)
-    #: The localized playbook as signed ({"book", "units", "review", "english"}: see
-    #: :func:`tldops.playbooks.plans.freeze`); None until the first sign-off.
-    signed_book = models.JSONField(null=True, blank=True)
+    #: The localized playbook as signed (shared with every version signed with the same text);
+    #: None until the first sign-off. PROTECT: a signed version's text is never deleted under it.
+    signed_text = models.ForeignKey(
+        SignedText, null=True, blank=True, on_delete=models.PROTECT, related_name="versions"
+    )
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

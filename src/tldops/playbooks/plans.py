@@ -17,6 +17,8 @@ and answers :class:`~tldops.kernel.errors.NotFound` to anyone but the ccTLD's ac
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -47,7 +49,7 @@ from tldops.kernel.errors import DirectoryError, InvalidInput, NotFound, raise_a
 from tldops.mail import outbox
 from tldops.playbooks import access, catalogs, content, document
 from tldops.playbooks.document import Block
-from tldops.playbooks.models import Plan, PlanVersion, ReviewReminder, SignOff
+from tldops.playbooks.models import Plan, PlanVersion, ReviewReminder, SignedText, SignOff
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,9 @@ LONG_MAX = 300
 URL_MAX = 300
 #: Sign-offs one version may carry (a board may sign with two or three people).
 MAX_SIGNOFFS = 5
+#: Versions one plan may gain in an hour: far more than people editing it save, few enough that
+#: a script saving (and signing) in a loop cannot grow the table without bound.
+MAX_SAVES_PER_HOUR = 30
 #: How long after the last sign-off (or the plan's creation) the yearly review is due.
 REVIEW_AFTER_MONTHS = 12
 #: No second reminder within this many months of one (a back-dated sign-off can make a new
@@ -71,6 +76,14 @@ REMIND_AGAIN_AFTER_MONTHS = 11
 class PlanChanged(InvalidInput):
     """The plan was saved again since the version a change was made from: saving it would undo
     those changes without anyone seeing them. 409 in the API; the person reloads and sees them."""
+
+    status = 409
+
+
+class TooManySaves(InvalidInput):
+    """The plan was saved :data:`MAX_SAVES_PER_HOUR` times in the last hour: every save is a
+    version kept for good, so a loop of saves is refused (409, nothing stored) rather than
+    growing the plan's history without bound."""
 
     status = 409
 
@@ -480,6 +493,17 @@ def save(
                 % {"n": plan.version},
                 field="base_version",
             )
+        recent = PlanVersion.objects.filter(
+            plan=plan, created_at__gt=now - dt.timedelta(hours=1)
+        ).count()
+        if recent >= MAX_SAVES_PER_HOUR:
+            raise TooManySaves(
+                _(
+                    "The plan was saved %(n)d times in the last hour; nothing is saved. Try again later."
+                )
+                % {"n": recent},
+                field="values",
+            )
         before = None if created else {"version": plan.version, "language": plan.language}
         plan.values = cleaned
         plan.language = lang
@@ -574,7 +598,7 @@ def sign_off(
                 % {"n": number, "max": MAX_SIGNOFFS},
                 field="version",
             )
-        if target.signed_book is None:
+        if target.signed_text_id is None:
             freeze(target)
         signed = SignOff.objects.create(
             version=target,
@@ -594,25 +618,54 @@ def sign_off(
     return signed
 
 
+def text_digest(language: str, stored: Mapping[str, Any]) -> str:
+    """sha256 (hex) of the canonical JSON (sorted keys, no spaces, UTF-8) of ``language`` and a
+    frozen text ``stored``: equal texts, equal digests, so that :func:`freeze` stores each once.
+    The language is in it so that two languages' identical texts (all in English) stay apart.
+    Migration 0004 computes the same for the texts it moves: keep the two alike."""
+    canonical = json.dumps(
+        {"language": language, "text": stored},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def freeze(saved: PlanVersion) -> None:
-    """Store on ``saved`` the playbook's text in its language as it is now — what top management
-    reads and signs — and the content version of that text (it may be newer than the one the
-    version was saved with)."""
+    """Point ``saved`` to the playbook's text in its language as it is now — what top management
+    reads and signs — and make its content version that text's (it may be newer than the one
+    the version was saved with). The text is stored once (:class:`SignedText`, by digest):
+    every version signed with the same text shares its row, so that saving and signing again
+    and again does not store the 74–365 KB text again and again."""
     doc = catalogs.localize(PLAYBOOK, saved.language)
-    saved.signed_book = {
+    stored = {
         "book": doc.book,
         "units": doc.units,
         "review": list(doc.review),
         "english": sorted(doc.english),
     }
-    saved.content_version = int(doc.book.get("version", saved.content_version))
-    saved.save(update_fields=["signed_book", "content_version"])
+    # The stored JSON is what the digest is of: a round trip makes tuples lists and so on.
+    stored = json.loads(json.dumps(stored))
+    content_version = int(doc.book.get("version", saved.content_version))
+    text, _created = SignedText.objects.get_or_create(
+        digest=text_digest(saved.language, stored),
+        defaults={
+            "language": saved.language,
+            "content_version": content_version,
+            "book": stored,
+            "created_at": timezone.now(),
+        },
+    )
+    saved.signed_text = text
+    saved.content_version = text.content_version
+    saved.save(update_fields=["signed_text", "content_version"])
 
 
 def _frozen(saved: PlanVersion) -> catalogs.Localized | None:
-    stored = saved.signed_book
-    if not stored:
+    if saved.signed_text_id is None:
         return None
+    stored = saved.signed_text.book
     return catalogs.Localized(
         PLAYBOOK,
         saved.language,
@@ -680,15 +733,20 @@ def source(
 
 def version_source(saved: PlanVersion) -> Source:
     """One saved version: its values and language, and once signed the text it was signed with
-    (unsigned, today's text of the playbook)."""
+    and its content version. Unsigned, today's text of the playbook — and so today's content
+    version, not the one it was saved with: management may read and sign exactly that print,
+    which must not claim an older text than it shows."""
+    signed = _frozen(saved)
     return Source(
         tld=saved.plan.tld,
         values={**empty_values(), **saved.values},
         language=saved.language,
         number=saved.number,
-        content_version=saved.content_version,
+        content_version=(
+            saved.content_version if signed is not None else content.load(PLAYBOOK)["version"]
+        ),
         signoffs=list(saved.signoffs.all()),
-        signed=_frozen(saved),
+        signed=signed,
     )
 
 
@@ -733,6 +791,9 @@ def _cover(src: Source) -> list[Block]:
     else:
         out.append(Block("meta", _("Not saved yet: prefilled values")))
     out.append(Block("meta", _("Playbook content version %(n)s") % {"n": src.content_version}))
+    if src.number and src.signed is None:
+        # Not the text of a sign-off: say so, so that no one takes it for what was signed.
+        out.append(Block("note", _("Printed with the current playbook text.")))
     if src.signoffs:
         for signed in src.signoffs:
             out.append(
