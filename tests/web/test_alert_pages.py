@@ -174,7 +174,7 @@ def test_the_detail_renders_markdown_safely(world):
     assert "<strong>bold</strong>" in html and "<li>one</li>" in html
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert 'href="javascript:' not in html
-    assert "Ana Lopez (.fr)" in html and ".nl" in html
+    assert 'Ana Lopez (<bdi dir="ltr">.fr</bdi>)' in html and ".nl" in html
 
 
 def _form(**fields: str) -> dict[str, str]:
@@ -262,8 +262,11 @@ def test_reactions_are_aggregated_per_cctld(world):
     assert response.status_code == 302
     client_for(world.marc).post(f"/alerts/{alert.pk}/react/", {"kind": "mitigated"})
     html = client_for(world.ana).get(f"/alerts/{alert.pk}/").content.decode()
-    assert '<th scope="row">.nl</th><td>1</td><td>120</td>' in html
-    assert '<th scope="row">.fr</th><td>0</td><td>0</td><td>0</td><td>0</td><td>1</td>' in html
+    assert '<th scope="row"><bdi dir="ltr">.nl</bdi></th><td>1</td><td>120</td>' in html
+    assert (
+        '<th scope="row"><bdi dir="ltr">.fr</bdi></th><td>0</td><td>0</td><td>0</td><td>0</td><td>1</td>'
+        in html
+    )
     # Bad answers: a count on "not seen", a count that is not a number.
     bad = jan.post(f"/alerts/{alert.pk}/react/", {"kind": "not-seen", "count": "3"})
     assert bad.status_code == 400 and "Only a sighting has a count." in bad.content.decode()

@@ -7,6 +7,8 @@ import html
 import re
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext
 
 from tests.alerts.conftest import World, build_community, raise_as
 from tests.playbooks.test_document import pdftotext
@@ -15,7 +17,7 @@ from tldops.directory.audit import Actor
 from tldops.directory.models import Membership
 from tldops.monitor.models import Incident
 from tldops.playbooks import catalogs, content, exercises
-from tldops.playbooks.models import NOTE_MAX, TEXT_MAX, Exercise
+from tldops.playbooks.models import NOTE_MAX, TEXT_MAX, Exercise, TimelineEntry
 
 
 @pytest.fixture
@@ -298,3 +300,38 @@ def test_page_characters_other_than_line_breaks_are_refused_in_a_note(world, cat
         response = client.post(f"/exercises/{exercise.pk}/timeline/", {"kind": "note", "text": bad})
         assert response.status_code == 400, repr(bad)
     assert not exercise.timeline.filter(kind="note").exists()
+
+
+def test_an_arabic_exercise_names_its_entries_and_its_cctld_in_arabic(world, catalog):
+    """The timeline's kinds, the injects' minutes and the report's timeline are in the page's
+    (the report's: the exercise's) language, and ``.fr`` stays ``.fr`` in a right-to-left page."""
+    arabic = _exercise(world, catalog, playbook="ddos", scenario="", language="ar")
+    exercises.add_entry(arabic, world.ana, "نعيد تشغيل الموقّع", kind="decision")
+    exercises.add_inject(arabic, world.ana, "Kick-off", "The fire alarm rings.", at_minutes=0)
+    with translation.override("ar"):
+        started = str(TimelineEntry.Kind.START.label)
+        decision = str(TimelineEntry.Kind.DECISION.label)
+        inject = str(TimelineEntry.Kind.INJECT.label)
+        minutes = gettext("+%(n)s min") % {"n": 0}
+    assert {started, decision, inject, minutes}.isdisjoint(
+        {"Started", "Decision", "Inject", "+0 min"}
+    )
+    client = client_for(world.ana)
+    page = html.unescape(
+        client.get(f"/exercises/{arabic.pk}/", headers={"Accept-Language": "ar"}).content.decode()
+    )
+    timeline = page.split('id="timeline"', 1)[1].split("</ol>", 1)[0]
+    for kind in (started, decision, inject):
+        assert f"<strong>{kind}</strong>" in timeline, kind
+    assert (
+        "<strong>Started</strong>" not in timeline and "<strong>Decision</strong>" not in timeline
+    )
+    assert f'<span class="nowrap">{minutes}</span>' in page
+    assert '<dd><bdi dir="ltr">.fr</bdi></dd>' in page
+    listing = client.get("/exercises/", headers={"Accept-Language": "ar"}).content.decode()
+    assert '<td><bdi dir="ltr">.fr</bdi></td>' in listing
+    exercises.end(arabic, world.ana, exercises.ReportInput(went_well="هادئ وسريع."))
+    report = html.unescape(client.get(f"/exercises/{arabic.pk}/report/").content.decode())
+    assert f" · {decision} — {world.ana.name}: نعيد تشغيل الموقّع" in report  # an English reader
+    assert f" · {started} — " in report and f"<h4>{minutes} · Kick-off</h4>" in report
+    assert " · Decision — " not in report and " · Started — " not in report

@@ -87,7 +87,8 @@ def test_the_public_alert_page_shows_the_alert_but_no_person(world):
     assert "Romeo phishing kit" in html and "<strong>since Monday</strong>" in html
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert 'href="javascript:' not in html
-    assert ".fr, .nl" in html and "a contact of .fr" in html
+    assert '<bdi dir="ltr">.fr</bdi>, <bdi dir="ltr">.nl</bdi>' in html
+    assert 'a contact of <bdi dir="ltr">.fr</bdi>' in html
     assert "evil.example" in html and "192.0.2.7" in html
     assert world.ana.name not in html and "Ana" not in html and world.ana.email not in html
     assert "@nic.fr" not in html

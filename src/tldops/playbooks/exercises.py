@@ -717,7 +717,8 @@ def report_blocks(exercise: Exercise, *, alert_id: int | None = None) -> list[do
             ),
         ]
         plan = (
-            _("Plan version %(n)d: %(path)s") % {"n": exercise.plan_version, "path": plans.plan_url(tld)}
+            _("Plan version %(n)d: %(path)s")
+            % {"n": exercise.plan_version, "path": plans.plan_url(tld)}
             if exercise.plan_version
             else _("The ccTLD's plan (no version yet when it started): %(path)s")
             % {"path": plans.plan_url(tld)}
@@ -777,7 +778,8 @@ def report_blocks(exercise: Exercise, *, alert_id: int | None = None) -> list[do
         if injects:
             out.append(document.Block("h1", _("Injects")))
             for i in injects:
-                out.append(document.Block("h3", f"+{i.at_minutes} min · {i.title}"))
+                at = _("+%(n)s min") % {"n": i.at_minutes}
+                out.append(document.Block("h3", f"{at} · {i.title}"))
                 out += document.text_blocks(i.text)
         out.append(document.Block("h1", _("Timeline")))
         for e in exercise.timeline.select_related("person"):

@@ -20,6 +20,8 @@ Everything here belongs to one ccTLD and is read and changed only by its active 
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tldops.catalog.models import Tld
 from tldops.directory.models import Person
@@ -33,12 +35,12 @@ ACTION_MAX = 300
 
 class Exercise(models.Model):
     class Kind(models.TextChoices):
-        EXERCISE = "exercise", "Table-top exercise"
-        LIVE = "live", "Live incident"
+        EXERCISE = "exercise", _("Table-top exercise")
+        LIVE = "live", _("Live incident")
 
     class Playbook(models.TextChoices):
-        DDOS = "ddos", "DDoS"
-        DRBCP = "drbcp", "DR/BCP"
+        DDOS = "ddos", _("DDoS")
+        DRBCP = "drbcp", _("DR/BCP")
 
     tld = models.ForeignKey(Tld, on_delete=models.CASCADE, related_name="exercises")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -142,13 +144,15 @@ class Inject(models.Model):
 
 class TimelineEntry(models.Model):
     class Kind(models.TextChoices):
-        START = "start", "Started"
-        STEP = "step", "Step"
-        NOTE = "note", "Note"
-        INJECT = "inject", "Inject"
-        DECISION = "decision", "Decision"
-        LINK = "link", "Link"
-        END = "end", "Ended"
+        # Nouns naming an entry, with a context: "Started", "Link" … are also labels and
+        # buttons elsewhere, translated differently there.
+        START = "start", pgettext_lazy("timeline entry", "Started")
+        STEP = "step", pgettext_lazy("timeline entry", "Step")
+        NOTE = "note", pgettext_lazy("timeline entry", "Note")
+        INJECT = "inject", pgettext_lazy("timeline entry", "Inject")
+        DECISION = "decision", pgettext_lazy("timeline entry", "Decision")
+        LINK = "link", pgettext_lazy("timeline entry", "Link")
+        END = "end", pgettext_lazy("timeline entry", "Ended")
 
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="timeline")
     at = models.DateTimeField()

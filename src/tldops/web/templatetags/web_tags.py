@@ -6,7 +6,9 @@ import json
 from collections.abc import Mapping
 
 from django import template
+from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString
 
 from tldops.directory.models import Phone
 from tldops.directory.validation import format_phone
@@ -75,3 +77,29 @@ def page_link(context: template.Context, number: int) -> str:
 def tlp_class(label: str) -> str:
     """The CSS class of a TLP label's badge: ``AMBER+STRICT`` → ``tlp-amber-strict``."""
     return "tlp-" + str(label).lower().replace("+", "-")
+
+
+def _field(value: object, name: str) -> str | None:
+    """``value.name`` or ``value[name]`` (a model or a ``values()`` row), None when it has none."""
+    if isinstance(value, Mapping):
+        found = value.get(name)
+    else:
+        found = getattr(value, name, None)
+    return None if found is None else str(found)
+
+
+@register.filter
+def bdi(value: object, label: str = "ulabel") -> SafeString:
+    """A ccTLD's name (or any left-to-right token) isolated as left-to-right text:
+    ``<bdi dir="ltr">.fr</bdi>``, escaped. In a right-to-left page the bidi algorithm would
+    otherwise move the leading dot to the far end and show ``.fr`` as ``fr.``.
+
+    A ccTLD (a :class:`~tldops.catalog.models.Tld` or a row with its labels) is shown as
+    ``.<U-label>``, or ``.<A-label>`` with ``|bdi:"alabel"``; any other value is shown as it is
+    (``tld.display|bdi``). Safe, so it can be passed into ``{% blocktrans with t=x|bdi %}``."""
+    text = None if isinstance(value, str) else _field(value, label)
+    if text is not None:
+        text = "." + text
+    else:
+        text = "" if value is None else str(value)
+    return format_html('<bdi dir="ltr">{}</bdi>', text)
