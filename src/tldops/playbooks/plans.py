@@ -39,6 +39,7 @@ from tldops.catalog.models import Tld
 from tldops.directory.models import Membership, Person, Phone
 from tldops.directory.validation import (
     PHONE_MAX_LENGTH,
+    Checks,
     clean_email,
     clean_phone,
     clean_text,
@@ -564,20 +565,25 @@ def sign_off(
     signed when the playbook or its translations change. The audit entry says which version was
     signed, not by whom: staff read the audit log, and only the ccTLD's contacts read its plan."""
     _own(person, tld)
-    errors: list[DirectoryError] = []
-    checks: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = [
-        (clean_text, (name,), {"field_name": "name", "max_length": TEXT_MAX, "required": True, "what": _("The signer's name")}),
-        (clean_text, (role,), {"field_name": "role", "max_length": TEXT_MAX, "required": True, "what": _("The signer's role")}),
-        (clean_signoff_date, (signed_on,), {}),
-    ]  # fmt: skip
-    results = []
-    for fn, args, kwargs in checks:
-        try:
-            results.append(fn(*args, **kwargs))
-        except InvalidInput as exc:
-            errors.extend(exc.errors)
-    raise_all(errors)
-    clean_name, clean_role, day = results
+    checks = Checks()
+    clean_name = checks.run(
+        clean_text,
+        name,
+        field_name="name",
+        max_length=TEXT_MAX,
+        required=True,
+        what=_("The signer's name"),
+    )
+    clean_role = checks.run(
+        clean_text,
+        role,
+        field_name="role",
+        max_length=TEXT_MAX,
+        required=True,
+        what=_("The signer's role"),
+    )
+    day = checks.run(clean_signoff_date, signed_on)
+    checks.done()  # every refusal at once
     with transaction.atomic():
         plan = Plan.objects.select_for_update().filter(tld=tld).first()
         if plan is None:
